@@ -1,0 +1,71 @@
+//! The `ctiforge` command: parses arguments, calls the libraries, prints, sets the exit code.
+//!
+//! Exit codes: 0 success; 1 the command ran and reports a negative result it defines (e.g.
+//! `kb lookup` found nothing); 2 usage or input error.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code of a command that ran and reports a negative result.
+const EXIT_FINDINGS: u8 = 1;
+/// Exit code of usage and input errors.
+const EXIT_ERROR: u8 = 2;
+
+/// Turn threat reports into intelligence a defender can act on — offline, deterministic, with
+/// evidence for every claim.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ctiforge",
+    version,
+    long_version = long_version(),
+    after_help = "Examples:\n  ctiforge kb info\n  ctiforge kb lookup T1190\n  ctiforge kb lookup \"Cozy Bear\"\n  ctiforge kb build --from ../shared/data --out my-kb.bin\n\nExit codes: 0 ok, 1 negative result (e.g. lookup found nothing), 2 usage or input error."
+)]
+struct Cli {
+    /// Knowledge-base snapshot to use instead of the embedded one (built by `ctiforge kb build`).
+    #[arg(long, global = true, env = "CTIFORGE_KB", value_name = "FILE")]
+    kb: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inspect, query and rebuild the knowledge base (ATT&CK, ATLAS, D3FEND, KEV, MISP).
+    #[command(subcommand)]
+    Kb(commands::kb::KbCommand),
+}
+
+/// `--version` output: the tool's version and the release of every knowledge-base source.
+fn long_version() -> String {
+    let mut text = env!("CARGO_PKG_VERSION").to_owned();
+    match ctiforge_kb::KnowledgeBase::embedded_header() {
+        Ok(header) => {
+            text.push_str("\nembedded knowledge base:");
+            for source in header.sources {
+                text.push_str(&format!("\n  {:<38} {}", source.name, source.version));
+            }
+        }
+        Err(err) => text.push_str(&format!("\nembedded knowledge base unreadable: {err}")),
+    }
+    text
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Kb(command) => commands::kb::run(command, cli.kb.as_deref()),
+    };
+    match result {
+        Ok(commands::Outcome::Success) => ExitCode::SUCCESS,
+        Ok(commands::Outcome::Negative) => ExitCode::from(EXIT_FINDINGS),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
