@@ -22,7 +22,7 @@ const EXIT_ERROR: u8 = 2;
     name = "ctiforge",
     version,
     long_version = long_version(),
-    after_help = "Examples:\n  ctiforge kb info\n  ctiforge kb lookup T1190\n  ctiforge kb lookup \"Cozy Bear\"\n  ctiforge kb build --from ../shared/data --out my-kb.bin\n\nExit codes: 0 ok, 1 negative result (e.g. lookup found nothing), 2 usage or input error."
+    after_help = "Examples:\n  ctiforge ioc extract report.txt\n  ctiforge kb info\n  ctiforge kb lookup T1190\n  ctiforge kb lookup \"Cozy Bear\"\n  ctiforge kb build --from ../shared/data --out my-kb.bin\n\nExit codes: 0 ok, 1 negative result (e.g. lookup found nothing), 2 usage or input error."
 )]
 struct Cli {
     /// Knowledge-base snapshot to use instead of the embedded one (built by `ctiforge kb build`).
@@ -38,6 +38,9 @@ enum Command {
     /// Inspect, query and rebuild the knowledge base (ATT&CK, ATLAS, D3FEND, KEV, MISP).
     #[command(subcommand)]
     Kb(commands::kb::KbCommand),
+    /// Extract indicators of compromise from a report.
+    #[command(subcommand)]
+    Ioc(commands::ioc::IocCommand),
 }
 
 /// `--version` output: the tool's version and the release of every knowledge-base source.
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Kb(command) => commands::kb::run(command, cli.kb.as_deref()),
+        Command::Ioc(command) => commands::ioc::run(command, cli.kb.as_deref()),
     };
     match result {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,

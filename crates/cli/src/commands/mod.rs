@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod ioc;
 pub mod kb;
 
 use std::path::Path;

@@ -1,0 +1,309 @@
+//! `ctiforge ioc extract`: indicators from a file or stdin.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
+use ctiforge_ioc::{Extractor, Indicator};
+use serde::{Deserialize, Serialize};
+
+use super::{Outcome, load_kb};
+
+#[derive(Debug, Subcommand)]
+pub enum IocCommand {
+    /// Extract indicators (IPs, domains, URLs, hashes, e-mails, wallets, paths, registry keys,
+    /// user agents, CVE and ATT&CK/ATLAS/D3FEND ids), refanged and validated.
+    ///
+    /// False positives (private ranges, version numbers, file names that look like domains,
+    /// antivirus names, MISP warninglist entries, citations) are left out unless --all is given,
+    /// which lists them with the reason.
+    Extract {
+        /// The report to read; `-` or nothing reads stdin.
+        #[arg(value_name = "FILE", default_value = "-")]
+        input: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Batch mode: read JSON lines `{"id","text"}`, write `{"id","iocs":[...]}` per line.
+        #[arg(long)]
+        jsonl: bool,
+        /// Include flagged false positives, with the reason.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One row per distinct indicator, for people.
+    Table,
+    /// A JSON array of every occurrence.
+    Json,
+    /// One JSON object per occurrence per line.
+    Jsonl,
+    /// CSV with a header row, one occurrence per row.
+    Csv,
+}
+
+/// Inputs larger than this are read and scanned in chunks that end at a line break, so memory
+/// stays bounded.
+const CHUNK: usize = 8 << 20;
+
+pub fn run(command: &IocCommand, kb_path: Option<&Path>) -> anyhow::Result<Outcome> {
+    let IocCommand::Extract {
+        input,
+        format,
+        jsonl,
+        all,
+    } = command;
+    let kb = load_kb(kb_path)?;
+    let extractor = Extractor::with_knowledge_base(&kb);
+    let reader = open(input)?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    if *jsonl {
+        batch(&extractor, reader, &mut out, *all, input)?;
+    } else {
+        single(&extractor, reader, &mut out, *format, *all, input)?;
+    }
+    out.flush()?;
+    Ok(Outcome::Success)
+}
+
+fn open(input: &Path) -> anyhow::Result<Box<dyn BufRead>> {
+    if input.as_os_str() == "-" {
+        return Ok(Box::new(std::io::BufReader::new(std::io::stdin())));
+    }
+    let file =
+        std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
+}
+
+#[derive(Deserialize)]
+struct BatchInput {
+    id: serde_json::Value,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct BatchOutput<'a> {
+    id: serde_json::Value,
+    iocs: Vec<&'a Indicator>,
+}
+
+fn batch(
+    extractor: &Extractor,
+    reader: Box<dyn BufRead>,
+    out: &mut impl Write,
+    all: bool,
+    input: &Path,
+) -> anyhow::Result<()> {
+    for (number, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", input.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: BatchInput = serde_json::from_str(&line).with_context(|| {
+            format!(
+                "{} line {}: expected a JSON object {{\"id\": ..., \"text\": \"...\"}}",
+                input.display(),
+                number + 1
+            )
+        })?;
+        let found = extractor.extract(&record.text);
+        let iocs = found
+            .iter()
+            .filter(|i| all || !i.is_false_positive())
+            .collect();
+        serde_json::to_writer(
+            &mut *out,
+            &BatchOutput {
+                id: record.id,
+                iocs,
+            },
+        )?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn single(
+    extractor: &Extractor,
+    mut reader: Box<dyn BufRead>,
+    out: &mut impl Write,
+    format: Format,
+    all: bool,
+    input: &Path,
+) -> anyhow::Result<()> {
+    let mut table: BTreeMap<(String, String), Row> = BTreeMap::new();
+    let mut first = true;
+    if format == Format::Json {
+        out.write_all(b"[")?;
+    }
+    if format == Format::Csv {
+        writeln!(
+            out,
+            "type,value,raw,start,end,defanged,host,port,false_positive,context"
+        )?;
+    }
+    let mut carry: Vec<u8> = Vec::new();
+    let mut base = 0usize;
+    loop {
+        // Read up to CHUNK bytes, then cut at the last line break so no indicator is split.
+        let mut chunk = std::mem::take(&mut carry);
+        let wanted = CHUNK.saturating_sub(chunk.len()) as u64;
+        let read = (&mut reader)
+            .take(wanted)
+            .read_to_end(&mut chunk)
+            .with_context(|| format!("cannot read {}", input.display()))?;
+        let at_end = read == 0 || (read as u64) < wanted;
+        if !at_end && let Some(cut) = chunk.iter().rposition(|b| *b == b'\n') {
+            carry = chunk.split_off(cut + 1);
+        }
+        if chunk.is_empty() && at_end {
+            break;
+        }
+        let text = String::from_utf8_lossy(&chunk);
+        for indicator in extractor.extract(&text) {
+            if indicator.is_false_positive() && !all {
+                continue;
+            }
+            let mut indicator = indicator;
+            indicator.start += base;
+            indicator.end += base;
+            match format {
+                Format::Table => {
+                    let row = table
+                        .entry((indicator.kind.to_string(), indicator.value.clone()))
+                        .or_insert_with(|| Row::from(&indicator));
+                    row.count += 1;
+                    row.defanged |= indicator.defanged;
+                }
+                Format::Json => {
+                    if !first {
+                        out.write_all(b",")?;
+                    }
+                    out.write_all(b"\n  ")?;
+                    serde_json::to_writer(&mut *out, &indicator)?;
+                }
+                Format::Jsonl => {
+                    serde_json::to_writer(&mut *out, &indicator)?;
+                    out.write_all(b"\n")?;
+                }
+                Format::Csv => write_csv(out, &indicator)?,
+            }
+            first = false;
+        }
+        base += chunk.len();
+        if at_end && carry.is_empty() {
+            break;
+        }
+    }
+    match format {
+        Format::Json => out.write_all(if first { b"]\n" } else { b"\n]\n" })?,
+        Format::Table => write_table(out, &table, all)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+struct Row {
+    count: usize,
+    defanged: bool,
+    note: String,
+}
+
+impl Row {
+    fn from(indicator: &Indicator) -> Self {
+        let note = match &indicator.false_positive {
+            Some(reason) => format!("false positive: {reason}"),
+            None => indicator.context.join("; "),
+        };
+        Row {
+            count: 0,
+            defanged: false,
+            note,
+        }
+    }
+}
+
+fn write_table(
+    out: &mut impl Write,
+    table: &BTreeMap<(String, String), Row>,
+    all: bool,
+) -> std::io::Result<()> {
+    if table.is_empty() {
+        let hint = if all {
+            ""
+        } else {
+            " (--all also lists flagged false positives)"
+        };
+        return writeln!(out, "No indicators found{hint}.");
+    }
+    let type_width = table.keys().map(|(t, _)| t.len()).max().unwrap_or(4).max(4);
+    let value_width = table
+        .keys()
+        .map(|(_, v)| v.len())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 72);
+    writeln!(
+        out,
+        "{:<type_width$}  {:<value_width$}  {:>5}  NOTE",
+        "TYPE", "VALUE", "SEEN"
+    )?;
+    for ((kind, value), row) in table {
+        let mut note = row.note.clone();
+        if row.defanged {
+            note = if note.is_empty() {
+                "defanged".into()
+            } else {
+                format!("defanged; {note}")
+            };
+        }
+        let line = format!(
+            "{kind:<type_width$}  {value:<value_width$}  {:>5}  {note}",
+            row.count
+        );
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    let flagged = table
+        .values()
+        .filter(|r| r.note.starts_with("false positive"))
+        .count();
+    writeln!(
+        out,
+        "\n{} distinct indicators{}",
+        table.len() - flagged,
+        if all {
+            format!(", {flagged} flagged as false positives")
+        } else {
+            String::new()
+        }
+    )
+}
+
+fn write_csv(out: &mut impl Write, i: &Indicator) -> std::io::Result<()> {
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    writeln!(
+        out,
+        "{},{},{},{},{},{},{},{},{},{}",
+        i.kind,
+        field(&i.value),
+        field(&i.raw),
+        i.start,
+        i.end,
+        i.defanged,
+        field(i.host.as_deref().unwrap_or("")),
+        i.port.map(|p| p.to_string()).unwrap_or_default(),
+        field(i.false_positive.as_deref().unwrap_or("")),
+        field(&i.context.join("; ")),
+    )
+}

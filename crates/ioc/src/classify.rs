@@ -1,0 +1,1028 @@
+//! Classifying one token (already trimmed and refanged) into indicator candidates.
+//!
+//! Every check is structural and linear in the token's length: no backtracking regexes, so
+//! extraction time grows linearly with the input whatever it holds.
+
+use crate::IocType;
+use crate::validate;
+
+/// A candidate found in a token: positions are byte offsets into the token's (refanged) text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub kind: IocType,
+    pub value: String,
+    pub start: usize,
+    pub end: usize,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub false_positive: Option<String>,
+}
+
+impl Candidate {
+    fn new(kind: IocType, value: String, start: usize, end: usize) -> Self {
+        Candidate {
+            kind,
+            value,
+            start,
+            end,
+            host: None,
+            port: None,
+            false_positive: None,
+        }
+    }
+}
+
+/// URL schemes ctiforge reports.
+const SCHEMES: &[&str] = &[
+    "http", "https", "ftp", "ftps", "sftp", "tcp", "udp", "ws", "wss", "smb", "ldap", "ldaps",
+    "rdp", "ssh", "telnet", "tftp", "file", "ssl", "tls", "irc", "ircs", "git", "s3", "gopher",
+];
+
+/// File extensions that mark a file name (lower case).
+const FILE_EXTENSIONS: &[&str] = &[
+    "exe",
+    "dll",
+    "sys",
+    "drv",
+    "ocx",
+    "cpl",
+    "scr",
+    "com",
+    "pif",
+    "msi",
+    "msp",
+    "msix",
+    "appx",
+    "bat",
+    "cmd",
+    "ps1",
+    "psm1",
+    "psd1",
+    "vbs",
+    "vbe",
+    "js",
+    "jse",
+    "wsf",
+    "wsh",
+    "hta",
+    "lnk",
+    "url",
+    "jar",
+    "class",
+    "apk",
+    "ipa",
+    "dex",
+    "elf",
+    "so",
+    "dylib",
+    "bin",
+    "out",
+    "sh",
+    "bash",
+    "zsh",
+    "py",
+    "pyc",
+    "pl",
+    "pm",
+    "rb",
+    "php",
+    "asp",
+    "aspx",
+    "ashx",
+    "asmx",
+    "jsp",
+    "jspx",
+    "cgi",
+    "war",
+    "go",
+    "rs",
+    "c",
+    "cc",
+    "cpp",
+    "cs",
+    "vb",
+    "lua",
+    "doc",
+    "docx",
+    "docm",
+    "dot",
+    "dotm",
+    "xls",
+    "xlsx",
+    "xlsm",
+    "xlsb",
+    "xlam",
+    "xll",
+    "ppt",
+    "pptx",
+    "pptm",
+    "ppam",
+    "one",
+    "rtf",
+    "pdf",
+    "odt",
+    "ods",
+    "iso",
+    "img",
+    "vhd",
+    "vhdx",
+    "zip",
+    "rar",
+    "7z",
+    "gz",
+    "tgz",
+    "tar",
+    "bz2",
+    "xz",
+    "cab",
+    "arj",
+    "ace",
+    "lzh",
+    "z",
+    "chm",
+    "inf",
+    "reg",
+    "ini",
+    "cfg",
+    "conf",
+    "config",
+    "xml",
+    "json",
+    "yaml",
+    "yml",
+    "txt",
+    "log",
+    "dat",
+    "tmp",
+    "db",
+    "sqlite",
+    "csv",
+    "html",
+    "htm",
+    "mht",
+    "svg",
+    "eml",
+    "msg",
+    "pst",
+    "ost",
+    "dmp",
+    "evtx",
+    "pcap",
+    "pcapng",
+    "dmg",
+    "pkg",
+    "app",
+    "deb",
+    "rpm",
+    "plist",
+    "kext",
+    "ko",
+    "efi",
+    "sct",
+    "gadget",
+    "library-ms",
+    "searchconnector-ms",
+    "settingcontent-ms",
+    "diagcab",
+    "ps",
+    "mov",
+    "md",
+    "ai",
+];
+
+/// File extensions that are also top-level domains: `payload.zip` is a file name, not a domain,
+/// unless the report defangs it or it sits in a URL.
+const FILE_EXTENSION_TLDS: &[&str] = &[
+    "zip", "mov", "py", "sh", "pl", "pm", "rs", "md", "ps", "so", "cc", "ai", "one", "bin", "dat",
+    "exe", "app", "run", "mo", "ml", "cs", "sc",
+];
+
+/// Stems of JavaScript libraries written like file names (`Node.js`).
+const PRODUCT_STEMS: &[&str] = &[
+    "node", "vue", "react", "next", "nuxt", "express", "three", "chart", "d3", "angular", "ember",
+    "backbone", "moment", "socket", "deno", "bun", "svelte",
+];
+
+/// Prefixes of antivirus detection names (`W64/Agent.CA!tr`, `Trojan.Win32.Agent`).
+const AV_PREFIXES: &[&str] = &[
+    "trojan",
+    "backdoor",
+    "worm",
+    "win32",
+    "win64",
+    "w32",
+    "w64",
+    "heur",
+    "ransom",
+    "pua",
+    "pup",
+    "hacktool",
+    "riskware",
+    "adware",
+    "exploit",
+    "virus",
+    "spyware",
+    "trojandownloader",
+    "trojandropper",
+    "trojanspy",
+    "msil",
+    "linux",
+    "android",
+    "osx",
+    "macos",
+    "mal",
+    "troj",
+    "generic",
+    "gen",
+    "o97m",
+    "x97m",
+    "w97m",
+    "pws",
+    "infostealer",
+    "js",
+    "vbs",
+    "html",
+    "script",
+    "behaveslike",
+    "artemis",
+    "trojware",
+    "suspicious",
+    "packed",
+    "application",
+    "program",
+];
+
+/// Trend Micro style detection-name prefixes (`BKDR_URSNIF.SM`, `HKTL_NBTSCAN.GA`).
+const AV_UNDERSCORE_PREFIXES: &[&str] = &[
+    "BKDR",
+    "TROJ",
+    "TSPY",
+    "WORM",
+    "RANSOM",
+    "HKTL",
+    "PUA",
+    "TROJ64",
+    "BKDR64",
+    "TSPY64",
+    "COINMINER",
+    "HS",
+    "PE",
+    "JS",
+    "VBS",
+    "W2KM",
+    "X2KM",
+    "O97M",
+    "X97M",
+    "W97M",
+    "ELF",
+    "IOS",
+    "AndroidOS",
+    "OSX",
+    "BAT",
+    "LNK",
+    "PS",
+    "HTML",
+    "PAK",
+    "CRCK",
+    "ADW",
+    "SPYW",
+    "TROJANDOWNLOADER",
+];
+
+/// Top-level domains that are also common field, property, permission or unit names: with an
+/// all-letter name in front (`process.name`, `Mail.Read`, `multi-user.target`) they are code
+/// or configuration, not a domain, unless the report defangs them.
+const PROPERTY_TLDS: &[&str] = &[
+    "name", "id", "target", "shell", "read", "open", "post", "now", "run", "service", "host",
+    "data", "type", "final", "new", "call", "save", "close", "delete", "exec", "play", "link",
+    "email", "mobile", "map", "search", "select", "show", "watch",
+];
+
+/// Unix folders a path must start in to be reported (keeps `/s/` and `and/or` out).
+const UNIX_ROOTS: &[&str] = &[
+    "tmp",
+    "etc",
+    "var",
+    "usr",
+    "bin",
+    "sbin",
+    "home",
+    "opt",
+    "dev",
+    "root",
+    "lib",
+    "lib64",
+    "proc",
+    "sys",
+    "boot",
+    "mnt",
+    "srv",
+    "run",
+    "media",
+    "Library",
+    "Users",
+    "Applications",
+    "System",
+    "private",
+    "Volumes",
+    "data",
+    "sdcard",
+    "storage",
+    "system",
+];
+
+/// Classifies a token. `defanged` says whether the source spelled it defanged, which decides
+/// between a domain and a file name for `payload.zip`.
+pub fn classify(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
+    let before = out.len();
+    classify_whole(s, defanged, out);
+    if out.len() > before {
+        return;
+    }
+    // `ip=1.2.3.4`, `SHA256:e3b0...`, `Domain:evil.com`: the value follows a label.
+    if let Some(split) = s.find(['=', ':']) {
+        let label = &s[..split];
+        let rest = &s[split + 1..];
+        if !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && rest.len() >= 3
+        {
+            let offset = split + 1;
+            let start = out.len();
+            classify_whole(rest, defanged, out);
+            for candidate in &mut out[start..] {
+                candidate.start += offset;
+                candidate.end += offset;
+            }
+        }
+    }
+}
+
+fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
+    let b = s.as_bytes();
+    if b.len() < 3 {
+        return;
+    }
+    let has_digit = b.iter().any(u8::is_ascii_digit);
+    let has_mark = b
+        .iter()
+        .any(|c| matches!(c, b'.' | b':' | b'@' | b'\\' | b'/' | b'-'));
+    if !has_digit && !has_mark {
+        return;
+    }
+    if let Some(position) = s.find("://") {
+        url(s, position, out);
+        return;
+    }
+    if is_av_name(s) {
+        av_name(s, out);
+        return;
+    }
+    if b.contains(&b'@') && email(s, out) {
+        return;
+    }
+    if registry(s, out) || windows_path(s, out) || unix_path(s, out) {
+        return;
+    }
+    if identifier(s, out) {
+        return;
+    }
+    if let Some(value) = validate::eth(s) {
+        out.push(Candidate::new(IocType::Eth, value, 0, s.len()));
+        return;
+    }
+    if b.contains(&b':') {
+        colon_forms(s, defanged, out);
+        return;
+    }
+    if let Some(kind) = validate::hash_kind(s) {
+        out.push(Candidate::new(kind, s.to_ascii_lowercase(), 0, s.len()));
+        return;
+    }
+    if b.contains(&b'.') {
+        dotted(s, defanged, out);
+        return;
+    }
+    if validate::btc(s) {
+        out.push(Candidate::new(IocType::Btc, s.to_owned(), 0, s.len()));
+    } else if validate::xmr(s) {
+        out.push(Candidate::new(IocType::Xmr, s.to_owned(), 0, s.len()));
+    }
+}
+
+fn url(s: &str, separator: usize, out: &mut Vec<Candidate>) {
+    let scheme_start = s[..separator]
+        .bytes()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.'))
+        .map_or(0, |p| p + 1);
+    let scheme = s[scheme_start..separator].to_ascii_lowercase();
+    if !SCHEMES.contains(&scheme.as_str()) {
+        return;
+    }
+    let rest = &s[separator + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let Some((host, port)) = host_and_port(host_port) else {
+        return;
+    };
+    let path = &rest[authority_end..];
+    let value = format!("{scheme}://{}{path}", authority.to_ascii_lowercase());
+    let mut candidate = Candidate::new(IocType::Url, value, scheme_start, s.len());
+    candidate.host = Some(host);
+    candidate.port = port;
+    out.push(candidate);
+}
+
+/// A host (domain, IPv4 or bracketed IPv6) with an optional port; the host comes back
+/// normalized.
+fn host_and_port(text: &str) -> Option<(String, Option<u16>)> {
+    if let Some(inner) = text.strip_prefix('[') {
+        let (address, rest) = inner.split_once(']')?;
+        let ip = validate::ipv6(address)?;
+        let port = rest.strip_prefix(':').and_then(|p| p.parse().ok());
+        return Some((ip.to_string(), port));
+    }
+    let (host, port) = match text.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            (h, Some(p.parse::<u16>().ok()?))
+        }
+        _ => (text, None),
+    };
+    if let Some(ip) = validate::ipv4(host) {
+        return Some((ip.to_string(), port));
+    }
+    validate::domain(host).map(|d| (d, port))
+}
+
+fn email(s: &str, out: &mut Vec<Candidate>) -> bool {
+    let s_trimmed = s.strip_prefix("mailto:").unwrap_or(s);
+    let offset = s.len() - s_trimmed.len();
+    let Some((local, domain)) = s_trimmed.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-'));
+    let Some(domain) = validate::domain(domain) else {
+        return false;
+    };
+    if !local_ok {
+        return false;
+    }
+    let mut candidate = Candidate::new(
+        IocType::Email,
+        format!("{}@{domain}", local.to_ascii_lowercase()),
+        offset,
+        s.len(),
+    );
+    candidate.host = Some(domain);
+    out.push(candidate);
+    true
+}
+
+fn registry(s: &str, out: &mut Vec<Candidate>) -> bool {
+    let upper_prefix: String = s
+        .bytes()
+        .take(20)
+        .map(|b| b.to_ascii_uppercase() as char)
+        .collect();
+    let hive = [
+        "HKEY_LOCAL_MACHINE\\",
+        "HKEY_CURRENT_USER\\",
+        "HKEY_CLASSES_ROOT\\",
+        "HKEY_USERS\\",
+        "HKEY_CURRENT_CONFIG\\",
+        "HKLM\\",
+        "HKCU\\",
+        "HKCR\\",
+        "HKU\\",
+        "HKCC\\",
+        "HKLM:\\",
+        "HKCU:\\",
+    ]
+    .iter()
+    .find(|h| upper_prefix.starts_with(*h));
+    let Some(hive) = hive else {
+        return false;
+    };
+    if s.len() <= hive.len() + 1 {
+        return false;
+    }
+    let value = s.trim_end_matches('\\');
+    out.push(Candidate::new(
+        IocType::Registry,
+        value.to_owned(),
+        0,
+        value.len(),
+    ));
+    true
+}
+
+fn windows_path(s: &str, out: &mut Vec<Candidate>) -> bool {
+    let b = s.as_bytes();
+    let drive = b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\';
+    let unc = b.len() > 4 && b.starts_with(b"\\\\") && b[2].is_ascii_alphanumeric();
+    let variable = b.first() == Some(&b'%')
+        && s[1..].find('%').is_some_and(|end| {
+            b.get(end + 2) == Some(&b'\\')
+                && s[1..end + 1]
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_')
+        });
+    if !(drive || unc || variable) {
+        return false;
+    }
+    let value = s.trim_end_matches(['\\', '.']);
+    if value.len() < 4 || value.bytes().any(|c| matches!(c, b'*' | b'?')) && !value.contains("\\*")
+    {
+        return false;
+    }
+    out.push(Candidate::new(
+        IocType::Filepath,
+        value.to_owned(),
+        0,
+        value.len(),
+    ));
+    true
+}
+
+fn unix_path(s: &str, out: &mut Vec<Candidate>) -> bool {
+    let body = if let Some(rest) = s.strip_prefix("~/") {
+        rest
+    } else if let Some(rest) = s.strip_prefix('/') {
+        let root = rest.split('/').next().unwrap_or("");
+        if !UNIX_ROOTS.contains(&root) || !rest.contains('/') && rest.len() < 4 {
+            return false;
+        }
+        rest
+    } else {
+        return false;
+    };
+    let valid = !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'/' | b'.' | b'_' | b'-' | b'~' | b'+' | b'@' | b'%' | b'*'
+                )
+        });
+    if !valid {
+        return false;
+    }
+    let value = s.trim_end_matches(['/', '.']);
+    out.push(Candidate::new(
+        IocType::Filepath,
+        value.to_owned(),
+        0,
+        value.len(),
+    ));
+    true
+}
+
+fn identifier(s: &str, out: &mut Vec<Candidate>) -> bool {
+    let first = s.as_bytes()[0].to_ascii_uppercase();
+    let found = match first {
+        b'C' => validate::cve(s)
+            .map(|v| (IocType::Cve, v))
+            .or_else(|| validate::numbered_id(s, "CWE-").map(|v| (IocType::Cwe, v)))
+            .or_else(|| validate::numbered_id(s, "CAPEC-").map(|v| (IocType::Capec, v))),
+        b'A' if validate::atlas_id(s) => Some((IocType::AtlasTechnique, s.to_owned())),
+        b'A' => validate::asn(s).map(|v| (IocType::Asn, v)),
+        b'D' if validate::d3fend_id(s) => Some((IocType::D3fendTechnique, s.to_owned())),
+        b'T' | b'M' => validate::attack_id(s).map(|k| (k, s.to_owned())),
+        _ => None,
+    };
+    match found {
+        Some((kind, value)) => {
+            out.push(Candidate::new(kind, value, 0, s.len()));
+            true
+        }
+        None => false,
+    }
+}
+
+/// Tokens with a colon: ssdeep, MAC, IPv6 (with prefix or port), address or domain with a
+/// port.
+fn colon_forms(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
+    if s.as_bytes()[0].is_ascii_digit() && validate::ssdeep(s) {
+        out.push(Candidate::new(IocType::Ssdeep, s.to_owned(), 0, s.len()));
+        return;
+    }
+    if let Some(value) = validate::mac(s) {
+        out.push(Candidate::new(IocType::Mac, value, 0, s.len()));
+        return;
+    }
+    // `[2001:db8::1]:443` arrives as `2001:db8::1]:443` after the bracket is trimmed.
+    let (address, port) = match s.split_once("]:") {
+        Some((a, p)) => (a, p.parse::<u16>().ok()),
+        None => (s.trim_end_matches(']'), None),
+    };
+    let (address, prefix) = match address.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (address, None),
+    };
+    if address.len() >= 6
+        && address.bytes().any(|b| b.is_ascii_digit())
+        && let Some(ip) = validate::ipv6(address)
+    {
+        match prefix {
+            Some(p) => {
+                if let Ok(bits @ 0..=128) = p.parse::<u8>() {
+                    let value = format!("{ip}/{bits}");
+                    out.push(Candidate::new(IocType::Cidr, value, 0, s.len()));
+                }
+            }
+            None => {
+                let end = address.len();
+                let mut candidate = Candidate::new(IocType::Ipv6, ip.to_string(), 0, end);
+                candidate.port = port;
+                out.push(candidate);
+            }
+        }
+        return;
+    }
+    // `1.2.3.4:8080` and `evil.com:443`.
+    if let Some((host, port)) = s.rsplit_once(':')
+        && let (Ok(port), false) = (port.parse::<u16>(), host.is_empty())
+    {
+        let start = out.len();
+        dotted(host, defanged, out);
+        for candidate in &mut out[start..] {
+            candidate.port = Some(port);
+        }
+    }
+}
+
+/// Dotted tokens: IPv4 and CIDR, Cisco MACs, URLs without a scheme, domains and file names.
+fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
+    let first_part = s.split(['/', '.']).next().unwrap_or("");
+    if first_part.bytes().all(|b| b.is_ascii_digit()) && !first_part.is_empty() {
+        numeric_dotted(s, out);
+        return;
+    }
+    if let Some(value) = validate::mac(s) {
+        out.push(Candidate::new(IocType::Mac, value, 0, s.len()));
+        return;
+    }
+    // `evil.com/gate.php`: a URL without a scheme (none is added).
+    if let Some(slash) = s.find('/') {
+        let host = &s[..slash];
+        if let Some((host, port)) = host_and_port(host) {
+            let value = format!("{}{}", s[..slash].to_ascii_lowercase(), &s[slash..]);
+            let mut candidate = Candidate::new(IocType::Url, value, 0, s.len());
+            candidate.host = Some(host);
+            candidate.port = port;
+            out.push(candidate);
+        }
+        return;
+    }
+    let (stem, extension) = match s.rsplit_once('.') {
+        Some(parts) => parts,
+        None => return,
+    };
+    let extension_lower = extension.to_ascii_lowercase();
+    if let Some(domain) = validate::domain(s) {
+        if !defanged && let Some(reason) = prose_or_code(stem, extension) {
+            let mut flagged = Candidate::new(IocType::Domain, domain, 0, s.len());
+            flagged.false_positive = Some(reason);
+            out.push(flagged);
+            return;
+        }
+        if FILE_EXTENSION_TLDS.contains(&extension_lower.as_str()) && !defanged {
+            filename(s, out);
+            let mut flagged = Candidate::new(IocType::Domain, domain, 0, s.len());
+            flagged.false_positive = Some(format!(
+                "file name whose extension '.{extension_lower}' is also a top-level domain; defang it (evil[.]{extension_lower}) to report a domain"
+            ));
+            out.push(flagged);
+        } else {
+            out.push(Candidate::new(IocType::Domain, domain, 0, s.len()));
+        }
+        return;
+    }
+    if FILE_EXTENSIONS.contains(&extension_lower.as_str()) && !stem.is_empty() {
+        filename(s, out);
+    }
+}
+
+/// Why a name that parses as a domain is prose or code rather than a domain, if it is:
+/// `attacks.Cisco` (a sentence missing the space after its period), `Mail.Read` or
+/// `WScript.Shell` (capitalized top-level domain: API, permission and COM names), `process.name`
+/// or `multi-user.target` (a property, field or unit name whose suffix happens to be a TLD).
+fn prose_or_code(stem: &str, tld: &str) -> Option<String> {
+    let last_label = stem.rsplit('.').next().unwrap_or(stem);
+    let mut tld_chars = tld.bytes();
+    let capitalized = tld.len() > 1
+        && tld_chars.next().is_some_and(|b| b.is_ascii_uppercase())
+        && tld_chars.all(|b| b.is_ascii_lowercase());
+    if capitalized && last_label.len() > 1 {
+        let reason = if last_label.bytes().all(|b| b.is_ascii_lowercase()) {
+            "two sentences joined without a space after the period (capitalized top-level domain)"
+        } else {
+            "capitalized top-level domain: an API, permission or object name, not a domain"
+        };
+        return Some(reason.to_owned());
+    }
+    let wordy = stem
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || matches!(b, b'.' | b'-' | b'_'));
+    let tld_lower = tld.to_ascii_lowercase();
+    if wordy && PROPERTY_TLDS.contains(&tld_lower.as_str()) && stem.split('.').count() <= 3 {
+        return Some(format!(
+            "looks like a field, property or unit name ('.{tld_lower}'); defang it to report a domain"
+        ));
+    }
+    None
+}
+
+fn filename(s: &str, out: &mut Vec<Candidate>) {
+    let Some((stem, extension)) = s.rsplit_once('.') else {
+        return;
+    };
+    let stem_ok = !stem.is_empty()
+        && stem.len() <= 200
+        && (stem.as_bytes()[0].is_ascii_alphanumeric()
+            || matches!(stem.as_bytes()[0], b'_' | b'~' | b'$'))
+        && stem.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'_' | b'-' | b'.' | b'$' | b'~' | b'+' | b'#' | b'@')
+        });
+    if !stem_ok {
+        return;
+    }
+    if extension.eq_ignore_ascii_case("js")
+        && PRODUCT_STEMS.contains(&stem.to_ascii_lowercase().as_str())
+    {
+        return;
+    }
+    // `e.g` or `v1.2.exe`-like version strings are not file names.
+    if stem.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return;
+    }
+    out.push(Candidate::new(IocType::Filename, s.to_owned(), 0, s.len()));
+}
+
+fn numeric_dotted(s: &str, out: &mut Vec<Candidate>) {
+    let (address, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let Some(ip) = validate::ipv4(address) else {
+        return;
+    };
+    match prefix {
+        None => out.push(Candidate::new(IocType::Ipv4, ip.to_string(), 0, s.len())),
+        Some(p) => {
+            if let Ok(bits @ 0..=32) = p.parse::<u8>() {
+                out.push(Candidate::new(
+                    IocType::Cidr,
+                    format!("{ip}/{bits}"),
+                    0,
+                    s.len(),
+                ));
+            } else {
+                // `1.2.3.4/path`: an address with a URL path.
+                let mut candidate = Candidate::new(IocType::Url, s.to_owned(), 0, s.len());
+                candidate.host = Some(ip.to_string());
+                out.push(candidate);
+            }
+        }
+    }
+}
+
+/// Platform labels that follow a family prefix in detection names (`Backdoor.Win32.X`).
+const AV_PLATFORMS: &[&str] = &[
+    "win",
+    "win32",
+    "win64",
+    "w32",
+    "w64",
+    "msil",
+    "linux",
+    "unix",
+    "android",
+    "osx",
+    "macos",
+    "js",
+    "vbs",
+    "html",
+    "script",
+    "java",
+    "php",
+    "python",
+    "perl",
+    "multi",
+    "o97m",
+    "x97m",
+    "w97m",
+    "pdf",
+    "doc",
+    "xml",
+    "powershell",
+    "ps",
+    "bat",
+    "shell",
+    "elf",
+    "generic",
+];
+
+fn is_av_name(s: &str) -> bool {
+    if let Some((prefix, rest)) = s.split_once('_')
+        && AV_UNDERSCORE_PREFIXES
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(prefix))
+        && rest.contains('.')
+        && s.bytes()
+            .filter(u8::is_ascii_alphabetic)
+            .all(|b| b.is_ascii_uppercase())
+    {
+        return true;
+    }
+    let prefix_end = s.find(['/', ':', '.']).unwrap_or(s.len());
+    let prefix = s[..prefix_end].to_ascii_lowercase();
+    let named = AV_PREFIXES.contains(&prefix.as_str()) && prefix_end < s.len();
+    if named && s.as_bytes()[prefix_end] == b'.' {
+        let platform = s[prefix_end + 1..]
+            .split(['.', '/', ':', '!'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if AV_PLATFORMS.contains(&platform.as_str()) {
+            return true;
+        }
+    }
+    let banged = s
+        .find('!')
+        .is_some_and(|p| p > 0 && s.as_bytes()[p - 1].is_ascii_alphanumeric());
+    (named && (s.contains('/') || s.contains(':') || s.matches('.').count() >= 2)) || banged
+}
+
+/// Parts of antivirus names that look like domains (`Agent.CA` in `W64/Agent.CA!tr`) are
+/// reported only as false positives.
+fn av_name(s: &str, out: &mut Vec<Candidate>) {
+    let tail_start = s.rfind(['/', ':']).map_or(0, |p| p + 1);
+    let tail_end = s[tail_start..]
+        .find('!')
+        .map_or(s.len(), |p| tail_start + p);
+    if let Some(domain) = validate::domain(&s[tail_start..tail_end]) {
+        let mut candidate = Candidate::new(IocType::Domain, domain, tail_start, tail_end);
+        candidate.false_positive = Some(format!("part of the antivirus detection name '{s}'"));
+        out.push(candidate);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(s: &str) -> Vec<(IocType, String)> {
+        let mut out = Vec::new();
+        classify(s, false, &mut out);
+        out.into_iter().map(|c| (c.kind, c.value)).collect()
+    }
+
+    #[test]
+    fn one_of_each() {
+        let cases: &[(&str, IocType, &str)] = &[
+            ("8.8.8.8", IocType::Ipv4, "8.8.8.8"),
+            ("10.0.0.0/8", IocType::Cidr, "10.0.0.0/8"),
+            ("2001:DB8::1", IocType::Ipv6, "2001:db8::1"),
+            ("Evil.Example.com", IocType::Domain, "evil.example.com"),
+            (
+                "https://Evil.com/a/B?x=1",
+                IocType::Url,
+                "https://evil.com/a/B?x=1",
+            ),
+            ("evil.com/gate.php", IocType::Url, "evil.com/gate.php"),
+            ("Admin@Evil.com", IocType::Email, "admin@evil.com"),
+            (
+                "D41D8CD98F00B204E9800998ECF8427E",
+                IocType::Md5,
+                "d41d8cd98f00b204e9800998ecf8427e",
+            ),
+            ("CVE-2021-44228", IocType::Cve, "CVE-2021-44228"),
+            ("AS13335", IocType::Asn, "AS13335"),
+            ("T1059.001", IocType::AttackTechnique, "T1059.001"),
+            ("AML.T0043", IocType::AtlasTechnique, "AML.T0043"),
+            ("D3-NI", IocType::D3fendTechnique, "D3-NI"),
+            ("CWE-79", IocType::Cwe, "CWE-79"),
+            ("update.exe", IocType::Filename, "update.exe"),
+            (
+                "C:\\Windows\\Temp\\x.dll",
+                IocType::Filepath,
+                "C:\\Windows\\Temp\\x.dll",
+            ),
+            ("/tmp/.x/payload", IocType::Filepath, "/tmp/.x/payload"),
+            (
+                "HKLM\\Software\\Run",
+                IocType::Registry,
+                "HKLM\\Software\\Run",
+            ),
+            ("00:1a:2b:3c:4d:5e", IocType::Mac, "00:1a:2b:3c:4d:5e"),
+        ];
+        for (input, kind, value) in cases {
+            assert_eq!(kinds(input), vec![(*kind, (*value).to_owned())], "{input}");
+        }
+    }
+
+    #[test]
+    fn label_prefixes_are_skipped() {
+        assert_eq!(
+            kinds("ip=45.77.1.2"),
+            vec![(IocType::Ipv4, "45.77.1.2".to_owned())]
+        );
+        let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(
+            kinds(&format!("SHA256:{sha}")),
+            vec![(IocType::Sha256, sha.to_owned())]
+        );
+    }
+
+    #[test]
+    fn file_names_with_tld_extensions() {
+        let found = {
+            let mut out = Vec::new();
+            classify("payload.zip", false, &mut out);
+            out
+        };
+        assert_eq!(found[0].kind, IocType::Filename);
+        assert_eq!(found[1].kind, IocType::Domain);
+        assert!(found[1].false_positive.is_some());
+        let mut defanged = Vec::new();
+        classify("payload.zip", true, &mut defanged);
+        assert_eq!(defanged.len(), 1);
+        assert_eq!(defanged[0].kind, IocType::Domain);
+        assert!(defanged[0].false_positive.is_none());
+    }
+
+    #[test]
+    fn things_that_are_not_indicators() {
+        for text in [
+            "e.g",
+            "i.e",
+            "U.S",
+            "3.14",
+            "1.2.3",
+            "v2.3.1",
+            "Node.js",
+            "and/or",
+            "10:30:45",
+            "std::vector",
+        ] {
+            assert_eq!(kinds(text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn prose_missing_a_space_is_not_a_domain() {
+        let mut out = Vec::new();
+        classify("attacks.Cisco", false, &mut out);
+        assert!(
+            out[0]
+                .false_positive
+                .as_deref()
+                .is_some_and(|r| r.contains("joined"))
+        );
+        for text in [
+            "Backdoor.Win",
+            "Mail.Read",
+            "WScript.Shell",
+            "process.name",
+            "multi-user.target",
+            "BKDR_URSNIF.SM",
+            "BehavesLike.Win32.Generic.cz",
+        ] {
+            let mut out = Vec::new();
+            classify(text, false, &mut out);
+            assert!(
+                out.iter().all(|c| c.false_positive.is_some()),
+                "{text}: {out:?}"
+            );
+        }
+        // Defanged, the same names are reported: the author meant a domain.
+        let mut out = Vec::new();
+        classify("process.name", true, &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].false_positive.is_none());
+    }
+
+    #[test]
+    fn antivirus_names_are_flagged() {
+        let mut out = Vec::new();
+        classify("W64/Agent.CA!tr", false, &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0]
+                .false_positive
+                .as_deref()
+                .is_some_and(|r| r.contains("antivirus"))
+        );
+    }
+}

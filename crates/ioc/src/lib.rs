@@ -1,0 +1,247 @@
+//! Indicators of compromise and identifiers in report text: extraction, refanging, validation
+//! and false-positive flagging.
+//!
+//! The extractor reads text once, splitting it into tokens at whitespace and at characters that
+//! cannot occur inside an indicator; it refangs each token (`hxxp[:]//evil[.]com`) while keeping
+//! a map to source offsets, classifies it with structural checks (no backtracking regexes, so
+//! time is linear in the input), and validates what it finds (public suffixes, octets,
+//! checksums). False positives are kept with the reason, never silently dropped.
+//!
+//! ```
+//! use ctiforge_ioc::{Extractor, IocType};
+//!
+//! let text = "The loader beacons to hxxps://update-check[.]com/gate.php from 10.0.0.5.";
+//! let found = Extractor::new().extract(text);
+//! let url = found.iter().find(|i| i.kind == IocType::Url).unwrap();
+//! assert_eq!(url.value, "https://update-check.com/gate.php");
+//! assert!(url.defanged);
+//! assert_eq!(&text[url.start..url.end], "hxxps://update-check[.]com/gate.php");
+//! let private = found.iter().find(|i| i.kind == IocType::Ipv4).unwrap();
+//! assert!(private.false_positive.as_deref().unwrap().contains("RFC 1918"));
+//! ```
+#![deny(missing_docs)]
+
+mod classify;
+mod kind;
+pub mod refang;
+mod scan;
+pub mod validate;
+mod warninglist;
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+pub use kind::IocType;
+pub use warninglist::{WarninglistHit, Warninglists};
+
+/// One indicator or identifier found in the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Indicator {
+    /// What it is.
+    #[serde(rename = "type")]
+    pub kind: IocType,
+    /// The refanged, normalized value (lower-case domains, hosts and hex digests).
+    pub value: String,
+    /// The text as it appears in the source.
+    pub raw: String,
+    /// Byte offset of `raw` in the source text.
+    pub start: usize,
+    /// Byte offset just past `raw`.
+    pub end: usize,
+    /// Whether the source wrote it defanged.
+    pub defanged: bool,
+    /// The host of a URL or the domain of an e-mail address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// A port written with an address or URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Why this is probably not an indicator of the attack, when it is flagged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub false_positive: Option<String>,
+    /// Notes that qualify a real indicator (`dynamic DNS provider`...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
+}
+
+impl Indicator {
+    /// Whether the indicator is flagged as a false positive.
+    pub fn is_false_positive(&self) -> bool {
+        self.false_positive.is_some()
+    }
+}
+
+/// Extracts indicators. Build it once and reuse it: the warninglist index is built on first use.
+#[derive(Debug, Default)]
+pub struct Extractor {
+    warninglists: Option<Vec<ctiforge_kb::Warninglist>>,
+    index: OnceLock<Warninglists>,
+    known_ids: Option<HashSet<String>>,
+}
+
+impl Extractor {
+    /// An extractor without knowledge-base checks (no warninglists, ids not verified).
+    pub fn new() -> Self {
+        Extractor::default()
+    }
+
+    /// An extractor that flags entries of the MISP warninglists and catalog ids (ATT&CK,
+    /// ATLAS, D3FEND) that the knowledge base does not know.
+    pub fn with_knowledge_base(kb: &ctiforge_kb::KnowledgeBase) -> Self {
+        let catalog = kb.catalog();
+        let known_ids = catalog
+            .techniques
+            .iter()
+            .map(|t| t.id.clone())
+            .chain(catalog.tactics.iter().map(|t| t.id.clone()))
+            .chain(catalog.mitigations.iter().map(|m| m.id.clone()))
+            .chain(catalog.d3fend_techniques.iter().map(|d| d.id.clone()))
+            .collect();
+        Extractor {
+            warninglists: Some(catalog.warninglists.clone()),
+            index: OnceLock::new(),
+            known_ids: Some(known_ids),
+        }
+    }
+
+    fn warninglist_index(&self) -> Option<&Warninglists> {
+        let lists = self.warninglists.as_ref()?;
+        Some(self.index.get_or_init(|| Warninglists::new(lists)))
+    }
+
+    /// Every indicator in `text`, in order of appearance, false positives included (flagged).
+    pub fn extract(&self, text: &str) -> Vec<Indicator> {
+        let mut found = scan::scan(text);
+        self.flag(text, &mut found);
+        found
+    }
+
+    fn flag(&self, text: &str, found: &mut [Indicator]) {
+        let references = scan::reference_sections(text);
+        let index = self.warninglist_index();
+        for indicator in found.iter_mut() {
+            if indicator.false_positive.is_none() {
+                indicator.false_positive = self.reason(text, indicator, index);
+            }
+            if let Some(index) = index {
+                for hit in index.check(indicator.kind, &indicator.value, indicator.host.as_deref())
+                {
+                    if hit.context {
+                        indicator
+                            .context
+                            .push(format!("listed in MISP warninglist '{}'", hit.name));
+                    } else if indicator.defanged {
+                        // The author defanged it on purpose: report the listing, keep the
+                        // indicator.
+                        indicator.context.push(format!(
+                            "listed in MISP warninglist '{}', but the report defangs it",
+                            hit.name
+                        ));
+                    }
+                }
+            }
+        }
+        flag_reference_only(found, &references);
+    }
+
+    fn reason(
+        &self,
+        text: &str,
+        indicator: &Indicator,
+        index: Option<&Warninglists>,
+    ) -> Option<String> {
+        use IocType::*;
+        match indicator.kind {
+            Ipv4 => {
+                let ip = indicator.value.parse().ok()?;
+                if let Some(reason) = validate::special_ipv4(ip) {
+                    return Some(reason.to_owned());
+                }
+                if scan::follows_version_word(text, indicator.start) {
+                    return Some("version number, not an address".to_owned());
+                }
+            }
+            Ipv6 => {
+                let ip = indicator.value.parse().ok()?;
+                if let Some(reason) = validate::special_ipv6(ip) {
+                    return Some(reason.to_owned());
+                }
+            }
+            Cidr => {
+                let network = indicator.value.split('/').next()?;
+                let special = match network.parse::<std::net::IpAddr>().ok()? {
+                    std::net::IpAddr::V4(ip) => validate::special_ipv4(ip),
+                    std::net::IpAddr::V6(ip) => validate::special_ipv6(ip),
+                };
+                if let Some(reason) = special {
+                    return Some(reason.to_owned());
+                }
+            }
+            Domain | Email | Url => {
+                let host = indicator.host.as_deref().unwrap_or(&indicator.value);
+                if let Some(reason) = reserved_domain(host) {
+                    return Some(reason.to_owned());
+                }
+            }
+            AttackTechnique | AttackTactic | AttackMitigation | AtlasTechnique
+            | D3fendTechnique => {
+                if let Some(known) = &self.known_ids
+                    && !known.contains(&indicator.value)
+                {
+                    return Some("no such id in the knowledge base".to_owned());
+                }
+            }
+            _ => {}
+        }
+        if indicator.defanged {
+            return None;
+        }
+        let hits = index?.check(indicator.kind, &indicator.value, indicator.host.as_deref());
+        // A dynamic-DNS or similar name is context; a popular parent domain does not make it
+        // benign.
+        let has_context = hits.iter().any(|hit| hit.context);
+        let hit = hits
+            .into_iter()
+            .find(|hit| !(hit.context || hit.via_parent && has_context))?;
+        Some(format!("listed in MISP warninglist '{}'", hit.name))
+    }
+}
+
+/// Domains reserved for documentation and testing (RFC 2606, RFC 6761).
+fn reserved_domain(host: &str) -> Option<&'static str> {
+    let reserved = ["example.com", "example.net", "example.org"];
+    let hit = reserved
+        .iter()
+        .any(|r| host == *r || host.ends_with(&format!(".{r}")));
+    hit.then_some("domain reserved for documentation (RFC 2606)")
+}
+
+/// Domains and URLs whose every occurrence lies in a references section are citations, not
+/// indicators.
+fn flag_reference_only(found: &mut [Indicator], references: &[(usize, usize)]) {
+    if references.is_empty() {
+        return;
+    }
+    let in_references =
+        |i: &Indicator| references.iter().any(|(s, e)| i.start >= *s && i.end <= *e);
+    let host_of = |i: &Indicator| i.host.clone().unwrap_or_else(|| i.value.clone());
+    let cited_elsewhere: HashSet<String> = found
+        .iter()
+        .filter(|i| matches!(i.kind, IocType::Domain | IocType::Url) && !in_references(i))
+        .map(host_of)
+        .collect();
+    for indicator in found.iter_mut() {
+        // A defanged indicator was written as an indicator, never as a citation.
+        if matches!(indicator.kind, IocType::Domain | IocType::Url)
+            && indicator.false_positive.is_none()
+            && !indicator.defanged
+            && in_references(indicator)
+            && !cited_elsewhere.contains(&host_of(indicator))
+        {
+            indicator.false_positive =
+                Some("appears only in the report's references, as a citation".to_owned());
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Refanging one token: `hxxp[:]//evil[.]com` → `http://evil.com`, with a map from every byte
+//! of the result back to the source, so indicators keep exact source offsets.
+
+/// A refanged token and where each of its bytes came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refanged {
+    /// The refanged text.
+    pub text: String,
+    /// For each byte of `text`, the offset of the source byte it came from, relative to the
+    /// token; one extra entry at the end holds the token's length.
+    map: Vec<u32>,
+}
+
+impl Refanged {
+    /// The token unchanged (no defang marker in it).
+    pub fn identity(token: &str) -> Self {
+        Refanged {
+            text: token.to_owned(),
+            map: (0..=token.len() as u32).collect(),
+        }
+    }
+
+    /// A text with an explicit map (one entry per byte, plus the end), for indicators joined
+    /// from several tokens.
+    pub fn from_parts(text: String, map: Vec<u32>) -> Self {
+        debug_assert_eq!(map.len(), text.len() + 1);
+        Refanged { text, map }
+    }
+
+    /// The source range (relative to the token) of the refanged bytes `start..end`.
+    pub fn source_range(&self, start: usize, end: usize) -> (usize, usize) {
+        let from = self.map.get(start).copied().unwrap_or(0) as usize;
+        let to = self
+            .map
+            .get(end)
+            .copied()
+            .unwrap_or_else(|| self.map.last().copied().unwrap_or(0)) as usize;
+        (from, to.max(from))
+    }
+
+    /// Whether the bytes `start..end` of the result differ from the source.
+    pub fn changed(&self, start: usize, end: usize) -> bool {
+        let (from, to) = self.source_range(start, end);
+        to - from != end.saturating_sub(start)
+            || self.map[start..end].windows(2).any(|w| w[1] != w[0] + 1)
+    }
+}
+
+/// Defang markers and what they stand for. Longer markers come first, so `[://]` wins over `[:]`.
+const MARKERS: &[(&str, &str)] = &[
+    ("[://]", "://"),
+    ("(://)", "://"),
+    ("{://}", "://"),
+    ("[:]//", "://"),
+    ("[dot]", "."),
+    ("(dot)", "."),
+    ("{dot}", "."),
+    ("[.]", "."),
+    ("(.)", "."),
+    ("{.}", "."),
+    ("[:]", ":"),
+    ("(:)", ":"),
+    ("[//]", "//"),
+    ("[/]", "/"),
+    ("[@]", "@"),
+    ("(@)", "@"),
+    ("{@}", "@"),
+    ("[at]", "@"),
+    ("(at)", "@"),
+    ("{at}", "@"),
+    ("\\.", "."),
+];
+
+/// Defanged URL schemes and their real spelling.
+const SCHEMES: &[(&str, &str)] = &[
+    ("hxxps", "https"),
+    ("hxxp", "http"),
+    ("hxtps", "https"),
+    ("hxtp", "http"),
+    ("htxps", "https"),
+    ("htxp", "http"),
+    ("fxps", "ftps"),
+    ("fxp", "ftp"),
+];
+
+/// Whether a token may hold a defang marker (cheap test before [`refang`]).
+pub fn may_be_defanged(token: &[u8]) -> bool {
+    token
+        .iter()
+        .any(|b| matches!(b, b'[' | b'(' | b'{' | b'\\'))
+        || token.len() > 3 && matches!(token[0] | 0x20, b'h' | b'f') && {
+            let lower = token[1] | 0x20;
+            lower == b'x' || (token.len() > 2 && token[2] | 0x20 == b'x')
+        }
+}
+
+/// Refangs a token. Returns `None` when nothing in it was defanged.
+pub fn refang(token: &str) -> Option<Refanged> {
+    let bytes = token.as_bytes();
+    let mut text = String::with_capacity(token.len());
+    let mut map: Vec<u32> = Vec::with_capacity(token.len() + 1);
+    let mut changed = false;
+    let mut i = 0;
+
+    // A scheme is refanged only at the start of a URL: at the token's start or after a
+    // non-letter (as in a Markdown link's `(`), and only when `://` (possibly defanged) follows.
+    while i < bytes.len() {
+        let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphabetic();
+        if at_word_start
+            && matches!(bytes[i] | 0x20, b'h' | b'f')
+            && let Some((defanged, real)) = SCHEMES
+                .iter()
+                .find(|(d, _)| starts_with_ignore_case(&bytes[i..], d.as_bytes()))
+        {
+            let rest = &bytes[i + defanged.len()..];
+            if scheme_separator_follows(rest) {
+                push_replacement(&mut text, &mut map, real, i);
+                i += defanged.len();
+                changed = true;
+                continue;
+            }
+        }
+        if matches!(bytes[i], b'[' | b'(' | b'{' | b'\\')
+            && let Some((marker, real)) = MARKERS
+                .iter()
+                .find(|(m, _)| starts_with_ignore_case(&bytes[i..], m.as_bytes()))
+        {
+            // `\.` is a regex-style escape only between label characters.
+            let escape_ok = *marker != "\\."
+                || (i > 0
+                    && bytes[i - 1].is_ascii_alphanumeric()
+                    && bytes.get(i + 2).is_some_and(u8::is_ascii_alphanumeric));
+            if escape_ok {
+                push_replacement(&mut text, &mut map, real, i);
+                i += marker.len();
+                changed = true;
+                continue;
+            }
+        }
+        // Copy one character (whole UTF-8 sequence) unchanged.
+        let width = utf8_width(bytes[i]);
+        let end = (i + width).min(bytes.len());
+        text.push_str(&token[i..end]);
+        map.extend((i..end).map(|p| p as u32));
+        i = end;
+    }
+    map.push(bytes.len() as u32);
+    changed.then_some(Refanged { text, map })
+}
+
+fn push_replacement(text: &mut String, map: &mut Vec<u32>, real: &str, source: usize) {
+    text.push_str(real);
+    map.extend(std::iter::repeat_n(source as u32, real.len()));
+}
+
+fn scheme_separator_follows(rest: &[u8]) -> bool {
+    [
+        "://", "[://]", "(://)", "{://}", "[:]//", "[:/]/", ":[//]", ":\\/\\/",
+    ]
+    .iter()
+    .any(|sep| starts_with_ignore_case(rest, sep.as_bytes()))
+}
+
+fn starts_with_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.len() >= needle.len() && haystack[..needle.len()].eq_ignore_ascii_case(needle)
+}
+
+fn utf8_width(first: u8) -> usize {
+    match first {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refanged(token: &str) -> String {
+        refang(token).map_or_else(|| token.to_owned(), |r| r.text)
+    }
+
+    #[test]
+    fn every_marker_style() {
+        for (input, expected) in [
+            ("evil[.]com", "evil.com"),
+            ("evil(.)com", "evil.com"),
+            ("evil{.}com", "evil.com"),
+            ("evil[dot]com", "evil.com"),
+            ("evil(DOT)com", "evil.com"),
+            ("evil\\.com", "evil.com"),
+            ("1.2.3[.]4", "1.2.3.4"),
+            ("hxxp://evil.com", "http://evil.com"),
+            ("hXXps://evil.com", "https://evil.com"),
+            ("fxp://files.evil.com", "ftp://files.evil.com"),
+            ("hxxp[:]//evil[.]com", "http://evil.com"),
+            ("hxxps[://]evil[.]com[/]a", "https://evil.com/a"),
+            ("user[@]evil[.]com", "user@evil.com"),
+            ("user[at]evil[.]com", "user@evil.com"),
+            ("http[:]//1.2.3.4:8080", "http://1.2.3.4:8080"),
+        ] {
+            assert_eq!(refanged(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn schemes_are_never_doubled_or_invented() {
+        assert_eq!(refanged("http://evil.com"), "http://evil.com");
+        assert!(refang("http://evil.com").is_none());
+        // "hxxp" without a separator is not a scheme (e.g. a word in a sentence).
+        assert_eq!(refanged("hxxpd"), "hxxpd");
+        // A defanged URL inside another (a redirect parameter) is refanged too, and no scheme
+        // is ever written twice.
+        assert_eq!(
+            refanged("(hxxp://a.com/?u=hxxp://b)"),
+            "(http://a.com/?u=http://b)"
+        );
+        // A scheme glued to a preceding word is not refanged: that would glue the word on.
+        assert_eq!(refanged("xhxxp://a"), "xhxxp://a");
+    }
+
+    #[test]
+    fn offsets_map_back_to_the_source() {
+        let token = "hxxp[:]//evil[.]com/x";
+        let r = refang(token).expect("defanged");
+        assert_eq!(r.text, "http://evil.com/x");
+        let host_start = r.text.find("evil").expect("host");
+        let (from, to) = r.source_range(host_start, host_start + "evil.com".len());
+        assert_eq!(&token[from..to], "evil[.]com");
+        let (from, to) = r.source_range(0, r.text.len());
+        assert_eq!(&token[from..to], token);
+        assert!(r.changed(host_start, host_start + 8));
+        let path = r.text.len() - 2;
+        assert!(!r.changed(path, r.text.len()));
+    }
+
+    #[test]
+    fn backslash_dot_only_between_label_characters() {
+        assert_eq!(refanged("C:\\.hidden"), "C:\\.hidden");
+        assert_eq!(refanged("evil\\.com"), "evil.com");
+    }
+}

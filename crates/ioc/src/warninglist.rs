@@ -1,0 +1,522 @@
+//! MISP warninglists, indexed for the checks the extractor makes.
+//!
+//! Each list says which MISP attribute types it applies to; an indicator is checked only
+//! against lists for its type. A few lists name services that attackers abuse (dynamic DNS,
+//! URL shorteners, "living off trusted sites"): a hit there is context, not a false positive.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use aho_corasick::AhoCorasick;
+use ctiforge_kb::{Warninglist, WarninglistKind};
+
+use crate::IocType;
+
+/// Lists whose entries are legitimate services that attackers abuse: worth noting, not
+/// grounds to discard an indicator.
+const CONTEXT_LISTS: &[&str] = &[
+    "dynamic-dns",
+    "lots-project",
+    "url-shortener",
+    "public-ipfs-gateways",
+    "link-in-bio",
+];
+
+/// A list that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarninglistHit {
+    /// The list's folder name (`rfc1918`).
+    pub slug: String,
+    /// The list's name.
+    pub name: String,
+    /// Whether the hit is context (abused legitimate service) rather than a false positive.
+    pub context: bool,
+    /// Whether a parent domain matched rather than the value itself.
+    pub via_parent: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Applies {
+    ip: bool,
+    domain: bool,
+    url: bool,
+    hash: bool,
+    email: bool,
+}
+
+#[derive(Debug)]
+struct List {
+    slug: String,
+    name: String,
+    applies: Applies,
+    context: bool,
+}
+
+/// The warninglists, indexed.
+#[derive(Debug, Default)]
+pub struct Warninglists {
+    lists: Vec<List>,
+    /// Exact entries of `string` lists (lower case) → lists.
+    exact: HashMap<String, Vec<u16>>,
+    /// Entries of `hostname` lists (lower case): the name and its sub-domains match.
+    hostnames: HashMap<String, Vec<u16>>,
+    /// Per list, sorted and merged IPv4 ranges.
+    v4: Vec<(u16, Vec<(u32, u32)>)>,
+    /// Per list, sorted and merged IPv6 ranges.
+    v6: Vec<(u16, Vec<(u128, u128)>)>,
+    substrings: Option<(AhoCorasick, Vec<u16>)>,
+    regexes: Vec<(regex::Regex, u16)>,
+}
+
+impl Warninglists {
+    /// Indexes the lists.
+    pub fn new(lists: &[Warninglist]) -> Self {
+        let mut index = Warninglists::default();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut pattern_lists: Vec<u16> = Vec::new();
+        for (n, list) in lists.iter().enumerate() {
+            let id = n as u16;
+            index.lists.push(List {
+                slug: list.slug.clone(),
+                name: list.name.clone(),
+                applies: applies(&list.matching_attributes),
+                context: CONTEXT_LISTS.contains(&list.slug.as_str()),
+            });
+            match list.kind {
+                WarninglistKind::String => {
+                    for entry in list.entries() {
+                        let key = normalize_entry(entry);
+                        push_list(index.exact.entry(key).or_default(), id);
+                    }
+                }
+                WarninglistKind::Hostname => {
+                    for entry in list.entries() {
+                        let key = normalize_entry(entry);
+                        push_list(index.hostnames.entry(key).or_default(), id);
+                    }
+                }
+                WarninglistKind::Cidr => {
+                    let mut v4 = Vec::new();
+                    let mut v6 = Vec::new();
+                    for entry in list.entries() {
+                        match parse_range(entry) {
+                            Some(Range::V4(a, b)) => v4.push((a, b)),
+                            Some(Range::V6(a, b)) => v6.push((a, b)),
+                            None => {}
+                        }
+                    }
+                    if !v4.is_empty() {
+                        index.v4.push((id, merge(v4)));
+                    }
+                    if !v6.is_empty() {
+                        index.v6.push((id, merge(v6)));
+                    }
+                }
+                WarninglistKind::Substring => {
+                    for entry in list.entries() {
+                        patterns.push(entry.to_ascii_lowercase());
+                        pattern_lists.push(id);
+                    }
+                }
+                WarninglistKind::Regex => {
+                    for entry in list.entries() {
+                        // Lists are data from outside: a pattern our engine rejects is skipped.
+                        if let Ok(regex) = regex::RegexBuilder::new(entry)
+                            .case_insensitive(true)
+                            .size_limit(1 << 20)
+                            .build()
+                        {
+                            index.regexes.push((regex, id));
+                        }
+                    }
+                }
+            }
+        }
+        if !patterns.is_empty()
+            && let Ok(automaton) = AhoCorasick::new(&patterns)
+        {
+            index.substrings = Some((automaton, pattern_lists));
+        }
+        index
+    }
+
+    /// The lists an indicator is on. `host` is the host of a URL or e-mail address.
+    pub fn check(&self, kind: IocType, value: &str, host: Option<&str>) -> Vec<WarninglistHit> {
+        // (list, matched through a parent domain)
+        let mut ids: Vec<(u16, bool)> = Vec::new();
+        let direct = |found: &mut Vec<u16>, ids: &mut Vec<(u16, bool)>| {
+            ids.extend(found.drain(..).map(|id| (id, false)));
+        };
+        let mut found: Vec<u16> = Vec::new();
+        let applies = |id: u16, f: fn(&Applies) -> bool| f(&self.lists[id as usize].applies);
+        let keep: fn(&Applies) -> bool = match kind {
+            IocType::Ipv4 | IocType::Ipv6 | IocType::Cidr => {
+                if let Some(Ok(ip)) = value.split('/').next().map(str::parse::<IpAddr>) {
+                    self.check_ip(ip, &mut found);
+                }
+                direct(&mut found, &mut ids);
+                |a| a.ip
+            }
+            IocType::Domain => {
+                self.check_host(value, &mut ids);
+                self.check_substrings(value, &mut found);
+                direct(&mut found, &mut ids);
+                |a| a.domain
+            }
+            IocType::Url => {
+                self.check_exact(value, &mut found);
+                self.check_substrings(value, &mut found);
+                direct(&mut found, &mut ids);
+                // A URL with a path on a popular site can still host a payload; only a bare
+                // host is matched against the host lists.
+                let bare = value
+                    .split_once("://")
+                    .map_or(value, |(_, rest)| rest)
+                    .trim_end_matches('/');
+                if let Some(host) = host
+                    && !bare.contains('/')
+                {
+                    self.check_host(host, &mut ids);
+                }
+                |a| a.url
+            }
+            IocType::Md5 | IocType::Sha1 | IocType::Sha256 | IocType::Sha512 | IocType::Ssdeep => {
+                self.check_exact(value, &mut found);
+                direct(&mut found, &mut ids);
+                |a| a.hash
+            }
+            IocType::Email => {
+                self.check_exact(value, &mut found);
+                for (regex, id) in &self.regexes {
+                    if regex.is_match(value) {
+                        found.push(*id);
+                    }
+                }
+                direct(&mut found, &mut ids);
+                |a| a.email
+            }
+            _ => return Vec::new(),
+        };
+        ids.retain(|(id, _)| applies(*id, keep));
+        ids.sort_unstable();
+        ids.dedup_by_key(|(id, _)| *id);
+        ids.into_iter()
+            .map(|(id, via_parent)| {
+                let list = &self.lists[id as usize];
+                WarninglistHit {
+                    slug: list.slug.clone(),
+                    name: list.name.clone(),
+                    context: list.context,
+                    via_parent,
+                }
+            })
+            .collect()
+    }
+
+    fn check_exact(&self, value: &str, ids: &mut Vec<u16>) {
+        if let Some(found) = self.exact.get(&value.to_ascii_lowercase()) {
+            ids.extend(found);
+        }
+    }
+
+    /// The host against string lists, and the host and its parent domains against hostname
+    /// lists. Parents above the registrable domain (`ddns.net` for `x.ddns.net`, a suffix on
+    /// the Public Suffix List) are checked against context lists only: a customer's name under
+    /// a shared suffix is not the popular service itself.
+    fn check_host(&self, host: &str, ids: &mut Vec<(u16, bool)>) {
+        let host = host.to_ascii_lowercase();
+        let mut found = Vec::new();
+        self.check_exact(&host, &mut found);
+        ids.extend(found.into_iter().map(|id| (id, false)));
+        let registrable_len = psl::domain(host.as_bytes()).map_or(0, |d| d.as_bytes().len());
+        let mut suffix = host.as_str();
+        loop {
+            let above_registrable = suffix.len() < registrable_len;
+            if let Some(found) = self.hostnames.get(suffix) {
+                for id in found {
+                    if !above_registrable || self.lists[*id as usize].context {
+                        ids.push((*id, suffix.len() != host.len()));
+                    }
+                }
+            }
+            match suffix.split_once('.') {
+                Some((_, rest)) if rest.contains('.') => suffix = rest,
+                _ => break,
+            }
+        }
+    }
+
+    fn check_substrings(&self, value: &str, ids: &mut Vec<u16>) {
+        if let Some((automaton, lists)) = &self.substrings {
+            let lower = value.to_ascii_lowercase();
+            for found in automaton.find_overlapping_iter(&lower) {
+                ids.push(lists[found.pattern().as_usize()]);
+            }
+        }
+    }
+
+    fn check_ip(&self, ip: IpAddr, ids: &mut Vec<u16>) {
+        match ip {
+            IpAddr::V4(ip) => {
+                let value = u32::from(ip);
+                for (id, ranges) in &self.v4 {
+                    if contains(ranges, value) {
+                        ids.push(*id);
+                    }
+                }
+            }
+            IpAddr::V6(ip) => {
+                let value = u128::from(ip);
+                for (id, ranges) in &self.v6 {
+                    if contains(ranges, value) {
+                        ids.push(*id);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn push_list(ids: &mut Vec<u16>, id: u16) {
+    if !ids.contains(&id) {
+        ids.push(id);
+    }
+}
+
+fn normalize_entry(entry: &str) -> String {
+    entry
+        .trim()
+        .trim_start_matches("*.")
+        .trim_start_matches('.')
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
+fn applies(attributes: &[String]) -> Applies {
+    let mut applies = Applies::default();
+    for attribute in attributes {
+        let a = attribute.as_str();
+        applies.ip |= a.starts_with("ip-") || a == "domain|ip";
+        applies.domain |= matches!(a, "domain" | "hostname" | "domain|ip" | "hostname|port");
+        applies.url |= matches!(a, "url" | "uri");
+        applies.hash |= matches!(
+            a,
+            "md5" | "sha1" | "sha224" | "sha256" | "sha512" | "ssdeep"
+        ) || a.starts_with("filename|")
+            || a.starts_with("x509-fingerprint");
+        applies.email |= a.starts_with("email") || a == "target-email";
+    }
+    applies
+}
+
+enum Range {
+    V4(u32, u32),
+    V6(u128, u128),
+}
+
+fn parse_range(entry: &str) -> Option<Range> {
+    let entry = entry.trim();
+    let (address, bits) = match entry.split_once('/') {
+        Some((a, b)) => (a, Some(b.parse::<u32>().ok()?)),
+        None => (entry, None),
+    };
+    match address.parse::<IpAddr>().ok()? {
+        IpAddr::V4(ip) => {
+            let bits = bits.unwrap_or(32).min(32);
+            let base = u32::from(ip) & mask32(bits);
+            Some(Range::V4(base, base | !mask32(bits)))
+        }
+        IpAddr::V6(ip) => {
+            let bits = bits.unwrap_or(128).min(128);
+            let base = u128::from(ip) & mask128(bits);
+            Some(Range::V6(base, base | !mask128(bits)))
+        }
+    }
+}
+
+fn mask32(bits: u32) -> u32 {
+    if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    }
+}
+
+fn mask128(bits: u32) -> u128 {
+    if bits == 0 {
+        0
+    } else {
+        u128::MAX << (128 - bits)
+    }
+}
+
+fn merge<T: Ord + Copy + num_like::Step>(mut ranges: Vec<(T, T)>) -> Vec<(T, T)> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(T, T)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some(last) if start <= last.1.next_or_max() => {
+                if end > last.1 {
+                    last.1 = end;
+                }
+            }
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+fn contains<T: Ord + Copy>(ranges: &[(T, T)], value: T) -> bool {
+    let after = ranges.partition_point(|(start, _)| *start <= value);
+    after > 0 && ranges[after - 1].1 >= value
+}
+
+mod num_like {
+    /// The next integer, saturating (to merge adjacent ranges).
+    pub trait Step {
+        fn next_or_max(self) -> Self;
+    }
+    impl Step for u32 {
+        fn next_or_max(self) -> Self {
+            self.saturating_add(1)
+        }
+    }
+    impl Step for u128 {
+        fn next_or_max(self) -> Self {
+            self.saturating_add(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(
+        slug: &str,
+        kind: WarninglistKind,
+        attributes: &[&str],
+        entries: &[&str],
+    ) -> Warninglist {
+        Warninglist::new(
+            slug.into(),
+            format!("{slug} list"),
+            "1".into(),
+            kind,
+            attributes.iter().map(|a| (*a).to_owned()).collect(),
+            &entries.iter().map(|e| (*e).to_owned()).collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn each_kind_of_list_matches() {
+        let index = Warninglists::new(&[
+            list(
+                "rfc1918",
+                WarninglistKind::Cidr,
+                &["ip-dst"],
+                &["10.0.0.0/8", "192.168.0.0/16"],
+            ),
+            list(
+                "google",
+                WarninglistKind::Hostname,
+                &["domain", "url"],
+                &["google.com"],
+            ),
+            list("top", WarninglistKind::String, &["domain"], &["github.com"]),
+            list(
+                "empty-hashes",
+                WarninglistKind::String,
+                &["md5"],
+                &["d41d8cd98f00b204e9800998ecf8427e"],
+            ),
+            list(
+                "dynamic-dns",
+                WarninglistKind::Hostname,
+                &["domain"],
+                &["duckdns.org"],
+            ),
+            list(
+                "sandbox",
+                WarninglistKind::Substring,
+                &["domain"],
+                &["malwr"],
+            ),
+        ]);
+        let slugs = |kind, value: &str, host| -> Vec<String> {
+            index
+                .check(kind, value, host)
+                .into_iter()
+                .map(|h| h.slug)
+                .collect()
+        };
+        assert_eq!(slugs(IocType::Ipv4, "10.1.2.3", None), ["rfc1918"]);
+        assert!(slugs(IocType::Ipv4, "11.1.2.3", None).is_empty());
+        assert_eq!(slugs(IocType::Domain, "mail.google.com", None), ["google"]);
+        assert!(slugs(IocType::Domain, "notgoogle.com", None).is_empty());
+        assert_eq!(slugs(IocType::Domain, "github.com", None), ["top"]);
+        assert!(
+            slugs(IocType::Domain, "evil.github.com", None).is_empty(),
+            "string lists are exact"
+        );
+        assert_eq!(
+            slugs(IocType::Md5, "D41D8CD98F00B204E9800998ECF8427E", None),
+            ["empty-hashes"]
+        );
+        assert_eq!(slugs(IocType::Domain, "x.malwr.ee", None), ["sandbox"]);
+        let ddns = index.check(IocType::Domain, "c2.duckdns.org", None);
+        assert!(ddns[0].context);
+        // A URL with a path on a listed host is not discarded; the bare host is.
+        assert!(
+            slugs(
+                IocType::Url,
+                "https://docs.google.com/x/y",
+                Some("docs.google.com")
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            slugs(IocType::Url, "https://google.com/", Some("google.com")),
+            ["google"]
+        );
+    }
+
+    #[test]
+    fn customer_names_under_shared_suffixes_are_context_not_popular_sites() {
+        let index = Warninglists::new(&[
+            list(
+                "tranco10k",
+                WarninglistKind::Hostname,
+                &["domain"],
+                &["ddns.net", "google.com"],
+            ),
+            list(
+                "dynamic-dns",
+                WarninglistKind::Hostname,
+                &["domain"],
+                &["ddns.net"],
+            ),
+        ]);
+        // ddns.net is on the Public Suffix List's private section: x.ddns.net is someone's name.
+        let hits = index.check(IocType::Domain, "richa-sharma.ddns.net", None);
+        let slugs: Vec<&str> = hits.iter().map(|h| h.slug.as_str()).collect();
+        assert_eq!(slugs, ["dynamic-dns"]);
+        assert!(hits[0].context);
+        // The service's own name is still the popular site.
+        let hits = index.check(IocType::Domain, "ddns.net", None);
+        assert!(hits.iter().any(|h| h.slug == "tranco10k" && !h.via_parent));
+        // An ordinary sub-domain of a listed site matches through its parent.
+        let hits = index.check(IocType::Domain, "mail.google.com", None);
+        assert!(hits.iter().any(|h| h.slug == "tranco10k" && h.via_parent));
+    }
+
+    #[test]
+    fn ranges_merge_and_contain() {
+        let merged = merge(vec![(5u32, 9), (1, 3), (4, 4), (20, 30)]);
+        assert_eq!(merged, [(1, 9), (20, 30)]);
+        assert!(contains(&merged, 9));
+        assert!(!contains(&merged, 10));
+        assert!(contains(&merged, 20));
+        assert!(!contains(&merged, 0));
+    }
+}
