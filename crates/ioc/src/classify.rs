@@ -372,8 +372,8 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     if !has_digit && !has_mark {
         return;
     }
-    if let Some(position) = s.find("://") {
-        url(s, position, out);
+    if s.contains("://") {
+        urls(s, out);
         return;
     }
     if is_av_name(s) {
@@ -401,6 +401,10 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         out.push(Candidate::new(kind, s.to_ascii_lowercase(), 0, s.len()));
         return;
     }
+    if let Some(value) = validate::mac(s) {
+        out.push(Candidate::new(IocType::Mac, value, 0, s.len()));
+        return;
+    }
     if b.contains(&b'.') {
         dotted(s, defanged, out);
         return;
@@ -412,28 +416,92 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     }
 }
 
-fn url(s: &str, separator: usize, out: &mut Vec<Candidate>) {
-    let scheme_start = s[..separator]
-        .bytes()
-        .rposition(|b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.'))
-        .map_or(0, |p| p + 1);
-    let scheme = s[scheme_start..separator].to_ascii_lowercase();
-    if !SCHEMES.contains(&scheme.as_str()) {
-        return;
+/// Every URL in a token: `[text](https://a.com/x)` and `[hxxps://a[.]com](hxxps://a[.]com)`
+/// hold one or two. A URL runs from its scheme to the end of its path; the path stops where the
+/// next URL's scheme starts, and unbalanced closing brackets are not part of it.
+fn urls(s: &str, out: &mut Vec<Candidate>) {
+    let separators: Vec<usize> = s.match_indices("://").map(|(i, _)| i).collect();
+    let mut previous_end = 0;
+    for (n, &separator) in separators.iter().enumerate() {
+        if separator < previous_end {
+            continue;
+        }
+        let scheme_start = s[previous_end..separator]
+            .bytes()
+            .rposition(|b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.'))
+            .map_or(previous_end, |p| previous_end + p + 1);
+        let scheme = s[scheme_start..separator].to_ascii_lowercase();
+        if !SCHEMES.contains(&scheme.as_str()) {
+            continue;
+        }
+        // The next URL's scheme bounds this one.
+        let limit = separators
+            .get(n + 1)
+            .map_or(s.len(), |next| {
+                s[..*next]
+                    .bytes()
+                    .rposition(|b| {
+                        !(b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
+                    })
+                    .map_or(*next, |p| p + 1)
+            })
+            .max(separator + 3);
+        let rest = &s[separator + 3..limit];
+        let authority_end = if rest.starts_with('[') {
+            rest.find(']').map_or(rest.len(), |close| {
+                close
+                    + 1
+                    + rest[close + 1..]
+                        .find(|c: char| !(c == ':' || c.is_ascii_digit()))
+                        .unwrap_or(rest.len() - close - 1)
+            })
+        } else {
+            rest.find(|c: char| {
+                !(c.is_ascii_alphanumeric()
+                    || matches!(
+                        c,
+                        '.' | '-' | '_' | ':' | '@' | '%' | '~' | '!' | '$' | '&' | '+' | '='
+                    ))
+            })
+            .unwrap_or(rest.len())
+        };
+        let authority = &rest[..authority_end];
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let Some((host, port)) = host_and_port(host_port) else {
+            continue;
+        };
+        let mut path = &rest[authority_end..];
+        if !path.starts_with(['/', '?', '#']) {
+            path = "";
+        }
+        path = balanced(path);
+        let end = separator + 3 + authority_end + path.len();
+        let value = format!("{scheme}://{}{path}", authority.to_ascii_lowercase());
+        let mut candidate = Candidate::new(IocType::Url, value, scheme_start, end);
+        candidate.host = Some(host);
+        candidate.port = port;
+        out.push(candidate);
+        previous_end = end;
     }
-    let rest = &s[separator + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let Some((host, port)) = host_and_port(host_port) else {
-        return;
-    };
-    let path = &rest[authority_end..];
-    let value = format!("{scheme}://{}{path}", authority.to_ascii_lowercase());
-    let mut candidate = Candidate::new(IocType::Url, value, scheme_start, s.len());
-    candidate.host = Some(host);
-    candidate.port = port;
-    out.push(candidate);
+}
+
+/// A path without trailing closing brackets that it does not open (`/x)` of a Markdown link).
+fn balanced(mut path: &str) -> &str {
+    loop {
+        let Some(last) = path.chars().last() else {
+            return path;
+        };
+        let open = match last {
+            ')' => '(',
+            ']' => '[',
+            '}' => '{',
+            _ => return path,
+        };
+        if path.matches(open).count() >= path.matches(last).count() {
+            return path;
+        }
+        path = &path[..path.len() - 1];
+    }
 }
 
 /// A host (domain, IPv4 or bracketed IPv6) with an optional port; the host comes back
@@ -662,13 +730,13 @@ fn colon_forms(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
 
 /// Dotted tokens: IPv4 and CIDR, Cisco MACs, URLs without a scheme, domains and file names.
 fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
+    if let Some(value) = validate::mac(s) {
+        out.push(Candidate::new(IocType::Mac, value, 0, s.len()));
+        return;
+    }
     let first_part = s.split(['/', '.']).next().unwrap_or("");
     if first_part.bytes().all(|b| b.is_ascii_digit()) && !first_part.is_empty() {
         numeric_dotted(s, out);
-        return;
-    }
-    if let Some(value) = validate::mac(s) {
-        out.push(Candidate::new(IocType::Mac, value, 0, s.len()));
         return;
     }
     // `evil.com/gate.php`: a URL without a scheme (none is added).

@@ -74,18 +74,43 @@ fn count(bytes: &[u8], needle: u8) -> usize {
     bytes.iter().filter(|b| **b == needle).count()
 }
 
-/// Token spans: maximal runs of non-delimiter bytes.
-fn tokens(bytes: &[u8]) -> Vec<(usize, usize)> {
+/// Token spans: maximal runs of non-delimiter characters. ASCII is classified by table; a
+/// non-ASCII character delimits only when it is a space or punctuation (smart quotes, dashes,
+/// NBSP), so a word with an accented letter stays one word and is not cut into a domain.
+fn tokens(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
     let mut spans = Vec::with_capacity(bytes.len() / 6);
     let mut i = 0;
     let n = bytes.len();
+    let delimits = |i: usize| -> (bool, usize) {
+        let b = bytes[i];
+        if b < 0x80 {
+            return (DELIMITER[b as usize], 1);
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let punctuation = c.is_whitespace()
+            || matches!(c, '\u{2000}'..='\u{206F}' | '\u{3000}'..='\u{303F}' | '\u{FF01}'..='\u{FF0F}'
+                | '\u{00A0}'..='\u{00BF}' | '\u{FE30}'..='\u{FE4F}' | '\u{FEFF}');
+        (punctuation, c.len_utf8())
+    };
     while i < n {
-        while i < n && DELIMITER[bytes[i] as usize] {
-            i += 1;
+        loop {
+            if i >= n {
+                break;
+            }
+            let (delimiter, width) = delimits(i);
+            if !delimiter {
+                break;
+            }
+            i += width;
         }
         let start = i;
-        while i < n && !DELIMITER[bytes[i] as usize] {
-            i += 1;
+        while i < n {
+            let (delimiter, width) = delimits(i);
+            if delimiter {
+                break;
+            }
+            i += width;
         }
         if i > start {
             spans.push((start, i));
@@ -97,6 +122,7 @@ fn tokens(bytes: &[u8]) -> Vec<(usize, usize)> {
 /// Whether a token could hold an indicator at all: most words are rejected here.
 fn is_candidate(token: &[u8]) -> bool {
     token.len() >= 3
+        && token.is_ascii()
         && token.iter().any(|b| {
             b.is_ascii_digit()
                 || matches!(
@@ -109,7 +135,7 @@ fn is_candidate(token: &[u8]) -> bool {
 /// Scans `text` for indicators; flags are added by the caller.
 pub fn scan(text: &str) -> Vec<Indicator> {
     let bytes = text.as_bytes();
-    let spans = tokens(bytes);
+    let spans = tokens(text);
     let mut out = Vec::new();
     let mut i = 0;
     while i < spans.len() {
@@ -231,6 +257,10 @@ fn spaced_defang(
     let mut j = i + 1;
     let mut seen_at = false;
     let mut plain_at = false;
+    let mut plain_words = false;
+    let lower_label =
+        |(s, e): (usize, usize)| !bytes[s..e].contains(&b'.') && !bytes[s].is_ascii_uppercase();
+    let mut single_labels = lower_label(first);
     let mut dots = 0;
     let mut last_end = first.1;
     while let Some((symbol, plain)) = connector(j) {
@@ -244,6 +274,8 @@ fn spaced_defang(
             dots += 1;
         }
         let Some(part) = label(j + 1) else { break };
+        plain_words |= plain;
+        single_labels &= lower_label(part);
         let connector_start = spans[j].0;
         joined.push_str(symbol);
         map.push((connector_start - first.0) as u32);
@@ -251,6 +283,11 @@ fn spaced_defang(
         map.extend((part.0..part.1).map(|p| (p - first.0) as u32));
         last_end = part.1;
         j += 2;
+    }
+    // Plain English connectors ("dot", "at") join only single labels written in lower case
+    // or digits (`evil dot com`), never a capitalized word or an already dotted name.
+    if plain_words && !single_labels {
+        return None;
     }
     if j == i + 1 || (plain_at && dots == 0) {
         // Nothing joined, or `look at evil.com`: a plain "at" needs a spaced dot after it too.

@@ -91,11 +91,16 @@ pub fn domain(text: &str) -> Option<String> {
     if tld.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let registrable = psl::domain(lower.as_bytes())?;
-    if !registrable.suffix().is_known() {
-        return None;
-    }
-    Some(lower)
+    let registrable = psl::domain(lower.as_bytes());
+    let valid = match registrable {
+        Some(domain) => domain.suffix().is_known(),
+        // A name that is itself a suffix from the list's private section (`duckdns.org`,
+        // `github.io`, `eu.com`) is a registered domain run by a company; only ICANN suffixes
+        // such as `co.uk` are not domains of their own.
+        None => psl::suffix(lower.as_bytes())
+            .is_some_and(|s| s.is_known() && s.typ() == Some(psl::Type::Private)),
+    };
+    valid.then_some(lower)
 }
 
 /// The hash type of a hex string, by its length.
