@@ -365,14 +365,26 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     if b.len() < 3 {
         return;
     }
-    let has_digit = b.iter().any(u8::is_ascii_digit);
-    let has_mark = b
-        .iter()
-        .any(|c| matches!(c, b'.' | b':' | b'@' | b'\\' | b'/' | b'-'));
-    if !has_digit && !has_mark {
+    // One pass for the marks that decide which checks apply.
+    let (mut digits, mut dot, mut colon, mut at, mut slash, mut backslash) =
+        (0, false, false, false, false, false);
+    for c in b {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            b'.' => dot = true,
+            b':' => colon = true,
+            b'@' => at = true,
+            b'/' => slash = true,
+            b'\\' => backslash = true,
+            _ => {}
+        }
+    }
+    let has_mark = dot || colon || at || slash || backslash || b.contains(&b'-');
+    if (digits == 0 && !has_mark) || digits == b.len() {
+        // Plain words and plain numbers hold no indicator.
         return;
     }
-    if s.contains("://") {
+    if colon && slash && s.contains("://") {
         urls(s, out);
         return;
     }
@@ -380,10 +392,10 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         av_name(s, out);
         return;
     }
-    if b.contains(&b'@') && email(s, out) {
+    if at && email(s, out) {
         return;
     }
-    if registry(s, out) || windows_path(s, out) || unix_path(s, out) {
+    if (backslash && (registry(s, out) || windows_path(s, out))) || (slash && unix_path(s, out)) {
         return;
     }
     if identifier(s, out) {
@@ -393,7 +405,7 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         out.push(Candidate::new(IocType::Eth, value, 0, s.len()));
         return;
     }
-    if b.contains(&b':') {
+    if colon {
         colon_forms(s, defanged, out);
         return;
     }
@@ -405,8 +417,11 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         out.push(Candidate::new(IocType::Mac, value, 0, s.len()));
         return;
     }
-    if b.contains(&b'.') {
+    if dot {
         dotted(s, defanged, out);
+        return;
+    }
+    if !(26..=106).contains(&b.len()) {
         return;
     }
     if validate::btc(s) {
@@ -486,22 +501,30 @@ fn urls(s: &str, out: &mut Vec<Candidate>) {
 }
 
 /// A path without trailing closing brackets that it does not open (`/x)` of a Markdown link).
-fn balanced(mut path: &str) -> &str {
-    loop {
-        let Some(last) = path.chars().last() else {
-            return path;
+/// Linear: each bracket kind is counted once.
+fn balanced(path: &str) -> &str {
+    let bytes = path.as_bytes();
+    let excess = |open: u8, close: u8| {
+        let opens = bytes.iter().filter(|b| **b == open).count();
+        let closes = bytes.iter().filter(|b| **b == close).count();
+        closes.saturating_sub(opens)
+    };
+    let mut extra = [excess(b'(', b')'), excess(b'[', b']'), excess(b'{', b'}')];
+    let mut end = bytes.len();
+    while end > 0 {
+        let k = match bytes[end - 1] {
+            b')' => 0,
+            b']' => 1,
+            b'}' => 2,
+            _ => break,
         };
-        let open = match last {
-            ')' => '(',
-            ']' => '[',
-            '}' => '{',
-            _ => return path,
-        };
-        if path.matches(open).count() >= path.matches(last).count() {
-            return path;
+        if extra[k] == 0 {
+            break;
         }
-        path = &path[..path.len() - 1];
+        extra[k] -= 1;
+        end -= 1;
     }
+    &path[..end]
 }
 
 /// A host (domain, IPv4 or bracketed IPv6) with an optional port; the host comes back
@@ -556,11 +579,9 @@ fn email(s: &str, out: &mut Vec<Candidate>) -> bool {
 }
 
 fn registry(s: &str, out: &mut Vec<Candidate>) -> bool {
-    let upper_prefix: String = s
-        .bytes()
-        .take(20)
-        .map(|b| b.to_ascii_uppercase() as char)
-        .collect();
+    if !s.as_bytes()[..2].eq_ignore_ascii_case(b"HK") {
+        return false;
+    }
     let hive = [
         "HKEY_LOCAL_MACHINE\\",
         "HKEY_CURRENT_USER\\",
@@ -576,7 +597,7 @@ fn registry(s: &str, out: &mut Vec<Candidate>) -> bool {
         "HKCU:\\",
     ]
     .iter()
-    .find(|h| upper_prefix.starts_with(*h));
+    .find(|h| s.len() >= h.len() && s.as_bytes()[..h.len()].eq_ignore_ascii_case(h.as_bytes()));
     let Some(hive) = hive else {
         return false;
     };

@@ -97,6 +97,21 @@ pub fn may_be_defanged(token: &[u8]) -> bool {
 /// Refangs a token. Returns `None` when nothing in it was defanged.
 pub fn refang(token: &str) -> Option<Refanged> {
     let bytes = token.as_bytes();
+    // Most tokens with a bracket or backslash hold no marker; find out before allocating.
+    let any_marker = (0..bytes.len()).any(|i| {
+        (matches!(bytes[i], b'[' | b'(' | b'{' | b'\\')
+            && MARKERS
+                .iter()
+                .any(|(m, _)| starts_with_ignore_case(&bytes[i..], m.as_bytes())))
+            || (matches!(bytes[i] | 0x20, b'h' | b'f')
+                && bytes[i + 1..].iter().take(2).any(|b| *b | 0x20 == b'x')
+                && SCHEMES
+                    .iter()
+                    .any(|(d, _)| starts_with_ignore_case(&bytes[i..], d.as_bytes())))
+    });
+    if !any_marker {
+        return None;
+    }
     let mut text = String::with_capacity(token.len());
     let mut map: Vec<u32> = Vec::with_capacity(token.len() + 1);
     let mut changed = false;

@@ -1,10 +1,367 @@
-//! The single pass over the text: tokens, spaced defangs, paths with spaces, user agents.
-
-use memchr::memmem;
+//! The single pass over the text: interesting tokens, spaced defangs, paths with spaces, user
+//! agents, reference sections.
 
 use crate::classify::{Candidate, classify};
 use crate::refang::{Refanged, may_be_defanged, refang};
 use crate::{Indicator, IocType};
+
+/// Whether the character at byte `i` ends a token, and its width. ASCII goes through the
+/// table; a non-ASCII character delimits only when it is a space or punctuation (smart quotes,
+/// dashes, NBSP), so a word with an accented letter stays one word and is not cut into a domain.
+fn delimiter_at(text: &str, i: usize) -> (bool, usize) {
+    let b = text.as_bytes()[i];
+    if b < 0x80 {
+        return (DELIMITER[b as usize], 1);
+    }
+    let c = text[i..].chars().next().unwrap_or(' ');
+    (is_wide_punctuation(c), c.len_utf8())
+}
+
+fn is_wide_punctuation(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c, '\u{2000}'..='\u{206F}' | '\u{3000}'..='\u{303F}' | '\u{FF01}'..='\u{FF0F}'
+            | '\u{00A0}'..='\u{00BF}' | '\u{FE30}'..='\u{FE4F}' | '\u{FEFF}')
+}
+
+/// The start of the character that ends just before byte `i`.
+fn previous_char(text: &str, i: usize) -> usize {
+    let mut j = i - 1;
+    while !text.is_char_boundary(j) {
+        j -= 1;
+    }
+    j
+}
+
+/// The start of the token that contains byte `i`, not going below `floor`.
+fn token_start(text: &str, mut i: usize, floor: usize) -> usize {
+    while i > floor {
+        let j = previous_char(text, i);
+        if j < floor || delimiter_at(text, j).0 {
+            return i;
+        }
+        i = j;
+    }
+    i
+}
+
+/// The end of the token that contains byte `i`.
+fn token_end(text: &str, mut i: usize) -> usize {
+    while i < text.len() {
+        let (delimiter, width) = delimiter_at(text, i);
+        if delimiter {
+            break;
+        }
+        i += width;
+    }
+    i
+}
+
+/// The next token at or after byte `i`.
+fn next_token(text: &str, mut i: usize) -> Option<(usize, usize)> {
+    while i < text.len() {
+        let (delimiter, width) = delimiter_at(text, i);
+        if !delimiter {
+            return Some((i, token_end(text, i)));
+        }
+        i += width;
+    }
+    None
+}
+
+/// The token that ends before byte `i`, skipping delimiters.
+fn previous_token(text: &str, i: usize) -> Option<(usize, usize)> {
+    let mut end = i;
+    while end > 0 {
+        let j = previous_char(text, end);
+        if !delimiter_at(text, j).0 {
+            break;
+        }
+        end = j;
+    }
+    (end > 0).then(|| (token_start(text, end, 0), end))
+}
+
+/// Bytes that make a token worth a look: digits and the marks indicators carry.
+const fn interesting() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_digit()
+            || matches!(b, b'.' | b':' | b'@' | b'\\' | b'/' | b'[' | b'(' | b'{');
+        i += 1;
+    }
+    table
+}
+
+static INTERESTING: [bool; 256] = interesting();
+
+/// Whether a token could hold an indicator at all.
+fn is_candidate(token: &[u8]) -> bool {
+    token.len() >= 3 && token.is_ascii() && token.iter().any(|b| INTERESTING[*b as usize])
+}
+
+/// Scans `text` for indicators; flags are added by the caller.
+///
+/// The scan jumps from one interesting byte to the next and expands only that token, so plain
+/// words cost a table lookup per byte. Indicators written across words (`evil dot com`) are
+/// reached through their connectors.
+pub fn scan(text: &str) -> Vec<Indicator> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let anchors = anchors(bytes);
+    let plain_dots = &anchors.plain_dots;
+    let mut next_plain_dot = 0;
+    let mut candidates = Vec::new();
+    // Everything before `done` has been handled.
+    let mut done = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let interesting_at = bytes[i..]
+            .iter()
+            .position(|b| INTERESTING[*b as usize])
+            .map(|p| i + p);
+        while plain_dots.get(next_plain_dot).is_some_and(|d| *d < i) {
+            next_plain_dot += 1;
+        }
+        let at = match (interesting_at, plain_dots.get(next_plain_dot).copied()) {
+            (Some(a), Some(d)) => a.min(d),
+            (Some(a), None) => a,
+            (None, Some(d)) => d,
+            (None, None) => break,
+        };
+        // The most common trigger in prose: a period or colon that ends a word ("word." or
+        // "Note:"), with nothing interesting before it in the word.
+        if matches!(bytes[at], b'.' | b':' | b',')
+            && bytes.get(at + 1).is_none_or(|b| b.is_ascii_whitespace())
+            && token_start(text, at, done) >= i
+        {
+            i = at + 1;
+            continue;
+        }
+        let start = token_start(text, at, done);
+        let end = token_end(text, at);
+        if let Some(chain_end) = spaced_defang(text, start, end, &mut out) {
+            done = chain_end;
+            i = chain_end;
+            continue;
+        }
+        let next = handle_token(text, start, end, &mut out, &mut candidates);
+        done = next;
+        i = next.max(at + 1);
+    }
+    user_agents(text, &anchors, &mut out);
+    out.sort_by_key(|a| (a.start, a.end, a.kind));
+    out.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.kind == b.kind);
+    out
+}
+
+/// Anchors found in one pass over the text: where the plain-word connector "dot" stands, and
+/// where user agents start.
+struct Anchors {
+    plain_dots: Vec<usize>,
+    user_agent_labels: Vec<usize>,
+    mozilla: Vec<usize>,
+}
+
+/// Separate `memmem` passes: each skips ahead on a rare byte of its needle, which one
+/// multi-pattern automaton cannot do for needles that start with a space.
+fn anchors(bytes: &[u8]) -> Anchors {
+    use memchr::memmem::find_iter;
+    let mut plain_dots: Vec<usize> = Vec::new();
+    for needle in [&b" dot "[..], b" DOT ", b" Dot "] {
+        plain_dots.extend(find_iter(bytes, needle).map(|p| p + 1));
+    }
+    plain_dots.sort_unstable();
+    // "User-Agent:" in any case: find "gent:" / "GENT:" and check the label before it.
+    let mut user_agent_labels: Vec<usize> = Vec::new();
+    for needle in [&b"gent:"[..], b"GENT:"] {
+        user_agent_labels.extend(find_iter(bytes, needle).filter_map(|p| {
+            let label_start = p.checked_sub(6)?;
+            bytes[label_start..p + 5]
+                .eq_ignore_ascii_case(b"user-agent:")
+                .then_some(p + 5)
+        }));
+    }
+    user_agent_labels.sort_unstable();
+    Anchors {
+        plain_dots,
+        user_agent_labels,
+        mozilla: find_iter(bytes, b"Mozilla/").collect(),
+    }
+}
+
+/// Trims, extends (Windows paths with spaces) and classifies one token; returns where the scan
+/// continues.
+fn handle_token(
+    text: &str,
+    start: usize,
+    end: usize,
+    out: &mut Vec<Indicator>,
+    candidates: &mut Vec<Candidate>,
+) -> usize {
+    let bytes = text.as_bytes();
+    if end < start + 3 || !is_candidate(&bytes[start..end]) {
+        return end;
+    }
+    let (mut start, mut end) = trim(bytes, start, end);
+    let mut next = end.max(start);
+    if end < start + 3 || !is_candidate(&bytes[start..end]) {
+        return next;
+    }
+    if starts_windows_path(&bytes[start..end]) {
+        end = extend_path(text, end);
+        if start > 0 && bytes[start - 1] == b'"' {
+            let closing = bytes[start..]
+                .iter()
+                .take(400)
+                .position(|b| *b == b'"' || *b == b'\n')
+                .map(|p| start + p);
+            if let Some(close) = closing.filter(|c| bytes[*c] == b'"' && *c > end) {
+                end = close;
+            }
+        }
+        next = end;
+        (start, end) = trim(bytes, start, end);
+    }
+    process(text, start, end, out, candidates);
+    next.max(end)
+}
+
+/// Which connector a token is: `.` or `@`, and whether it is a plain English word.
+fn connector(text: &str, (s, e): (usize, usize)) -> Option<(&'static str, bool)> {
+    let word = &text.as_bytes()[s..e];
+    if word.len() > 5 || word.len() < 2 {
+        return None;
+    }
+    let is = |w: &str| word.eq_ignore_ascii_case(w.as_bytes());
+    if is("dot") {
+        Some((".", true))
+    } else if ["[dot]", "(dot)", "{dot}", "[.]", "(.)", "{.}"]
+        .iter()
+        .any(|w| is(w))
+    {
+        Some((".", false))
+    } else if is("at") {
+        Some(("@", true))
+    } else if ["[at]", "(at)", "{at}", "[@]", "(@)"].iter().any(|w| is(w)) {
+        Some(("@", false))
+    } else {
+        None
+    }
+}
+
+/// A token usable as a label of a spaced indicator, trimmed.
+fn spaced_label(text: &str, token: (usize, usize)) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let (s, e) = trim(bytes, token.0, token.1);
+    let ok = e > s
+        && bytes[s..e]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+' | b'%'));
+    ok.then_some((s, e))
+}
+
+/// `example dot com`, `user at example dot com`, `evil [.] com`: indicators written across
+/// several tokens. The scan reaches one at a connector token (`start..end`); the indicator
+/// begins one label before it, or two when an "at" precedes. Returns where the scan continues
+/// when one is found.
+fn spaced_defang(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>) -> Option<usize> {
+    connector(text, (start, end))?;
+    let mut first = spaced_label(text, previous_token(text, start)?)?;
+    if let Some(at) = previous_token(text, first.0)
+        && connector(text, at).is_some_and(|(symbol, _)| symbol == "@")
+        && let Some(user) = previous_token(text, at.0).and_then(|t| spaced_label(text, t))
+    {
+        first = user;
+    }
+    let bytes = text.as_bytes();
+    let lower_label =
+        |(s, e): (usize, usize)| !bytes[s..e].contains(&b'.') && !bytes[s].is_ascii_uppercase();
+    let mut joined = String::from(&text[first.0..first.1]);
+    let mut map: Vec<u32> = (0..(first.1 - first.0) as u32).collect();
+    let mut single_labels = lower_label(first);
+    let (mut seen_at, mut plain_at, mut plain_words) = (false, false, false);
+    let mut dots = 0;
+    let mut parts = 0;
+    let mut last_end = first.1;
+    // A domain written out in words has a handful of labels; the cap keeps long runs such as
+    // "a dot a dot a ..." linear.
+    const MAX_SPACED_PARTS: usize = 10;
+    while let Some(link) = next_token(text, last_end) {
+        let Some((symbol, plain)) = connector(text, link) else {
+            break;
+        };
+        if parts >= MAX_SPACED_PARTS {
+            return None;
+        }
+        if symbol == "@" {
+            if seen_at || dots > 0 {
+                break;
+            }
+            seen_at = true;
+            plain_at = plain;
+        } else {
+            dots += 1;
+        }
+        let Some(part) = next_token(text, link.1).and_then(|t| spaced_label(text, t)) else {
+            break;
+        };
+        plain_words |= plain;
+        single_labels &= lower_label(part);
+        joined.push_str(symbol);
+        map.extend(std::iter::repeat_n((link.0 - first.0) as u32, symbol.len()));
+        joined.push_str(&text[part.0..part.1]);
+        map.extend((part.0 - first.0) as u32..(part.1 - first.0) as u32);
+        last_end = part.1;
+        parts += 1;
+    }
+    // Plain English connectors join only single labels in lower case or digits (`evil dot
+    // com`), never a capitalized word or an already dotted name; a plain "at" needs a spaced
+    // dot after it too (`look at evil.com` is prose).
+    if parts == 0 || (plain_words && !single_labels) || (plain_at && dots == 0) {
+        return None;
+    }
+    map.push((last_end - first.0) as u32);
+    let refanged = Refanged::from_parts(joined, map);
+    let mut candidates = Vec::new();
+    classify(&refanged.text, true, &mut candidates);
+    candidates.retain(|c| {
+        matches!(c.kind, IocType::Domain | IocType::Email | IocType::Url)
+            && c.false_positive.is_none()
+            && c.start == 0
+    });
+    if candidates.is_empty() {
+        return None;
+    }
+    for candidate in candidates {
+        let mut indicator = to_indicator(text, first.0, Some(&refanged), candidate);
+        indicator.defanged = true;
+        out.push(indicator);
+    }
+    Some(last_end)
+}
+
+/// `C:\Program Files\Evil\x.exe`: continue a Windows path or registry key over single spaces
+/// while the next word carries on with a backslash.
+fn extend_path(text: &str, mut end: usize) -> usize {
+    let bytes = text.as_bytes();
+    while end + 1 < bytes.len() && bytes[end] == b' ' {
+        let Some((next_start, next_end)) = next_token(text, end + 1) else {
+            break;
+        };
+        let next = &bytes[next_start..next_end];
+        let continues = next_start == end + 1
+            && next.contains(&b'\\')
+            && !starts_windows_path(next)
+            && next[0] != b'\\';
+        if !continues {
+            break;
+        }
+        end = next_end;
+    }
+    end
+}
 
 /// Byte classes: which bytes end a token. Non-ASCII bytes end tokens too (indicators are
 /// ASCII; this also keeps smart quotes and dashes out of values).
@@ -27,8 +384,39 @@ const fn delimiters() -> [bool; 256] {
 
 static DELIMITER: [bool; 256] = delimiters();
 
-/// Leading and trailing punctuation that is not part of an indicator.
+/// Leading and trailing punctuation that is not part of an indicator. Closing brackets are
+/// stripped only when the token does not open them (`(evil.com)` vs `Foo_(bar)`). Linear: the
+/// bracket counts are taken once and updated as characters are stripped.
 fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    // Bracket counts matter only when the token ends with a closing bracket.
+    if !matches!(bytes.get(end.wrapping_sub(1)), Some(b')' | b']' | b'}'))
+        && !matches!(bytes.get(start), Some(b'(' | b'[' | b'{'))
+    {
+        while start < end && matches!(bytes[start], b'*' | b'!' | b'?' | b'.' | b':') {
+            start += 1;
+        }
+        while start < end && matches!(bytes[end - 1], b'.' | b'!' | b'?' | b'*' | b':') {
+            end -= 1;
+        }
+        if !matches!(bytes.get(end.wrapping_sub(1)), Some(b')' | b']' | b'}')) {
+            return (start, end);
+        }
+    }
+    let mut counts = [0usize; 6]; // ( ) [ ] { }
+    let slot = |b: u8| match b {
+        b'(' => Some(0),
+        b')' => Some(1),
+        b'[' => Some(2),
+        b']' => Some(3),
+        b'{' => Some(4),
+        b'}' => Some(5),
+        _ => None,
+    };
+    for b in &bytes[start..end] {
+        if let Some(k) = slot(*b) {
+            counts[k] += 1;
+        }
+    }
     loop {
         let before = (start, end);
         while start < end
@@ -37,7 +425,7 @@ fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
                 b'(' | b'[' | b'{' | b'*' | b'!' | b'?' | b'.' | b':'
             )
         {
-            // Keep `[` of a bracketed IPv6 host and `(`/`[` that open a defang marker.
+            // Keep a `[` that opens a defang marker such as `[.]` or `[:]`.
             if bytes[start] == b'['
                 && bytes
                     .get(start + 1)
@@ -45,22 +433,25 @@ fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
             {
                 break;
             }
+            if let Some(k) = slot(bytes[start]) {
+                counts[k] -= 1;
+            }
             start += 1;
         }
         while start < end {
             let last = bytes[end - 1];
             let strip = match last {
-                b'.' | b'!' | b'?' | b'*' | b':' => {
-                    // A defang marker like `evil[.]` keeps its bracket content.
-                    true
-                }
-                b')' => count(&bytes[start..end], b'(') < count(&bytes[start..end], b')'),
-                b']' => count(&bytes[start..end], b'[') < count(&bytes[start..end], b']'),
-                b'}' => count(&bytes[start..end], b'{') < count(&bytes[start..end], b'}'),
+                b'.' | b'!' | b'?' | b'*' | b':' => true,
+                b')' => counts[0] < counts[1],
+                b']' => counts[2] < counts[3],
+                b'}' => counts[4] < counts[5],
                 _ => false,
             };
             if !strip {
                 break;
+            }
+            if let Some(k) = slot(last) {
+                counts[k] -= 1;
             }
             end -= 1;
         }
@@ -70,114 +461,14 @@ fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
     }
 }
 
-fn count(bytes: &[u8], needle: u8) -> usize {
-    bytes.iter().filter(|b| **b == needle).count()
-}
-
-/// Token spans: maximal runs of non-delimiter characters. ASCII is classified by table; a
-/// non-ASCII character delimits only when it is a space or punctuation (smart quotes, dashes,
-/// NBSP), so a word with an accented letter stays one word and is not cut into a domain.
-fn tokens(text: &str) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut spans = Vec::with_capacity(bytes.len() / 6);
-    let mut i = 0;
-    let n = bytes.len();
-    let delimits = |i: usize| -> (bool, usize) {
-        let b = bytes[i];
-        if b < 0x80 {
-            return (DELIMITER[b as usize], 1);
-        }
-        let c = text[i..].chars().next().unwrap_or(' ');
-        let punctuation = c.is_whitespace()
-            || matches!(c, '\u{2000}'..='\u{206F}' | '\u{3000}'..='\u{303F}' | '\u{FF01}'..='\u{FF0F}'
-                | '\u{00A0}'..='\u{00BF}' | '\u{FE30}'..='\u{FE4F}' | '\u{FEFF}');
-        (punctuation, c.len_utf8())
-    };
-    while i < n {
-        loop {
-            if i >= n {
-                break;
-            }
-            let (delimiter, width) = delimits(i);
-            if !delimiter {
-                break;
-            }
-            i += width;
-        }
-        let start = i;
-        while i < n {
-            let (delimiter, width) = delimits(i);
-            if delimiter {
-                break;
-            }
-            i += width;
-        }
-        if i > start {
-            spans.push((start, i));
-        }
-    }
-    spans
-}
-
-/// Whether a token could hold an indicator at all: most words are rejected here.
-fn is_candidate(token: &[u8]) -> bool {
-    token.len() >= 3
-        && token.is_ascii()
-        && token.iter().any(|b| {
-            b.is_ascii_digit()
-                || matches!(
-                    b,
-                    b'.' | b':' | b'@' | b'\\' | b'/' | b'[' | b'(' | b'{' | b'-'
-                )
-        })
-}
-
-/// Scans `text` for indicators; flags are added by the caller.
-pub fn scan(text: &str) -> Vec<Indicator> {
-    let bytes = text.as_bytes();
-    let spans = tokens(text);
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < spans.len() {
-        let (start, end) = spans[i];
-        if let Some(next) = spaced_defang(text, &spans, i, &mut out) {
-            i = next;
-            continue;
-        }
-        if !is_candidate(&bytes[start..end]) {
-            i += 1;
-            continue;
-        }
-        let (mut start, mut end) = trim(bytes, start, end);
-        let mut next = i + 1;
-        if starts_windows_path(&bytes[start..end]) {
-            (end, next) = extend_path(bytes, &spans, start, end, i);
-            if start > 0
-                && bytes[start - 1] == b'"'
-                && let Some(close) = bytes[start..]
-                    .iter()
-                    .take(400)
-                    .position(|b| *b == b'"' || *b == b'\n')
-                && bytes[start + close] == b'"'
-                && start + close > end
-            {
-                end = start + close;
-                next = spans.partition_point(|(s, _)| *s < end);
-            }
-            let (s, e) = trim(bytes, start, end);
-            (start, end) = (s, e);
-        }
-        process(text, start, end, &mut out);
-        i = next;
-    }
-    user_agents(text, &mut out);
-    out.sort_by_key(|a| (a.start, a.end, a.kind));
-    out.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.kind == b.kind);
-    out
-}
-
 /// Classifies one trimmed token and records what it holds with source offsets.
-fn process(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>) {
+fn process(
+    text: &str,
+    start: usize,
+    end: usize,
+    out: &mut Vec<Indicator>,
+    candidates: &mut Vec<Candidate>,
+) {
     if end <= start || end - start < 3 {
         return;
     }
@@ -188,9 +479,9 @@ fn process(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>) {
         None
     };
     let view = refanged.as_ref().map_or(raw, |r| r.text.as_str());
-    let mut candidates = Vec::new();
-    classify(view, refanged.is_some(), &mut candidates);
-    for candidate in candidates {
+    candidates.clear();
+    classify(view, refanged.is_some(), candidates);
+    for candidate in candidates.drain(..) {
         out.push(to_indicator(text, start, refanged.as_ref(), candidate));
     }
 }
@@ -217,107 +508,6 @@ fn to_indicator(text: &str, base: usize, map: Option<&Refanged>, c: Candidate) -
     }
 }
 
-/// `example dot com`, `user at example dot com`, `evil [.] com`: indicators written across
-/// several tokens. Returns the index of the token after the indicator when one is found.
-fn spaced_defang(
-    text: &str,
-    spans: &[(usize, usize)],
-    i: usize,
-    out: &mut Vec<Indicator>,
-) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let connector = |j: usize| -> Option<(&'static str, bool)> {
-        let (s, e) = *spans.get(j)?;
-        if e - s > 5 {
-            return None;
-        }
-        let word = text[s..e].to_ascii_lowercase();
-        match word.as_str() {
-            "dot" => Some((".", true)),
-            "[dot]" | "(dot)" | "{dot}" | "[.]" | "(.)" | "{.}" => Some((".", false)),
-            "at" => Some(("@", true)),
-            "[at]" | "(at)" | "{at}" | "[@]" | "(@)" => Some(("@", false)),
-            _ => None,
-        }
-    };
-    connector(i + 1)?;
-    let label = |j: usize| -> Option<(usize, usize)> {
-        let (s, e) = *spans.get(j)?;
-        let (s, e) = trim(bytes, s, e);
-        let ok = e > s
-            && bytes[s..e].iter().all(|b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+' | b'%')
-            });
-        ok.then_some((s, e))
-    };
-    let first = label(i)?;
-    // Build the joined text and its map back to the source.
-    let mut joined = String::from(&text[first.0..first.1]);
-    let mut map: Vec<u32> = (first.0..first.1).map(|p| (p - first.0) as u32).collect();
-    let mut j = i + 1;
-    let mut seen_at = false;
-    let mut plain_at = false;
-    let mut plain_words = false;
-    let lower_label =
-        |(s, e): (usize, usize)| !bytes[s..e].contains(&b'.') && !bytes[s].is_ascii_uppercase();
-    let mut single_labels = lower_label(first);
-    let mut dots = 0;
-    let mut last_end = first.1;
-    while let Some((symbol, plain)) = connector(j) {
-        if symbol == "@" {
-            if seen_at || dots > 0 {
-                break;
-            }
-            seen_at = true;
-            plain_at = plain;
-        } else {
-            dots += 1;
-        }
-        let Some(part) = label(j + 1) else { break };
-        plain_words |= plain;
-        single_labels &= lower_label(part);
-        let connector_start = spans[j].0;
-        joined.push_str(symbol);
-        map.push((connector_start - first.0) as u32);
-        joined.push_str(&text[part.0..part.1]);
-        map.extend((part.0..part.1).map(|p| (p - first.0) as u32));
-        last_end = part.1;
-        j += 2;
-    }
-    // Plain English connectors ("dot", "at") join only single labels written in lower case
-    // or digits (`evil dot com`), never a capitalized word or an already dotted name.
-    if plain_words && !single_labels {
-        return None;
-    }
-    if j == i + 1 || (plain_at && dots == 0) {
-        // Nothing joined, or `look at evil.com`: a plain "at" needs a spaced dot after it too.
-        return None;
-    }
-    let (_, last_token_end) = spans[j - 1];
-    let _ = last_token_end;
-    map.push((last_end - first.0) as u32);
-    let refanged = Refanged::from_parts(joined, map);
-    let mut candidates = Vec::new();
-    classify(&refanged.text, true, &mut candidates);
-    let accepted: Vec<Candidate> = candidates
-        .into_iter()
-        .filter(|c| {
-            matches!(c.kind, IocType::Domain | IocType::Email | IocType::Url)
-                && c.false_positive.is_none()
-                && c.start == 0
-        })
-        .collect();
-    if accepted.is_empty() {
-        return None;
-    }
-    for candidate in accepted {
-        let mut indicator = to_indicator(text, first.0, Some(&refanged), candidate);
-        indicator.defanged = true;
-        out.push(indicator);
-    }
-    Some(j)
-}
-
 fn starts_windows_path(token: &[u8]) -> bool {
     let drive =
         token.len() > 3 && token[0].is_ascii_alphabetic() && token[1] == b':' && token[2] == b'\\';
@@ -327,31 +517,8 @@ fn starts_windows_path(token: &[u8]) -> bool {
     drive || unc || hive || variable
 }
 
-/// `C:\Program Files\Evil\x.exe`: continue a Windows path or registry key over single spaces
-/// while the next word carries on with a backslash.
-fn extend_path(
-    bytes: &[u8],
-    spans: &[(usize, usize)],
-    start: usize,
-    mut end: usize,
-    mut i: usize,
-) -> (usize, usize) {
-    let _ = start;
-    while let Some(&(next_start, next_end)) = spans.get(i + 1) {
-        let single_space = next_start == spans[i].1 + 1 && bytes[spans[i].1] == b' ';
-        let next = &bytes[next_start..next_end];
-        let continues = next.contains(&b'\\') && !starts_windows_path(next) && next[0] != b'\\';
-        if !(single_space && continues) {
-            break;
-        }
-        end = next_end;
-        i += 1;
-    }
-    (end, i + 1)
-}
-
 /// User agents: `Mozilla/5.0 (...) ...` anywhere, and the value of `User-Agent:` labels.
-fn user_agents(text: &str, out: &mut Vec<Indicator>) {
+fn user_agents(text: &str, anchors: &Anchors, out: &mut Vec<Indicator>) {
     let bytes = text.as_bytes();
     let mut push = |start: usize| {
         let end = bytes[start..]
@@ -384,19 +551,17 @@ fn user_agents(text: &str, out: &mut Vec<Indicator>) {
         }
     };
     let mut seen = Vec::new();
-    for label in ["User-Agent:", "user-agent:", "User-agent:", "USER-AGENT:"] {
-        for position in memmem::find_iter(bytes, label.as_bytes()) {
-            let mut start = position + label.len();
-            while start < bytes.len() && matches!(bytes[start], b' ' | b'\t') {
-                start += 1;
-            }
-            if start < bytes.len() {
-                seen.push(start);
-                push(start);
-            }
+    for &label_end in &anchors.user_agent_labels {
+        let mut start = label_end;
+        while start < bytes.len() && matches!(bytes[start], b' ' | b'\t') {
+            start += 1;
+        }
+        if start < bytes.len() {
+            seen.push(start);
+            push(start);
         }
     }
-    for position in memmem::find_iter(bytes, b"Mozilla/") {
+    for &position in &anchors.mozilla {
         if !seen.contains(&position) && bytes[position..].iter().take(40).any(|b| *b == b'(') {
             push(position);
         }
@@ -414,8 +579,13 @@ pub fn reference_sections(text: &str) -> Vec<(usize, usize)> {
         let trimmed = line.trim();
         let heading = trimmed
             .trim_start_matches(['#', '*', '=', ' '])
-            .trim_end_matches([':', '*', '=', ' '])
-            .to_ascii_lowercase();
+            .trim_end_matches([':', '*', '=', ' ']);
+        // Headings are short; only those are lower-cased and compared.
+        let heading = if heading.len() <= 24 {
+            heading.to_ascii_lowercase()
+        } else {
+            String::new()
+        };
         let is_reference_heading = matches!(
             heading.as_str(),
             "references"

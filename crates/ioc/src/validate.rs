@@ -183,8 +183,11 @@ pub fn mac(text: &str) -> Option<String> {
 /// A Bitcoin address: base58check with version 0x00 (P2PKH) or 0x05 (P2SH), or a bech32 /
 /// bech32m segwit address on mainnet (`bc1...`).
 pub fn btc(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    if lower.starts_with("bc1") {
+    if text.len() < 26 || text.len() > 90 {
+        return false;
+    }
+    if text.as_bytes()[..3].eq_ignore_ascii_case(b"bc1") {
+        let lower = text.to_ascii_lowercase();
         // Bech32 is all lower or all upper case (BIP-173); mixed case is invalid.
         let mixed = text.bytes().any(|b| b.is_ascii_uppercase())
             && text.bytes().any(|b| b.is_ascii_lowercase());
