@@ -145,9 +145,84 @@ impl Span {
     }
 }
 
+/// Where a document came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentSource {
+    /// The file it was read from.
+    pub path: Option<String>,
+    /// The URL it was fetched from.
+    pub url: Option<String>,
+    /// The media type it was read as (`text/html`, `text/markdown`, `application/pdf`...).
+    pub media_type: String,
+    /// The text encoding the bytes were decoded from (`UTF-8`, `windows-1252`...).
+    pub encoding: String,
+    /// Lower-case hex SHA-256 of the original bytes.
+    pub sha256: String,
+    /// Size of the original bytes.
+    pub bytes: usize,
+}
+
+/// A report as text: its title, clean text, and paragraphs and sentences as spans into it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// The title, from the markup or the first heading or line.
+    pub title: Option<String>,
+    /// The clean text: markup removed, one block per paragraph, list item or table row.
+    pub text: String,
+    /// Paragraph spans, in order, covering every non-blank block.
+    pub paragraphs: Vec<Span>,
+    /// Sentence spans, in order, each inside one paragraph.
+    pub sentences: Vec<Span>,
+    /// Where it came from.
+    pub source: DocumentSource,
+}
+
+impl Document {
+    /// The index of the sentence that contains byte `offset`, if any.
+    pub fn sentence_at(&self, offset: usize) -> Option<usize> {
+        let i = self.sentences.partition_point(|s| s.end <= offset);
+        self.sentences
+            .get(i)
+            .filter(|s| s.start <= offset && offset < s.end)
+            .map(|_| i)
+    }
+
+    /// The text of a span of this document.
+    pub fn slice(&self, span: Span) -> &str {
+        span.slice(&self.text).unwrap_or("")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sentence_lookup_by_offset() {
+        let text = "First one. Second one.".to_owned();
+        let document = Document {
+            title: None,
+            paragraphs: vec![Span::new(0, text.len())],
+            sentences: vec![Span::new(0, 10), Span::new(11, 22)],
+            text,
+            source: DocumentSource {
+                path: None,
+                url: None,
+                media_type: "text/plain".into(),
+                encoding: "UTF-8".into(),
+                sha256: String::new(),
+                bytes: 22,
+            },
+        };
+        assert_eq!(document.sentence_at(0), Some(0));
+        assert_eq!(document.sentence_at(12), Some(1));
+        assert_eq!(
+            document.sentence_at(10),
+            None,
+            "the space between sentences"
+        );
+        assert_eq!(document.slice(document.sentences[1]), "Second one.");
+    }
 
     #[test]
     fn domain_names_round_trip() {

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use ctiforge_ioc::{Extractor, Indicator};
+use ctiforge_model::Span;
+use ctiforge_text::{Format as InputFormat, Input};
 use serde::{Deserialize, Serialize};
 
 use super::{Outcome, load_kb};
@@ -20,7 +22,8 @@ pub enum IocCommand {
     /// antivirus names, MISP warninglist entries, citations) are left out unless --all is given,
     /// which lists them with the reason.
     Extract {
-        /// The report to read; `-` or nothing reads stdin.
+        /// The report to read (text, Markdown, HTML or PDF, detected from the name and the
+        /// content); `-` or nothing reads stdin.
         #[arg(value_name = "FILE", default_value = "-")]
         input: PathBuf,
         /// Output format.
@@ -54,18 +57,43 @@ const CHUNK: usize = 8 << 20;
 pub fn run(command: &IocCommand, kb_path: Option<&Path>) -> anyhow::Result<Outcome> {
     let IocCommand::Extract {
         input,
-        format,
+        format: format_out,
         jsonl,
         all,
     } = command;
     let kb = load_kb(kb_path)?;
     let extractor = Extractor::with_knowledge_base(&kb);
-    let reader = open(input)?;
+    let mut reader = open(input)?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     if *jsonl {
         batch(&extractor, reader, &mut out, *all, input)?;
     } else {
-        single(&extractor, reader, &mut out, *format, *all, input)?;
+        // Plain text streams in bounded chunks; other formats are read whole and converted.
+        let head = reader
+            .fill_buf()
+            .with_context(|| format!("cannot read {}", input.display()))?;
+        let path = input.to_str().filter(|p| *p != "-");
+        let format = ctiforge_text::detect(&Input {
+            bytes: head,
+            path,
+            ..Input::default()
+        });
+        if format == InputFormat::Text {
+            single(&extractor, reader, &mut out, *format_out, *all, input)?;
+        } else {
+            let mut bytes = Vec::new();
+            reader
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("cannot read {}", input.display()))?;
+            let document = ctiforge_text::ingest(Input {
+                bytes: &bytes,
+                path,
+                ..Input::default()
+            })
+            .with_context(|| format!("cannot read {}", input.display()))?;
+            let text = Box::new(std::io::Cursor::new(document.text.into_bytes()));
+            single(&extractor, text, &mut out, *format_out, *all, input)?;
+        }
     }
     out.flush()?;
     Ok(Outcome::Success)
@@ -89,7 +117,37 @@ struct BatchInput {
 #[derive(Serialize)]
 struct BatchOutput<'a> {
     id: serde_json::Value,
-    iocs: Vec<&'a Indicator>,
+    iocs: Vec<Found<'a>>,
+}
+
+/// An indicator with the sentence it stands in.
+#[derive(Serialize)]
+struct Found<'a> {
+    #[serde(flatten)]
+    indicator: &'a Indicator,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sentence: Option<&'a str>,
+}
+
+/// The sentence of `text` around each indicator.
+fn with_sentences<'a>(text: &'a str, found: &'a [Indicator], all: bool) -> Vec<Found<'a>> {
+    let (_, sentences) = ctiforge_text::segment(text);
+    found
+        .iter()
+        .filter(|i| all || !i.is_false_positive())
+        .map(|indicator| Found {
+            indicator,
+            sentence: sentence_of(text, &sentences, indicator.start),
+        })
+        .collect()
+}
+
+fn sentence_of<'a>(text: &'a str, sentences: &[Span], offset: usize) -> Option<&'a str> {
+    let i = sentences.partition_point(|s| s.end <= offset);
+    sentences
+        .get(i)
+        .filter(|s| s.start <= offset)
+        .and_then(|s| text.get(s.start..s.end))
 }
 
 fn batch(
@@ -112,10 +170,7 @@ fn batch(
             )
         })?;
         let found = extractor.extract(&record.text);
-        let iocs = found
-            .iter()
-            .filter(|i| all || !i.is_false_positive())
-            .collect();
+        let iocs = with_sentences(&record.text, &found, all);
         serde_json::to_writer(
             &mut *out,
             &BatchOutput {
@@ -165,13 +220,24 @@ fn single(
             break;
         }
         let text = String::from_utf8_lossy(&chunk);
-        for indicator in extractor.extract(&text) {
+        let found = extractor.extract(&text);
+        let sentences = if format == Format::Table {
+            Vec::new()
+        } else {
+            ctiforge_text::segment(&text).1
+        };
+        for indicator in &found {
             if indicator.is_false_positive() && !all {
                 continue;
             }
-            let mut indicator = indicator;
+            let sentence = sentence_of(&text, &sentences, indicator.start);
+            let mut indicator = indicator.clone();
             indicator.start += base;
             indicator.end += base;
+            let record = Found {
+                indicator: &indicator,
+                sentence,
+            };
             match format {
                 Format::Table => {
                     let row = table
@@ -185,10 +251,10 @@ fn single(
                         out.write_all(b",")?;
                     }
                     out.write_all(b"\n  ")?;
-                    serde_json::to_writer(&mut *out, &indicator)?;
+                    serde_json::to_writer(&mut *out, &record)?;
                 }
                 Format::Jsonl => {
-                    serde_json::to_writer(&mut *out, &indicator)?;
+                    serde_json::to_writer(&mut *out, &record)?;
                     out.write_all(b"\n")?;
                 }
                 Format::Csv => write_csv(out, &indicator)?,

@@ -1,0 +1,235 @@
+//! Paragraphs and sentences as byte spans.
+//!
+//! A sentence ends at `.`, `!` or `?` (or their full-width forms) followed by white space and
+//! the start of a new sentence — so the dots of `1.2.3.4`, `evil[.]com`, `update.exe`,
+//! `T1059.001`, `v2.3.1`, `C:\Windows\x.dll` and URLs never end one, because no space follows
+//! them. Known abbreviations (`e.g.`, `Fig. 3`, `Inc.`) and initials do not end a sentence
+//! either, and neither does a period followed by a lower-case word. A line break ends a
+//! sentence unless the next line continues it in lower case (wrapped text); a blank line always
+//! does.
+
+use ctiforge_model::Span;
+
+/// Words that end with a period without ending a sentence (lower case, without the period).
+const ABBREVIATIONS: &[&str] = &[
+    "e.g", "i.e", "eg", "ie", "etc", "cf", "vs", "viz", "al", "fig", "figs", "no", "nos", "nr",
+    "vol", "pp", "p", "ch", "sec", "sect", "ver", "v", "approx", "est", "dept", "inc", "ltd",
+    "corp", "co", "mr", "mrs", "ms", "dr", "prof", "st", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.u", "a.m", "p.m", "ref", "refs",
+    "tab", "eq", "min", "max", "avg", "incl", "excl", "op", "cit", "ibid",
+];
+
+/// Paragraph spans: runs of text separated by blank lines, trimmed.
+pub fn paragraphs(text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut last_content_end = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let blank = line.trim().is_empty();
+        if blank {
+            if let Some(s) = start.take() {
+                spans.push(Span::new(s, last_content_end));
+            }
+        } else {
+            let leading = line.len() - line.trim_start().len();
+            if start.is_none() {
+                start = Some(offset + leading);
+            }
+            last_content_end = offset + line.trim_end().len();
+        }
+        offset += line.len();
+    }
+    if let Some(s) = start {
+        spans.push(Span::new(s, last_content_end));
+    }
+    spans
+}
+
+/// Sentence spans within the given paragraphs.
+pub fn sentences(text: &str, paragraphs: &[Span]) -> Vec<Span> {
+    let mut spans = Vec::new();
+    for paragraph in paragraphs {
+        split_paragraph(text, *paragraph, &mut spans);
+    }
+    spans
+}
+
+fn split_paragraph(text: &str, paragraph: Span, out: &mut Vec<Span>) {
+    let bytes = text.as_bytes();
+    let mut start = paragraph.start;
+    let mut i = paragraph.start;
+    let end = paragraph.end;
+    let push = |s: usize, e: usize, out: &mut Vec<Span>| {
+        let piece = &text[s..e];
+        let leading = piece.len() - piece.trim_start().len();
+        let trailing = piece.len() - piece.trim_end().len();
+        if e - trailing > s + leading {
+            out.push(Span::new(s + leading, e - trailing));
+        }
+    };
+    while i < end {
+        let b = bytes[i];
+        if b == b'\n' {
+            if !continues_on_next_line(text, i + 1, end) {
+                push(start, i, out);
+                start = i + 1;
+            }
+            i += 1;
+            continue;
+        }
+        let terminator_len = terminator_at(text, i);
+        if terminator_len == 0 {
+            i += 1;
+            continue;
+        }
+        // Closing quotes and brackets belong to the sentence they close.
+        let mut after = i + terminator_len;
+        while after < end && matches!(bytes[after], b'"' | b'\'' | b')' | b']') {
+            after += 1;
+        }
+        // ASCII terminators need white space after them (the dots of `1.2.3.4` and
+        // `update.exe` are not followed by any); full-width ones (。！？) do not, as CJK text
+        // has no spaces between sentences.
+        if terminator_len == 1 && after < end && !bytes[after].is_ascii_whitespace() {
+            i += terminator_len;
+            continue;
+        }
+        if bytes[i] == b'.' && !ends_sentence(text, i, after, end) {
+            i += 1;
+            continue;
+        }
+        push(start, after, out);
+        start = after;
+        i = after;
+    }
+    push(start, end, out);
+}
+
+/// The byte length of a sentence terminator at `i`, or 0.
+fn terminator_at(text: &str, i: usize) -> usize {
+    match text.as_bytes()[i] {
+        b'.' | b'!' | b'?' => 1,
+        0xE3 if text[i..].starts_with('。') => '。'.len_utf8(),
+        0xEF if text[i..].starts_with('！') || text[i..].starts_with('？') => 3,
+        _ => 0,
+    }
+}
+
+/// Whether the period at `dot` (with its closing marks up to `after`) ends a sentence.
+fn ends_sentence(text: &str, dot: usize, after: usize, end: usize) -> bool {
+    // The word before the period.
+    let word_start = text[..dot]
+        .rfind(|c: char| c.is_whitespace() || c == '(' || c == '"')
+        .map_or(0, |p| p + 1);
+    let word = text[word_start..dot].to_ascii_lowercase();
+    let word = word.trim_start_matches(['(', '[', '"', '\'']);
+    if ABBREVIATIONS.contains(&word) {
+        return false;
+    }
+    // An initial: "J. Smith".
+    if word.len() == 1 && word.bytes().all(|b| b.is_ascii_alphabetic()) {
+        let upper = text[word_start..dot]
+            .bytes()
+            .all(|b| b.is_ascii_uppercase());
+        if upper {
+            return false;
+        }
+    }
+    // The next word: a lower-case start continues the sentence ("e.g. the", "approx. five").
+    let next = text[after..end].trim_start();
+    !next.chars().next().is_some_and(char::is_lowercase)
+}
+
+/// Whether the line starting at `next` continues the sentence of the previous line: wrapped
+/// prose starts in lower case; list items, headings and new sentences do not.
+fn continues_on_next_line(text: &str, next: usize, end: usize) -> bool {
+    if next >= end {
+        return false;
+    }
+    let line = &text[next..end];
+    let line = line.split('\n').next().unwrap_or("");
+    let trimmed = line.trim_start();
+    match trimmed.chars().next() {
+        Some(c) => c.is_lowercase(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Vec<&str> {
+        let paragraphs = paragraphs(text);
+        sentences(text, &paragraphs)
+            .into_iter()
+            .map(|s| &text[s.start..s.end])
+            .collect()
+    }
+
+    #[test]
+    fn identifiers_are_never_cut() {
+        let text = "The loader connects to 1.2.3.4 and evil[.]com, drops update.exe and uses T1059.001. \
+                    It targets v2.3.1 of the agent, writes C:\\Windows\\x.dll and fetches https://a.b.example.com/x.y/z.php?q=1. \
+                    See Fig. 3 for details, e.g. the second stage. Done.";
+        assert_eq!(
+            split(text),
+            [
+                "The loader connects to 1.2.3.4 and evil[.]com, drops update.exe and uses T1059.001.",
+                "It targets v2.3.1 of the agent, writes C:\\Windows\\x.dll and fetches https://a.b.example.com/x.y/z.php?q=1.",
+                "See Fig. 3 for details, e.g. the second stage.",
+                "Done.",
+            ]
+        );
+    }
+
+    #[test]
+    fn sentences_end_at_terminators_followed_by_a_new_sentence() {
+        assert_eq!(
+            split("One. Two! Three? Four"),
+            ["One.", "Two!", "Three?", "Four"]
+        );
+        assert_eq!(
+            split("He said \"stop.\" Then left."),
+            ["He said \"stop.\"", "Then left."]
+        );
+        assert_eq!(
+            split("Reported by J. Smith and Acme Inc. in May."),
+            ["Reported by J. Smith and Acme Inc. in May."]
+        );
+        assert_eq!(
+            split("It grew 5.5 percent. Next year"),
+            ["It grew 5.5 percent.", "Next year"]
+        );
+        assert_eq!(
+            split("攻撃者は侵入した。次に移動した。"),
+            ["攻撃者は侵入した。", "次に移動した。"]
+        );
+    }
+
+    #[test]
+    fn lines_and_paragraphs() {
+        let text = "Heading\nFirst sentence wraps\nonto the next line. Second.\n\n- item one\n- item two\n";
+        assert_eq!(
+            split(text),
+            [
+                "Heading",
+                "First sentence wraps\nonto the next line.",
+                "Second.",
+                "- item one",
+                "- item two"
+            ]
+        );
+        assert_eq!(paragraphs(text).len(), 2);
+    }
+
+    #[test]
+    fn spans_are_trimmed_and_ordered() {
+        let text = "  Alpha.   Beta.  \n\n\n  Gamma  ";
+        let spans = sentences(text, &paragraphs(text));
+        let pieces: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
+        assert_eq!(pieces, ["Alpha.", "Beta.", "Gamma"]);
+        assert!(spans.windows(2).all(|w| w[0].end <= w[1].start));
+    }
+}
