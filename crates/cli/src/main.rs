@@ -4,6 +4,7 @@
 //! `kb lookup` found nothing); 2 usage or input error.
 
 mod commands;
+mod fetch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -13,13 +13,14 @@ fn run(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("ctiforge starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("ctiforge runs")
+    // Feed stdin from a thread: a large input would otherwise deadlock against a full stdout
+    // pipe that nobody reads yet.
+    let mut pipe = child.stdin.take().expect("stdin");
+    let input = stdin.to_owned();
+    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("ctiforge runs");
+    writer.join().expect("writer thread").expect("write stdin");
+    output
 }
 
 fn lines(output: &Output) -> Vec<serde_json::Value> {
@@ -151,4 +152,63 @@ fn missing_files_are_input_errors() {
     let output = run(&["ioc", "extract", "/no/such/report.pdf"], "");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/report.pdf"));
+}
+
+/// Regression (issue #3): every TRAM report goes through batch extraction with sentences; a
+/// no-break space before a period once made the sentence splitter panic.
+#[test]
+fn the_tram_report_corpus_extracts_without_error() {
+    let data = std::env::var_os("CTIFORGE_DATA").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+        std::path::PathBuf::from,
+    );
+    let Ok(train) = std::fs::read_to_string(data.join("tram/train.jsonl")) else {
+        eprintln!("SKIPPED: no shared data at {}", data.display());
+        return;
+    };
+    let mut reports: Vec<(String, String)> = Vec::new();
+    for line in train.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).expect("TRAM rows are JSON");
+        let (report, text) = (
+            row["report"].as_str().unwrap_or(""),
+            row["text"].as_str().unwrap_or(""),
+        );
+        match reports.last_mut() {
+            Some((name, body)) if name == report => {
+                body.push('\n');
+                body.push_str(text);
+            }
+            _ => reports.push((report.to_owned(), text.to_owned())),
+        }
+    }
+    let input: String = reports
+        .iter()
+        .map(|(name, body)| serde_json::json!({"id": name, "text": body}).to_string() + "\n")
+        .collect();
+    let output = run(&["ioc", "extract", "--jsonl", "--all"], &input);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let records = lines(&output);
+    assert_eq!(records.len(), reports.len());
+    let total: usize = records
+        .iter()
+        .map(|r| r["iocs"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(
+        total > 5_000,
+        "the corpus holds thousands of indicators, found {total}"
+    );
+    for record in &records {
+        for ioc in record["iocs"].as_array().expect("iocs") {
+            assert!(
+                ioc["sentence"]
+                    .as_str()
+                    .is_some_and(|s| s.contains(ioc["raw"].as_str().unwrap_or("\u{0}"))),
+                "the sentence holds the indicator: {ioc}"
+            );
+        }
+    }
 }

@@ -25,10 +25,9 @@ pub fn decode(bytes: &[u8], declared: Option<&str>, html: bool) -> Decoded {
             encoding: UTF_8.name(),
         };
     }
-    if html
-        && let Some(encoding) = meta_charset(bytes) {
-            return decode_with(encoding, bytes);
-        }
+    if html && let Some(encoding) = meta_charset(bytes) {
+        return decode_with(encoding, bytes);
+    }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     decode_with(detector.guess(None, chardetng::Utf8Detection::Allow), bytes)

@@ -23,9 +23,11 @@ pub fn to_text(markdown: &str) -> (String, Option<String>) {
             }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some(text) = heading.take()
-                    && title.is_none() && !text.trim().is_empty() {
-                        title = Some(text.trim().to_owned());
-                    }
+                    && title.is_none()
+                    && !text.trim().is_empty()
+                {
+                    title = Some(text.trim().to_owned());
+                }
                 blocks.break_paragraph();
             }
             Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => {

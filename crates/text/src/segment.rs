@@ -91,7 +91,11 @@ fn split_paragraph(text: &str, paragraph: Span, out: &mut Vec<Span>) {
         // ASCII terminators need white space after them (the dots of `1.2.3.4` and
         // `update.exe` are not followed by any); full-width ones (。！？) do not, as CJK text
         // has no spaces between sentences.
-        if terminator_len == 1 && after < end && !bytes[after].is_ascii_whitespace() {
+        let space_follows = text[after..end]
+            .chars()
+            .next()
+            .is_none_or(char::is_whitespace);
+        if terminator_len == 1 && !space_follows {
             i += terminator_len;
             continue;
         }
@@ -119,9 +123,12 @@ fn terminator_at(text: &str, i: usize) -> usize {
 /// Whether the period at `dot` (with its closing marks up to `after`) ends a sentence.
 fn ends_sentence(text: &str, dot: usize, after: usize, end: usize) -> bool {
     // The word before the period.
+    // The delimiter found may be several bytes long (a no-break space is two).
     let word_start = text[..dot]
-        .rfind(|c: char| c.is_whitespace() || c == '(' || c == '"')
-        .map_or(0, |p| p + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace() || *c == '(' || *c == '"')
+        .map_or(0, |(p, c)| p + c.len_utf8());
     let word = text[word_start..dot].to_ascii_lowercase();
     let word = word.trim_start_matches(['(', '[', '"', '\'']);
     if ABBREVIATIONS.contains(&word) {
@@ -222,6 +229,20 @@ mod tests {
             ]
         );
         assert_eq!(paragraphs(text).len(), 2);
+    }
+
+    /// Regression: a no-break space before an abbreviation's period used to slice inside the
+    /// two-byte character (found on the TRAM corpus, issue #3).
+    #[test]
+    fn multibyte_spaces_before_a_period() {
+        assert_eq!(
+            split("Seen in\u{a0}e.g. May.\u{a0}Then more."),
+            ["Seen in\u{a0}e.g. May.", "Then more."]
+        );
+        assert_eq!(
+            split("word\u{3000}Fig. 2 shows it."),
+            ["word\u{3000}Fig. 2 shows it."]
+        );
     }
 
     #[test]

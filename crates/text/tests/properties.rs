@@ -37,7 +37,7 @@ proptest! {
     }
 
     #[test]
-    fn markup_like_text(text in "([<>/a-z# *|`\\[\\]().!?\\n\\t-]|<p>|</p>|<li>|<table>|<td>|<pre>|```|\\. |e\\.g\\. |。){0,80}",
+    fn markup_like_text(text in "([<>/a-zA-Z# *|`\\[\\]().!?\\n\\t\u{a0}\u{2009}\u{3000}\u{200b}é-]|<p>|</p>|<li>|<table>|<td>|<pre>|```|\\. |e\\.g\\. |Fig\\. |。|！|\u{feff}){0,80}",
                         path in prop::sample::select(vec!["a.txt", "a.md", "a.html"])) {
         check(text.as_bytes(), Some(path))?;
     }

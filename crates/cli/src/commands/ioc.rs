@@ -22,10 +22,13 @@ pub enum IocCommand {
     /// antivirus names, MISP warninglist entries, citations) are left out unless --all is given,
     /// which lists them with the reason.
     Extract {
-        /// The report to read (text, Markdown, HTML or PDF, detected from the name and the
-        /// content); `-` or nothing reads stdin.
-        #[arg(value_name = "FILE", default_value = "-")]
+        /// The report to read: a file (text, Markdown, HTML or PDF, detected from the name and
+        /// the content), an http(s) URL, or `-` (the default) for stdin.
+        #[arg(value_name = "FILE|URL", default_value = "-")]
         input: PathBuf,
+        /// Allow fetching URLs that resolve to loopback, private or link-local addresses.
+        #[arg(long)]
+        allow_private: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -60,11 +63,26 @@ pub fn run(command: &IocCommand, kb_path: Option<&Path>) -> anyhow::Result<Outco
         format: format_out,
         jsonl,
         all,
+        allow_private,
     } = command;
     let kb = load_kb(kb_path)?;
     let extractor = Extractor::with_knowledge_base(&kb);
-    let mut reader = open(input)?;
     let mut out = BufWriter::new(std::io::stdout().lock());
+    if let Some(url) = input.to_str().filter(|i| crate::fetch::is_url(i)) {
+        let fetched = crate::fetch::fetch(url, *allow_private)?;
+        let document = ctiforge_text::ingest(Input {
+            bytes: &fetched.bytes,
+            path: None,
+            url: Some(&fetched.final_url),
+            content_type: fetched.content_type.as_deref(),
+        })
+        .with_context(|| format!("cannot read {url}"))?;
+        let text = Box::new(std::io::Cursor::new(document.text.into_bytes()));
+        single(&extractor, text, &mut out, *format_out, *all, input)?;
+        out.flush()?;
+        return Ok(Outcome::Success);
+    }
+    let mut reader = open(input)?;
     if *jsonl {
         batch(&extractor, reader, &mut out, *all, input)?;
     } else {
