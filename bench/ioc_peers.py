@@ -149,8 +149,15 @@ def run_ctiforge(binary, docs):
         times.append(time.perf_counter() - start)
     for line in out.stdout.splitlines():
         for ioc in json.loads(line)["iocs"]:
-            pair = (ioc["type"], ioc["value"])
-            (flagged if ioc.get("false_positive") else found).add(pair)
+            pairs = [(ioc["type"], ioc["value"])]
+            # The peers list the hosts of URLs and e-mails as domains and addresses of their
+            # own; ctiforge reports them in the `host` field. Count them the same way.
+            host = ioc.get("host")
+            if host:
+                kind = "ipv6" if ":" in host else "ipv4" if host.replace(".", "").isdigit() else "domain"
+                pairs.append((kind, host))
+            for pair in pairs:
+                (flagged if ioc.get("false_positive") else found).add(pair)
     return statistics.median(times), found, flagged - found
 
 

@@ -113,9 +113,10 @@ impl Resolver for GuardedResolver {
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let addresses = DefaultResolver::default().resolve(uri, config, timeout)?;
         if !self.allow_private
-            && let Some(address) = addresses.iter().find(|a| !is_public(a)) {
-                let host = uri.host().unwrap_or("?");
-                return Err(ureq::Error::Other(
+            && let Some(address) = addresses.iter().find(|a| !is_public(a))
+        {
+            let host = uri.host().unwrap_or("?");
+            return Err(ureq::Error::Other(
                     format!(
                         "{host} resolves to {}, a {} address; refusing to fetch it (pass --allow-private to allow)",
                         address.ip(),
@@ -123,7 +124,7 @@ impl Resolver for GuardedResolver {
                     )
                     .into(),
                 ));
-            }
+        }
         Ok(addresses)
     }
 }

@@ -339,17 +339,28 @@ pub fn classify(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     if out.len() > before {
         return;
     }
+    // `RSCVE-2019-10655Grandstream`: CVE ids are distinctive enough to find inside a word
+    // that a conversion glued to its neighbours.
+    if s.len() > 13 && memchr::memmem::find(s.as_bytes(), b"CVE-").is_some() {
+        embedded_cves(s, out);
+        if out.len() > before {
+            return;
+        }
+    }
     // `ip=1.2.3.4`, `SHA256:e3b0...`, `Domain:evil.com`: the value follows a label.
     if let Some(split) = s.find(['=', ':']) {
         let label = &s[..split];
         let rest = &s[split + 1..];
+        // `loader:(973d...)`: the value may sit in brackets or quotes after its label.
+        let skipped = rest.len() - rest.trim_start_matches(['(', '[', '{', '"', '\'']).len();
+        let rest = rest[skipped..].trim_end_matches([')', ']', '}', '"', '\'', '.', ',']);
         if !label.is_empty()
             && label
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             && rest.len() >= 3
         {
-            let offset = split + 1;
+            let offset = split + 1 + skipped;
             let start = out.len();
             classify_whole(rest, defanged, out);
             for candidate in &mut out[start..] {
@@ -576,6 +587,27 @@ fn email(s: &str, out: &mut Vec<Candidate>) -> bool {
     candidate.host = Some(domain);
     out.push(candidate);
     true
+}
+
+fn embedded_cves(s: &str, out: &mut Vec<Candidate>) {
+    let bytes = s.as_bytes();
+    for start in memchr::memmem::find_iter(bytes, b"CVE-") {
+        let year_end = start + 8;
+        if year_end >= bytes.len()
+            || !bytes[start + 4..year_end].iter().all(u8::is_ascii_digit)
+            || bytes[year_end] != b'-'
+        {
+            continue;
+        }
+        let digits = bytes[year_end + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = year_end + 1 + digits.min(7);
+        if let Some(value) = validate::cve(&s[start..end]) {
+            out.push(Candidate::new(IocType::Cve, value, start, end));
+        }
+    }
 }
 
 fn registry(s: &str, out: &mut Vec<Candidate>) -> bool {
@@ -856,6 +888,15 @@ fn filename(s: &str, out: &mut Vec<Candidate>) {
         return;
     }
     out.push(Candidate::new(IocType::Filename, s.to_owned(), 0, s.len()));
+    // Samples are often named by their hash: `8ccb...b2.bin` is also a SHA-256.
+    if let Some(kind) = validate::hash_kind(stem) {
+        out.push(Candidate::new(
+            kind,
+            stem.to_ascii_lowercase(),
+            0,
+            stem.len(),
+        ));
+    }
 }
 
 fn numeric_dotted(s: &str, out: &mut Vec<Candidate>) {

@@ -14,13 +14,16 @@ fn delimiter_at(text: &str, i: usize) -> (bool, usize) {
         return (DELIMITER[b as usize], 1);
     }
     let c = text[i..].chars().next().unwrap_or(' ');
-    (is_wide_punctuation(c), c.len_utf8())
+    (non_ascii_delimits(c), c.len_utf8())
 }
 
-fn is_wide_punctuation(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(c, '\u{2000}'..='\u{206F}' | '\u{3000}'..='\u{303F}' | '\u{FF01}'..='\u{FF0F}'
-            | '\u{00A0}'..='\u{00BF}' | '\u{FE30}'..='\u{FE4F}' | '\u{FEFF}')
+/// Non-ASCII characters that end a token: spaces and punctuation, and letters of scripts
+/// written without spaces or never used in indicators (CJK, Kana, Hangul, Cyrillic, Arabic...),
+/// so `1BE6...FE电报.msi` yields its hash. Latin letters with accents (`é`) keep a word whole.
+fn non_ascii_delimits(c: char) -> bool {
+    let latin_letter =
+        matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}') && c != '×' && c != '÷';
+    !latin_letter
 }
 
 /// The start of the character that ends just before byte `i`.
