@@ -456,10 +456,18 @@ fn urls(s: &str, out: &mut Vec<Candidate>) {
             .bytes()
             .rposition(|b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.'))
             .map_or(previous_end, |p| previous_end + p + 1);
-        let scheme = s[scheme_start..separator].to_ascii_lowercase();
-        if !SCHEMES.contains(&scheme.as_str()) {
+        // Conversions glue words to URLs (`C&Ctcp://`, `Controlhttp://`): the scheme is the
+        // longest known scheme that ends the letters before `://`; the glued word stays out.
+        let letters = s[scheme_start..separator].to_ascii_lowercase();
+        let Some(scheme) = SCHEMES
+            .iter()
+            .filter(|known| letters.ends_with(*known))
+            .max_by_key(|known| known.len())
+        else {
             continue;
-        }
+        };
+        let scheme = (*scheme).to_owned();
+        let scheme_start = separator - scheme.len();
         // The next URL's scheme bounds this one.
         let limit = separators
             .get(n + 1)
@@ -808,6 +816,20 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         Some(parts) => parts,
         None => return,
     };
+    // `...e802f5.Verification`: a hash glued to the next sentence.
+    let first_label = s.split('.').next().unwrap_or("");
+    if let Some(kind) = validate::hash_kind(first_label)
+        && validate::domain(s).is_none()
+            && !FILE_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str())
+        {
+            out.push(Candidate::new(
+                kind,
+                first_label.to_ascii_lowercase(),
+                0,
+                first_label.len(),
+            ));
+            return;
+        }
     let extension_lower = extension.to_ascii_lowercase();
     if let Some(domain) = validate::domain(s) {
         if !defanged && let Some(reason) = prose_or_code(stem, extension) {

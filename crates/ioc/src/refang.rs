@@ -117,12 +117,11 @@ pub fn refang(token: &str) -> Option<Refanged> {
     let mut changed = false;
     let mut i = 0;
 
-    // A scheme is refanged only at the start of a URL: at the token's start or after a
-    // non-letter (as in a Markdown link's `(`), and only when `://` (possibly defanged) follows.
+    // A defanged scheme is refanged wherever `://` (possibly defanged) follows it, also when a
+    // conversion glued a word in front (`Controlhxxp://`); the URL classifier then starts the
+    // URL at the scheme, so the glued word never becomes part of the value.
     while i < bytes.len() {
-        let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphabetic();
-        if at_word_start
-            && matches!(bytes[i] | 0x20, b'h' | b'f')
+        if matches!(bytes[i] | 0x20, b'h' | b'f')
             && let Some((defanged, real)) = SCHEMES
                 .iter()
                 .find(|(d, _)| starts_with_ignore_case(&bytes[i..], d.as_bytes()))
@@ -232,8 +231,8 @@ mod tests {
             refanged("(hxxp://a.com/?u=hxxp://b)"),
             "(http://a.com/?u=http://b)"
         );
-        // A scheme glued to a preceding word is not refanged: that would glue the word on.
-        assert_eq!(refanged("xhxxp://a"), "xhxxp://a");
+        // A scheme glued to a preceding word is refanged; the URL will start at the scheme.
+        assert_eq!(refanged("Controlhxxp://a"), "Controlhttp://a");
     }
 
     #[test]
