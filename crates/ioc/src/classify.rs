@@ -820,16 +820,16 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     let first_label = s.split('.').next().unwrap_or("");
     if let Some(kind) = validate::hash_kind(first_label)
         && validate::domain(s).is_none()
-            && !FILE_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str())
-        {
-            out.push(Candidate::new(
-                kind,
-                first_label.to_ascii_lowercase(),
-                0,
-                first_label.len(),
-            ));
-            return;
-        }
+        && !FILE_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str())
+    {
+        out.push(Candidate::new(
+            kind,
+            first_label.to_ascii_lowercase(),
+            0,
+            first_label.len(),
+        ));
+        return;
+    }
     let extension_lower = extension.to_ascii_lowercase();
     if let Some(domain) = validate::domain(s) {
         if !defanged && let Some(reason) = prose_or_code(stem, extension) {

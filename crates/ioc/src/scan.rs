@@ -119,11 +119,23 @@ pub fn scan(text: &str) -> Vec<Indicator> {
     // Everything before `done` has been handled.
     let mut done = 0;
     let mut i = 0;
+    // The next interesting byte at or after `i`, kept until the scan passes it: recomputing it
+    // at every " dot " would rescan the same stretch again and again (quadratic on text with
+    // many connectors and no interesting byte).
+    let mut next_interesting: Option<Option<usize>> = None;
     while i < bytes.len() {
-        let interesting_at = bytes[i..]
-            .iter()
-            .position(|b| INTERESTING[*b as usize])
-            .map(|p| i + p);
+        let interesting_at = match next_interesting {
+            Some(Some(at)) if at >= i => Some(at),
+            Some(None) => None,
+            _ => {
+                let found = bytes[i..]
+                    .iter()
+                    .position(|b| INTERESTING[*b as usize])
+                    .map(|p| i + p);
+                next_interesting = Some(found);
+                found
+            }
+        };
         while plain_dots.get(next_plain_dot).is_some_and(|d| *d < i) {
             next_plain_dot += 1;
         }
