@@ -118,9 +118,9 @@ impl Resolver for GuardedResolver {
             let host = uri.host().unwrap_or("?");
             return Err(ureq::Error::Other(
                     format!(
-                        "{host} resolves to {}, a {} address; refusing to fetch it (pass --allow-private to allow)",
+                        "{host} resolves to {} ({}); refusing to fetch it (pass --allow-private to allow)",
                         address.ip(),
-                        reason(address.ip())
+                        reason(address.ip()).unwrap_or("not public")
                     )
                     .into(),
                 ));
@@ -130,51 +130,15 @@ impl Resolver for GuardedResolver {
 }
 
 fn is_public(address: &SocketAddr) -> bool {
-    reason(address.ip()) == "public"
+    reason(address.ip()).is_none()
 }
 
-/// What kind of address this is, `public` for those a report may be fetched from.
-fn reason(ip: IpAddr) -> &'static str {
+/// Why an address may not be fetched from (the special-purpose ranges of RFC 6890, as the
+/// IOC extractor classifies them), or `None` for a public address.
+fn reason(ip: IpAddr) -> Option<&'static str> {
     match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, _, _] = v4.octets();
-            if v4.is_loopback() {
-                "loopback"
-            } else if v4.is_private() {
-                "private"
-            } else if v4.is_link_local() {
-                "link-local (cloud metadata)"
-            } else if a == 100 && (64..128).contains(&b) {
-                "carrier-grade NAT"
-            } else if v4.is_unspecified() || a == 0 {
-                "unspecified"
-            } else if v4.is_multicast() || v4.is_broadcast() || a >= 240 {
-                "multicast or reserved"
-            } else if v4.is_documentation() || (a == 198 && (b == 18 || b == 19)) {
-                "reserved"
-            } else {
-                "public"
-            }
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return reason(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            if v6.is_loopback() {
-                "loopback"
-            } else if v6.is_unspecified() {
-                "unspecified"
-            } else if first & 0xfe00 == 0xfc00 {
-                "private (unique local)"
-            } else if first & 0xffc0 == 0xfe80 {
-                "link-local"
-            } else if v6.is_multicast() {
-                "multicast"
-            } else {
-                "public"
-            }
-        }
+        IpAddr::V4(v4) => ctiforge_ioc::validate::special_ipv4(v4),
+        IpAddr::V6(v6) => ctiforge_ioc::validate::special_ipv6(v6),
     }
 }
 
@@ -183,22 +147,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn address_classes() {
-        for (ip, expected) in [
-            ("127.0.0.1", "loopback"),
-            ("10.1.2.3", "private"),
-            ("192.168.0.10", "private"),
-            ("169.254.169.254", "link-local (cloud metadata)"),
-            ("100.64.0.1", "carrier-grade NAT"),
-            ("0.0.0.0", "unspecified"),
-            ("::1", "loopback"),
-            ("fd00::1", "private (unique local)"),
-            ("::ffff:127.0.0.1", "loopback"),
-            ("93.184.216.34", "public"),
-            ("2606:4700::1111", "public"),
+    fn only_public_addresses_may_be_fetched() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.10",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
         ] {
-            assert_eq!(reason(ip.parse().expect("ip")), expected, "{ip}");
+            assert!(
+                reason(ip.parse().expect("ip")).is_some(),
+                "{ip} must be refused"
+            );
         }
+        for ip in ["93.184.216.34", "2606:4700::1111"] {
+            assert_eq!(reason(ip.parse().expect("ip")), None, "{ip} is public");
+        }
+        assert!(
+            reason("169.254.169.254".parse().expect("ip"))
+                .is_some_and(|r| r.contains("link-local"))
+        );
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub fn special_ipv4(ip: Ipv4Addr) -> Option<&'static str> {
 
 /// Why an IPv6 address is not a useful indicator, when it is special-purpose.
 pub fn special_ipv6(ip: Ipv6Addr) -> Option<&'static str> {
+    // `::ffff:127.0.0.1` is the IPv4 address it maps.
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return special_ipv4(v4);
+    }
     let first = ip.segments()[0];
     Some(match () {
         _ if ip.is_loopback() => "loopback address",
@@ -342,6 +346,10 @@ mod tests {
         assert_eq!(special_ipv4(Ipv4Addr::new(45, 77, 1, 2)), None);
         assert!(special_ipv6("2001:db8::1".parse().expect("v6")).is_some());
         assert_eq!(special_ipv6("2606:4700::1111".parse().expect("v6")), None);
+        assert!(
+            special_ipv6("::ffff:10.0.0.1".parse().expect("mapped"))
+                .is_some_and(|r| r.contains("1918"))
+        );
     }
 
     #[test]
