@@ -122,36 +122,31 @@ impl Extractor {
         let references = scan::reference_sections(text);
         let index = self.warninglist_index();
         for indicator in found.iter_mut() {
+            let hits = index.map_or_else(Vec::new, |index| {
+                index.check(indicator.kind, &indicator.value, indicator.host.as_deref())
+            });
             if indicator.false_positive.is_none() {
-                indicator.false_positive = self.reason(text, indicator, index);
+                indicator.false_positive = self.reason(text, indicator, &hits);
             }
-            if let Some(index) = index {
-                for hit in index.check(indicator.kind, &indicator.value, indicator.host.as_deref())
-                {
-                    if hit.context {
-                        indicator
-                            .context
-                            .push(format!("listed in MISP warninglist '{}'", hit.name));
-                    } else if indicator.defanged {
-                        // The author defanged it on purpose: report the listing, keep the
-                        // indicator.
-                        indicator.context.push(format!(
-                            "listed in MISP warninglist '{}', but the report defangs it",
-                            hit.name
-                        ));
-                    }
+            for hit in &hits {
+                if hit.context {
+                    indicator
+                        .context
+                        .push(format!("listed in MISP warninglist '{}'", hit.name));
+                } else if indicator.defanged {
+                    // The author defanged it on purpose: report the listing, keep the
+                    // indicator.
+                    indicator.context.push(format!(
+                        "listed in MISP warninglist '{}', but the report defangs it",
+                        hit.name
+                    ));
                 }
             }
         }
         flag_reference_only(found, &references);
     }
 
-    fn reason(
-        &self,
-        text: &str,
-        indicator: &Indicator,
-        index: Option<&Warninglists>,
-    ) -> Option<String> {
+    fn reason(&self, text: &str, indicator: &Indicator, hits: &[WarninglistHit]) -> Option<String> {
         use IocType::*;
         match indicator.kind {
             Ipv4 => {
@@ -198,12 +193,11 @@ impl Extractor {
         if indicator.defanged {
             return None;
         }
-        let hits = index?.check(indicator.kind, &indicator.value, indicator.host.as_deref());
         // A dynamic-DNS or similar name is context; a popular parent domain does not make it
         // benign.
         let has_context = hits.iter().any(|hit| hit.context);
         let hit = hits
-            .into_iter()
+            .iter()
             .find(|hit| !(hit.context || hit.via_parent && has_context))?;
         Some(format!("listed in MISP warninglist '{}'", hit.name))
     }
