@@ -34,6 +34,7 @@ fn serve() -> String {
                 "/moved" => "HTTP/1.1 302 Found\r\nLocation: /report\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
                 _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
             };
+            // A client that hangs up early is not this server's failure.
             let _ = stream.write_all(response.as_bytes());
         }
     });

@@ -378,15 +378,14 @@ fn extend_path(text: &str, mut end: usize) -> usize {
     end
 }
 
-/// Byte classes: which bytes end a token. Non-ASCII bytes end tokens too (indicators are
-/// ASCII; this also keeps smart quotes and dashes out of values).
+/// Which ASCII bytes end a token. Non-ASCII characters are decided by `non_ascii_delimits`;
+/// `delimiter_at` never looks them up here.
 const fn delimiters() -> [bool; 256] {
     let mut table = [false; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
         table[i] = b.is_ascii_whitespace()
-            || b >= 0x80
             || b < 0x20
             || matches!(
                 b,

@@ -60,8 +60,8 @@ pub struct Warninglists {
     exact: HashMap<String, Vec<u16>>,
     /// Entries of `hostname` lists (lower case): the name and its sub-domains match.
     hostnames: HashMap<String, Vec<u16>>,
-    /// Per list, sorted and merged IPv4 ranges.
-    v4: Vec<(u16, Vec<(u32, u32)>)>,
+    /// Per list, sorted and merged IPv4 ranges (as integers, widened to `u128`).
+    v4: Vec<(u16, Vec<(u128, u128)>)>,
     /// Per list, sorted and merged IPv6 ranges.
     v6: Vec<(u16, Vec<(u128, u128)>)>,
     substrings: Option<(AhoCorasick, Vec<u16>)>,
@@ -258,7 +258,7 @@ impl Warninglists {
     fn check_ip(&self, ip: IpAddr, ids: &mut Vec<u16>) {
         match ip {
             IpAddr::V4(ip) => {
-                let value = u32::from(ip);
+                let value = u128::from(u32::from(ip));
                 for (id, ranges) in &self.v4 {
                     if contains(ranges, value) {
                         ids.push(*id);
@@ -310,7 +310,7 @@ fn applies(attributes: &[String]) -> Applies {
 }
 
 enum Range {
-    V4(u32, u32),
+    V4(u128, u128),
     V6(u128, u128),
 }
 
@@ -324,7 +324,10 @@ fn parse_range(entry: &str) -> Option<Range> {
         IpAddr::V4(ip) => {
             let bits = bits.unwrap_or(32).min(32);
             let base = u32::from(ip) & mask32(bits);
-            Some(Range::V4(base, base | !mask32(bits)))
+            Some(Range::V4(
+                u128::from(base),
+                u128::from(base | !mask32(bits)),
+            ))
         }
         IpAddr::V6(ip) => {
             let bits = bits.unwrap_or(128).min(128);
@@ -350,12 +353,13 @@ fn mask128(bits: u32) -> u128 {
     }
 }
 
-fn merge<T: Ord + Copy + num_like::Step>(mut ranges: Vec<(T, T)>) -> Vec<(T, T)> {
+fn merge(mut ranges: Vec<(u128, u128)>) -> Vec<(u128, u128)> {
     ranges.sort_unstable();
-    let mut merged: Vec<(T, T)> = Vec::with_capacity(ranges.len());
+    let mut merged: Vec<(u128, u128)> = Vec::with_capacity(ranges.len());
     for (start, end) in ranges {
         match merged.last_mut() {
-            Some(last) if start <= last.1.next_or_max() => {
+            // Adjacent ranges merge too.
+            Some(last) if start <= last.1.saturating_add(1) => {
                 if end > last.1 {
                     last.1 = end;
                 }
@@ -366,26 +370,9 @@ fn merge<T: Ord + Copy + num_like::Step>(mut ranges: Vec<(T, T)>) -> Vec<(T, T)>
     merged
 }
 
-fn contains<T: Ord + Copy>(ranges: &[(T, T)], value: T) -> bool {
+fn contains(ranges: &[(u128, u128)], value: u128) -> bool {
     let after = ranges.partition_point(|(start, _)| *start <= value);
     after > 0 && ranges[after - 1].1 >= value
-}
-
-mod num_like {
-    /// The next integer, saturating (to merge adjacent ranges).
-    pub trait Step {
-        fn next_or_max(self) -> Self;
-    }
-    impl Step for u32 {
-        fn next_or_max(self) -> Self {
-            self.saturating_add(1)
-        }
-    }
-    impl Step for u128 {
-        fn next_or_max(self) -> Self {
-            self.saturating_add(1)
-        }
-    }
 }
 
 #[cfg(test)]
@@ -512,7 +499,7 @@ mod tests {
 
     #[test]
     fn ranges_merge_and_contain() {
-        let merged = merge(vec![(5u32, 9), (1, 3), (4, 4), (20, 30)]);
+        let merged = merge(vec![(5, 9), (1, 3), (4, 4), (20, 30)]);
         assert_eq!(merged, [(1, 9), (20, 30)]);
         assert!(contains(&merged, 9));
         assert!(!contains(&merged, 10));

@@ -198,24 +198,6 @@ pub fn ingest(input: Input<'_>) -> Result<Document, Error> {
     ))
 }
 
-/// A document from text already in memory (plain text; no decoding or markup).
-pub fn from_text(text: &str) -> Document {
-    let text = normalize_plain(text);
-    let title = first_line_title(&text);
-    let source = DocumentSource {
-        path: None,
-        url: None,
-        media_type: Format::Text.media_type().to_owned(),
-        encoding: "UTF-8".into(),
-        sha256: Sha256::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-        bytes: text.len(),
-    };
-    document(text, title, source)
-}
-
 /// Paragraph and sentence spans of a text, exactly as it is (no normalization), for callers
 /// whose offsets refer to that text.
 pub fn segment(text: &str) -> (Vec<Span>, Vec<Span>) {
