@@ -46,6 +46,7 @@ use serde::Serialize;
 pub use catalog::*;
 pub use describe::{Description, Field, Related, Section};
 pub use error::{Error, Result};
+pub use sources::{ProseKind, ProseText, load_prose, strip_markup};
 
 /// The snapshot built from `shared/data` by `ctiforge kb build`, embedded in the binary.
 static EMBEDDED: &[u8] = include_bytes!("../snapshot/ctiforge-kb.bin");

@@ -9,7 +9,7 @@ use clap::{Subcommand, ValueEnum};
 use ctiforge_ioc::{Extractor, Indicator};
 use ctiforge_model::Span;
 use ctiforge_text::{Format as InputFormat, Input};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{Outcome, load_kb};
 
@@ -126,12 +126,6 @@ fn open(input: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
 }
 
-#[derive(Deserialize)]
-struct BatchInput {
-    id: serde_json::Value,
-    text: String,
-}
-
 #[derive(Serialize)]
 struct BatchOutput<'a> {
     id: serde_json::Value,
@@ -175,18 +169,7 @@ fn batch(
     all: bool,
     input: &Path,
 ) -> anyhow::Result<()> {
-    for (number, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read {}", input.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record: BatchInput = serde_json::from_str(&line).with_context(|| {
-            format!(
-                "{} line {}: expected a JSON object {{\"id\": ..., \"text\": \"...\"}}",
-                input.display(),
-                number + 1
-            )
-        })?;
+    super::for_each_batch_line(reader, input, |record| {
         let found = extractor.extract(&record.text);
         let iocs = with_sentences(&record.text, &found, all);
         serde_json::to_writer(
@@ -197,8 +180,8 @@ fn batch(
             },
         )?;
         out.write_all(b"\n")?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn single(

@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod attack;
 pub mod ioc;
 pub mod kb;
 
@@ -31,4 +32,37 @@ pub fn load_kb(path: Option<&Path>) -> anyhow::Result<KnowledgeBase> {
         }
         None => Ok(KnowledgeBase::embedded()?),
     }
+}
+
+/// A batch-mode input line: `{"id", "text"}`.
+#[derive(Debug, serde::Deserialize)]
+pub struct BatchInput {
+    /// Echoed back as given (string or number).
+    pub id: serde_json::Value,
+    /// A sentence or a whole document.
+    pub text: String,
+}
+
+/// Calls `each` for every non-blank line of `reader`, parsed as a [`BatchInput`]; a line
+/// that is not one stops with an error naming the file and line.
+pub fn for_each_batch_line(
+    reader: impl std::io::BufRead,
+    input: &Path,
+    mut each: impl FnMut(BatchInput) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    for (number, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", input.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: BatchInput = serde_json::from_str(&line).with_context(|| {
+            format!(
+                "{} line {}: expected a JSON object {{\"id\": ..., \"text\": \"...\"}}",
+                input.display(),
+                number + 1
+            )
+        })?;
+        each(record)?;
+    }
+    Ok(())
 }

@@ -17,6 +17,9 @@ mod attack;
 mod d3fend;
 mod kev;
 mod misp;
+mod prose;
+
+pub use prose::{ProseKind, ProseText, load_prose, strip_markup};
 
 use std::fs;
 use std::path::{Path, PathBuf};

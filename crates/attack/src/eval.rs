@@ -1,0 +1,584 @@
+//! Cross-validation by report on the TRAM sentences, and the choice of thresholds.
+//!
+//! Folds: a report's fold is the first four bytes of SHA-256 of its title, big-endian, modulo
+//! the fold count, so that the scikit-learn baseline (`bench/attack_baseline.py`) uses the same
+//! split. Each fold's model is trained on everything except that fold's report sentences (and
+//! TRAM spans cut from those reports). Thresholds are chosen on the other folds' predictions
+//! and scored on the held-out fold (nested), so the reported figures are not tuned on the data
+//! they are measured on.
+//!
+//! Scores are in TRAM's label space (`tram/labels.txt`): a predicted sub-technique outside it
+//! counts as its parent when the parent is in it; other predictions are outside the space and
+//! not scored. Macro averages run over the labels with at least one gold example in the
+//! evaluated set.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ctiforge_kb::KnowledgeBase;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::corpus::{Corpus, Example, Origin};
+use crate::model::Calibration;
+use crate::train::{Settings, train};
+
+use crate::{MapScratch, Mapper, SentenceScores};
+
+/// The fold of a report.
+pub fn fold_of(report: &str, folds: u32) -> u32 {
+    let digest = Sha256::digest(report.as_bytes());
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % folds.max(1)
+}
+
+/// Precision, recall and F1.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Prf {
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// F1.
+    pub f1: f64,
+}
+
+/// True positives, false positives and false negatives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Counts {
+    /// True positives.
+    pub tp: u32,
+    /// False positives.
+    pub fp: u32,
+    /// False negatives.
+    #[serde(rename = "fn")]
+    pub fn_: u32,
+}
+
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.tp += other.tp;
+        self.fp += other.fp;
+        self.fn_ += other.fn_;
+    }
+
+    /// Precision, recall and F1 of these counts (0 where undefined).
+    pub fn prf(self) -> Prf {
+        let ratio = |a: u32, b: u32| {
+            if b == 0 {
+                0.0
+            } else {
+                f64::from(a) / f64::from(b)
+            }
+        };
+        let precision = ratio(self.tp, self.tp + self.fp);
+        let recall = ratio(self.tp, self.tp + self.fn_);
+        let f1 = ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_);
+        Prf {
+            precision,
+            recall,
+            f1,
+        }
+    }
+}
+
+/// Scores over a label space.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Micro-averaged.
+    pub micro: Prf,
+    /// Macro-averaged over labels with gold support.
+    pub macro_avg: Prf,
+    /// Per label: (label, counts).
+    pub per_label: Vec<(String, Counts)>,
+}
+
+impl Metrics {
+    fn from_counts(labels: &[String], counts: &[Counts]) -> Self {
+        let mut total = Counts::default();
+        let mut sums = (0.0, 0.0, 0.0);
+        let mut supported = 0.0;
+        for c in counts {
+            total.add(*c);
+            if c.tp + c.fn_ > 0 {
+                let prf = c.prf();
+                sums.0 += prf.precision;
+                sums.1 += prf.recall;
+                sums.2 += prf.f1;
+                supported += 1.0;
+            }
+        }
+        let mean = |x: f64| if supported > 0.0 { x / supported } else { 0.0 };
+        Metrics {
+            micro: total.prf(),
+            macro_avg: Prf {
+                precision: mean(sums.0),
+                recall: mean(sums.1),
+                f1: mean(sums.2),
+            },
+            per_label: labels.iter().cloned().zip(counts.iter().copied()).collect(),
+        }
+    }
+}
+
+/// One scored report.
+struct Scored {
+    fold: u32,
+    sentences: Vec<SentenceScores>,
+    /// Gold label indices per sentence.
+    gold: Vec<Vec<usize>>,
+}
+
+/// The outcome of cross-validation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Folds.
+    pub folds: u32,
+    /// Reports and sentences evaluated.
+    pub reports: usize,
+    /// Sentences evaluated.
+    pub sentences: usize,
+    /// Sentence-level scores (nested: thresholds chosen on the other folds).
+    pub sentence: Metrics,
+    /// Document-level scores (nested).
+    pub document: Metrics,
+    /// Document-level scores of the classifier alone (no ids, names, lexicon or prior), with
+    /// the same nested threshold choice: what the other signals add.
+    pub document_classifier_only: Metrics,
+    /// Thresholds chosen on all folds: what the shipped model uses.
+    pub calibration: Calibration,
+    /// The training settings.
+    pub settings: String,
+}
+
+/// Whether `example` may be used to train the model that is tested on `fold`.
+pub fn trains_fold(example: &Example, fold: u32, folds: u32) -> bool {
+    match (example.origin, &example.report) {
+        (Origin::TramReport | Origin::TramSpan, Some(report)) => fold_of(report, folds) != fold,
+        _ => true,
+    }
+}
+
+/// The label-space map of [`cross_validate`]: TRAM labels by id, with revoked labels also
+/// under their replacement.
+fn label_map<'a>(labels: &'a [String], kb: &'a KnowledgeBase) -> BTreeMap<&'a str, usize> {
+    // A label revoked since TRAM annotated (T1574.002 DLL Side-Loading is now part of
+    // T1574.001) is scored under its replacement, the id ctiforge reports.
+    let mut label_index: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, label) in labels.iter().enumerate() {
+        label_index.insert(label.as_str(), i);
+        if let Some(replacement) = kb.resolve_technique(label)
+            && replacement.id != *label
+        {
+            label_index.entry(replacement.id.as_str()).or_insert(i);
+        }
+    }
+    label_index
+}
+
+/// Trains a model and measures its phrase strengths on the TRAM report sentences among
+/// `examples` (see [`Mapper::measure_phrases`]).
+pub fn fit(
+    examples: &[&Example],
+    kb: &KnowledgeBase,
+    settings: &Settings,
+    calibration: Calibration,
+    inputs: Vec<(String, String)>,
+    tram_labels: &[String],
+    progress: &(dyn Fn(&str) + Sync),
+) -> crate::model::Model {
+    let mut model = train(examples, kb, settings, calibration, inputs, progress);
+    let label_index = label_map(tram_labels, kb);
+    let label_of = |id: &str| to_tram(id, kb, &label_index).map(|i| tram_labels[i].clone());
+    let sentences: Vec<(&str, Vec<String>)> = examples
+        .iter()
+        .filter(|e| e.origin == Origin::TramReport)
+        .map(|e| (e.text.as_str(), e.tram_labels.clone()))
+        .collect();
+    let probe = Mapper::new(kb, model.clone());
+    model.phrase_strengths = probe.measure_phrases(&sentences, &label_of);
+    model
+}
+
+/// Runs grouped cross-validation.
+pub fn cross_validate(
+    corpus: &Corpus,
+    kb: &KnowledgeBase,
+    settings: &Settings,
+    folds: u32,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Outcome {
+    let labels = &corpus.tram_labels;
+    let label_index = label_map(labels, kb);
+
+    // Reports in file order, with their sentences.
+    let mut reports: Vec<(&str, Vec<&Example>)> = Vec::new();
+    for example in &corpus.examples {
+        if example.origin != Origin::TramReport {
+            continue;
+        }
+        let Some(report) = example.report.as_deref() else {
+            continue;
+        };
+        match reports.iter_mut().find(|(r, _)| *r == report) {
+            Some((_, list)) => list.push(example),
+            None => reports.push((report, vec![example])),
+        }
+    }
+
+    let mut scored: Vec<Scored> = Vec::new();
+    let mut tram_of: Vec<Option<usize>> = Vec::new();
+    let mut classifier_only: Vec<Vec<SentenceScores>> = Vec::new();
+    let mut last = None;
+    for fold in 0..folds {
+        progress(&format!("fold {}/{folds}: training", fold + 1));
+        let training: Vec<&Example> = corpus
+            .examples
+            .iter()
+            .filter(|e| trains_fold(e, fold, folds))
+            .collect();
+        let model = fit(
+            &training,
+            kb,
+            settings,
+            Calibration::default(),
+            Vec::new(),
+            labels,
+            progress,
+        );
+        let mapper = Mapper::new(kb, model);
+        if tram_of.is_empty() {
+            tram_of = mapper
+                .technique_ids()
+                .iter()
+                .map(|id| to_tram(id, kb, &label_index))
+                .collect();
+        }
+        progress(&format!("fold {}/{folds}: scoring", fold + 1));
+        let mut scratch = MapScratch::default();
+        for (report, sentences) in &reports {
+            if fold_of(report, folds) != fold {
+                continue;
+            }
+            let scores: Vec<SentenceScores> = sentences
+                .iter()
+                .map(|e| mapper.score_sentence(&e.text, &mut scratch))
+                .collect();
+            classifier_only.push(
+                scores
+                    .iter()
+                    .map(|s| SentenceScores {
+                        hits: s
+                            .hits
+                            .iter()
+                            .filter_map(|h| {
+                                let p = h
+                                    .signals
+                                    .iter()
+                                    .find(|x| matches!(x.signal, crate::Signal::Classifier))?;
+                                Some(crate::SentenceHit {
+                                    technique: h.technique,
+                                    score: p.strength,
+                                    signals: Vec::new(),
+                                })
+                            })
+                            .collect(),
+                        tactics: Vec::new(),
+                        software: Vec::new(),
+                    })
+                    .collect(),
+            );
+            let gold = sentences
+                .iter()
+                .map(|e| {
+                    e.tram_labels
+                        .iter()
+                        .filter_map(|l| label_index.get(l.as_str()).copied())
+                        .collect()
+                })
+                .collect();
+            scored.push(Scored {
+                fold,
+                sentences: scores,
+                gold,
+            });
+        }
+        last = Some(mapper);
+    }
+    // Any fold's mapper can pool for all: pooling only needs the software table, which does
+    // not depend on the training split.
+    match last {
+        Some(mapper) => finish(
+            &mapper,
+            &scored,
+            &classifier_only,
+            &tram_of,
+            labels,
+            folds,
+            settings,
+        ),
+        None => Outcome {
+            folds,
+            reports: 0,
+            sentences: 0,
+            sentence: Metrics::default(),
+            document: Metrics::default(),
+            document_classifier_only: Metrics::default(),
+            calibration: Calibration::default(),
+            settings: settings.to_string(),
+        },
+    }
+}
+
+fn finish(
+    mapper: &Mapper<'_>,
+    scored: &[Scored],
+    classifier_only: &[Vec<SentenceScores>],
+    tram_of: &[Option<usize>],
+    labels: &[String],
+    folds: u32,
+    settings: &Settings,
+) -> Outcome {
+    let n = labels.len();
+    let mut sentence_counts = vec![Counts::default(); n];
+    let mut document_counts = vec![Counts::default(); n];
+    let mut plain_counts = vec![Counts::default(); n];
+    let all: Vec<usize> = (0..scored.len()).collect();
+    for fold in 0..folds {
+        let tune: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| scored[i].fold != fold)
+            .collect();
+        let test: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| scored[i].fold == fold)
+            .collect();
+        let calibration = choose(mapper, scored, None, &tune, tram_of, n);
+        for c in sentence_level(scored, &test, tram_of, n, calibration.sentence_threshold)
+            .iter()
+            .zip(&mut sentence_counts)
+        {
+            c.1.add(*c.0);
+        }
+        for c in document_level(mapper, scored, None, &test, tram_of, n, &calibration)
+            .iter()
+            .zip(&mut document_counts)
+        {
+            c.1.add(*c.0);
+        }
+        let plain = choose(mapper, scored, Some(classifier_only), &tune, tram_of, n);
+        for c in document_level(
+            mapper,
+            scored,
+            Some(classifier_only),
+            &test,
+            tram_of,
+            n,
+            &plain,
+        )
+        .iter()
+        .zip(&mut plain_counts)
+        {
+            c.1.add(*c.0);
+        }
+    }
+    let calibration = choose(mapper, scored, None, &all, tram_of, n);
+    Outcome {
+        folds,
+        reports: scored.len(),
+        sentences: scored.iter().map(|s| s.sentences.len()).sum(),
+        sentence: Metrics::from_counts(labels, &sentence_counts),
+        document: Metrics::from_counts(labels, &document_counts),
+        document_classifier_only: Metrics::from_counts(labels, &plain_counts),
+        calibration,
+        settings: settings.to_string(),
+    }
+}
+
+/// The TRAM label a technique counts as, if any.
+fn to_tram(id: &str, kb: &KnowledgeBase, labels: &BTreeMap<&str, usize>) -> Option<usize> {
+    if let Some(&i) = labels.get(id) {
+        return Some(i);
+    }
+    let parent = kb.technique(id)?.parent.as_deref()?;
+    labels.get(parent).copied()
+}
+
+fn sentence_level(
+    scored: &[Scored],
+    reports: &[usize],
+    tram_of: &[Option<usize>],
+    n: usize,
+    threshold: f32,
+) -> Vec<Counts> {
+    let mut counts = vec![Counts::default(); n];
+    for &r in reports {
+        for (sentence, gold) in scored[r].sentences.iter().zip(&scored[r].gold) {
+            let predicted: BTreeSet<usize> = sentence
+                .hits
+                .iter()
+                .filter(|h| h.score >= threshold)
+                .filter_map(|h| tram_of.get(h.technique).copied().flatten())
+                .collect();
+            tally(&predicted, &gold.iter().copied().collect(), &mut counts);
+        }
+    }
+    counts
+}
+
+fn document_level(
+    mapper: &Mapper<'_>,
+    scored: &[Scored],
+    replacement: Option<&[Vec<SentenceScores>]>,
+    reports: &[usize],
+    tram_of: &[Option<usize>],
+    n: usize,
+    calibration: &Calibration,
+) -> Vec<Counts> {
+    let mut counts = vec![Counts::default(); n];
+    for &r in reports {
+        let sentences = replacement.map_or(&scored[r].sentences, |x| &x[r]);
+        let predicted: BTreeSet<usize> = mapper
+            .pool(sentences, calibration)
+            .into_iter()
+            .filter(|(_, score, _, _)| *score >= calibration.document_threshold)
+            .filter_map(|(t, _, _, _)| tram_of.get(t).copied().flatten())
+            .collect();
+        let gold: BTreeSet<usize> = scored[r].gold.iter().flatten().copied().collect();
+        tally(&predicted, &gold, &mut counts);
+    }
+    counts
+}
+
+fn tally(predicted: &BTreeSet<usize>, gold: &BTreeSet<usize>, counts: &mut [Counts]) {
+    for &p in predicted {
+        if gold.contains(&p) {
+            counts[p].tp += 1;
+        } else {
+            counts[p].fp += 1;
+        }
+    }
+    for &g in gold.difference(predicted) {
+        counts[g].fn_ += 1;
+    }
+}
+
+fn objective(counts: &[Counts], labels: usize) -> f64 {
+    let names = vec![String::new(); labels];
+    let m = Metrics::from_counts(&names, counts);
+    (m.micro.f1 + m.macro_avg.f1) / 2.0
+}
+
+/// Grid search for the thresholds on `reports`: the sentence threshold by sentence-level
+/// micro-F1, the document settings by the mean of document-level micro- and macro-F1.
+fn choose(
+    mapper: &Mapper<'_>,
+    scored: &[Scored],
+    replacement: Option<&[Vec<SentenceScores>]>,
+    reports: &[usize],
+    tram_of: &[Option<usize>],
+    n: usize,
+) -> Calibration {
+    let steps = |from: f32, to: f32, step: f32| {
+        let count = ((to - from) / step).round() as u32;
+        (0..=count).map(move |i| from + step * i as f32)
+    };
+    let mut best = Calibration::default();
+    let mut best_sentence = -1.0;
+    if replacement.is_none() {
+        for threshold in steps(0.1, 0.9, 0.05) {
+            let counts = sentence_level(scored, reports, tram_of, n, threshold);
+            let f1 = Metrics::from_counts(&vec![String::new(); n], &counts)
+                .micro
+                .f1;
+            if f1 > best_sentence {
+                best_sentence = f1;
+                best.sentence_threshold = threshold;
+            }
+        }
+    }
+    let mut best_document = -1.0;
+    let priors: &[f32] = if replacement.is_none() {
+        &[0.0, 0.5, 1.0]
+    } else {
+        &[0.0]
+    };
+    for floor in [0.2, 0.3, 0.4, 0.5] {
+        for depth in [1, 2, 3] {
+            for &prior in priors {
+                for threshold in steps(0.3, 0.95, 0.05) {
+                    let candidate = Calibration {
+                        document_threshold: threshold,
+                        pooling_floor: floor,
+                        pooling_depth: depth,
+                        software_prior: prior,
+                        ..best
+                    };
+                    let counts = document_level(
+                        mapper,
+                        scored,
+                        replacement,
+                        reports,
+                        tram_of,
+                        n,
+                        &candidate,
+                    );
+                    let value = objective(&counts, n);
+                    if value > best_document {
+                        best_document = value;
+                        best = candidate;
+                    }
+                }
+            }
+        }
+    }
+    best
+}
+
+/// One labelled text and what the mapper said about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelledResult {
+    /// The item's id.
+    pub id: String,
+    /// Gold technique ids.
+    pub gold: Vec<String>,
+    /// Predicted technique ids.
+    pub predicted: Vec<String>,
+}
+
+/// Scores `mapper` on labelled texts (each a sentence or a document) in the whole technique
+/// space, with the model's own thresholds. A predicted parent of a gold sub-technique is
+/// implied by it and counts neither way.
+pub fn score_labelled(
+    mapper: &Mapper<'_>,
+    kb: &KnowledgeBase,
+    items: &[(String, String, Vec<String>)],
+) -> (Counts, Vec<LabelledResult>) {
+    let mut total = Counts::default();
+    let mut results = Vec::new();
+    for (id, text, gold) in items {
+        let (_, sentences) = ctiforge_text::segment(text);
+        let mapping = mapper.map_document(text, &sentences, &crate::MapOptions::default());
+        let gold_set: BTreeSet<&str> = gold.iter().map(String::as_str).collect();
+        let implied: BTreeSet<&str> = gold
+            .iter()
+            .filter_map(|g| kb.technique(g)?.parent.as_deref())
+            .collect();
+        let predicted: Vec<String> = mapping
+            .techniques
+            .iter()
+            .map(|t| t.id.clone())
+            .filter(|p| gold_set.contains(p.as_str()) || !implied.contains(p.as_str()))
+            .collect();
+        let predicted_set: BTreeSet<&str> = predicted.iter().map(String::as_str).collect();
+        total.tp += predicted_set.intersection(&gold_set).count() as u32;
+        total.fp += predicted_set.difference(&gold_set).count() as u32;
+        total.fn_ += gold_set.difference(&predicted_set).count() as u32;
+        results.push(LabelledResult {
+            id: id.clone(),
+            gold: gold.clone(),
+            predicted,
+        });
+    }
+    (total, results)
+}

@@ -1,0 +1,781 @@
+//! Technique mapping: which ATT&CK (Enterprise, Mobile, ICS) and ATLAS techniques a report
+//! describes, with the sentences that show each one and the signals that fired.
+//!
+//! Signals, per sentence and technique, each a probability on its own:
+//! - explicit ids (`T1059.001`, `AML.T0051`), validated against the knowledge base, revoked
+//!   ids followed to their replacement;
+//! - technique names (multi-word names that belong to one technique only);
+//! - the lexicon of commands, APIs, tools and phrasings in [`lexicon`];
+//! - the trained classifier ([`model`]).
+//!
+//! They are combined by noisy-OR into one score. A document pools the best sentences of each
+//! technique, and software the report names nudges the techniques ATT&CK records it using
+//! (a weak prior that never reports a technique on its own). Thresholds come from
+//! cross-validation by report ([`eval`]) and travel with the model.
+
+pub mod corpus;
+pub mod eval;
+pub mod features;
+pub mod lexicon;
+pub mod model;
+pub mod train;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use ctiforge_kb::{KnowledgeBase, RelationKind};
+use ctiforge_model::Span;
+use serde::Serialize;
+
+use crate::model::{Calibration, Classifier, ClassifierScratch, Model, logit, sigmoid};
+
+/// The model trained by `ctiforge attack train` from `../shared/data`, embedded.
+pub const EMBEDDED_MODEL: &[u8] = include_bytes!("../model/ctiforge-attack.bin");
+
+/// The strength of an explicit, valid technique id.
+const EXPLICIT_ID: f32 = 0.97;
+/// The strength of a technique's full name.
+const NAME: f32 = 0.75;
+/// Sentence scores below this are not kept at all.
+const KEEP_FLOOR: f32 = 0.05;
+
+/// Errors of technique mapping and training.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A model file is missing, damaged or of another version.
+    #[error("technique model {origin}: {message}")]
+    Model {
+        /// The file, or "embedded".
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Training data cannot be read.
+    #[error("{}: {message}", path.display())]
+    Data {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// The knowledge base sources cannot be read.
+    #[error(transparent)]
+    Kb(#[from] ctiforge_kb::Error),
+}
+
+/// One reason a sentence points at a technique.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    /// The technique's id is written in the sentence.
+    ExplicitId {
+        /// As written.
+        text: String,
+        /// The revoked id it replaces, when the text used one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        revoked: Option<String>,
+    },
+    /// The technique's name is written in the sentence.
+    Name {
+        /// The name as matched.
+        phrase: String,
+    },
+    /// A command, API, tool or phrasing from the lexicon.
+    Lexicon {
+        /// The text matched.
+        phrase: String,
+    },
+    /// The trained sentence classifier.
+    Classifier,
+    /// Software the report names is known to use the technique (document level only).
+    SoftwarePrior {
+        /// The software's ATT&CK id.
+        software: String,
+        /// Its name.
+        name: String,
+    },
+}
+
+/// A signal with its strength (a probability).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalHit {
+    /// What fired.
+    #[serde(flatten)]
+    pub signal: Signal,
+    /// How strongly, on its own.
+    pub strength: f32,
+}
+
+/// A technique's score in one sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentenceHit {
+    /// Index into [`Mapper::technique_ids`].
+    pub technique: usize,
+    /// The combined score.
+    pub score: f32,
+    /// The signals behind it.
+    pub signals: Vec<SignalHit>,
+}
+
+/// Everything one sentence says.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SentenceScores {
+    /// Techniques scoring at least 0.05, best first.
+    pub hits: Vec<SentenceHit>,
+    /// Tactic ids written in the sentence (`TA0001`).
+    pub tactics: Vec<String>,
+    /// Software named in the sentence (indices into the mapper's software list).
+    pub software: Vec<usize>,
+}
+
+/// A tactic, by id and name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TacticRef {
+    /// `TA0002`.
+    pub id: String,
+    /// `Execution`.
+    pub name: String,
+}
+
+/// A sentence that supports a technique.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Byte offset of the sentence in the text.
+    pub start: usize,
+    /// End byte offset.
+    pub end: usize,
+    /// The sentence.
+    pub text: String,
+    /// The technique's score in it.
+    pub score: f32,
+    /// The signals that fired.
+    pub signals: Vec<SignalHit>,
+}
+
+/// A technique found in a document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TechniqueMatch {
+    /// `T1059.001`, `AML.T0051`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// `enterprise-attack`, `ics-attack`, `mobile-attack` or `atlas`.
+    pub domains: Vec<String>,
+    /// Its parent, for a sub-technique.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Its tactics, in matrix order.
+    pub tactics: Vec<TacticRef>,
+    /// The document-level score.
+    pub score: f32,
+    /// The best supporting sentences, best first.
+    pub evidence: Vec<Evidence>,
+    /// Document-level signals (the software prior).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub document_signals: Vec<SignalHit>,
+}
+
+/// A tactic id written in the text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TacticMention {
+    /// The tactic.
+    #[serde(flatten)]
+    pub tactic: TacticRef,
+    /// Where.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The techniques and tactics of one document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Mapping {
+    /// Techniques, best first.
+    pub techniques: Vec<TechniqueMatch>,
+    /// Tactics named by id.
+    pub tactics: Vec<TacticMention>,
+}
+
+/// Options for [`Mapper::map_document`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapOptions {
+    /// Report techniques at or above this document score (default: the model's threshold).
+    pub min_score: Option<f32>,
+    /// Fold sub-techniques into their parents.
+    pub rollup: bool,
+    /// Evidence sentences per technique.
+    pub max_evidence: usize,
+}
+
+impl Default for MapOptions {
+    fn default() -> Self {
+        Self {
+            min_score: None,
+            rollup: false,
+            max_evidence: 3,
+        }
+    }
+}
+
+struct Phrase {
+    pattern: String,
+    technique: usize,
+    strength: f32,
+    prefix: bool,
+    name: bool,
+}
+
+struct SoftwareName {
+    id: String,
+    name: String,
+    techniques: Vec<usize>,
+}
+
+/// Reusable buffers.
+#[derive(Debug, Default)]
+pub struct MapScratch {
+    classifier: ClassifierScratch,
+}
+
+/// Maps text to techniques. Build once; mapping is read-only and can run on many threads.
+pub struct Mapper<'kb> {
+    kb: &'kb KnowledgeBase,
+    classifier: Classifier,
+    /// Every technique any signal can name.
+    technique_ids: Vec<String>,
+    technique_index: HashMap<String, usize>,
+    class_to_technique: Vec<usize>,
+    phrases: AhoCorasick,
+    phrase_info: Vec<Phrase>,
+    software: AhoCorasick,
+    software_info: Vec<SoftwareName>,
+    ids: regex::Regex,
+}
+
+impl std::fmt::Debug for Mapper<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mapper")
+            .field("techniques", &self.technique_ids.len())
+            .field("phrases", &self.phrase_info.len())
+            .field("software", &self.software_info.len())
+            .finish()
+    }
+}
+
+impl<'kb> Mapper<'kb> {
+    /// A mapper with the embedded model.
+    pub fn embedded(kb: &'kb KnowledgeBase) -> Result<Self, Error> {
+        Ok(Self::new(kb, Model::decode(EMBEDDED_MODEL, "embedded")?))
+    }
+
+    /// A mapper with `model`.
+    pub fn new(kb: &'kb KnowledgeBase, model: Model) -> Self {
+        let mut technique_ids: Vec<String> = Vec::new();
+        let mut technique_index: HashMap<String, usize> = HashMap::new();
+        let mut intern = |id: &str| -> usize {
+            if let Some(&i) = technique_index.get(id) {
+                return i;
+            }
+            technique_ids.push(id.to_owned());
+            technique_index.insert(id.to_owned(), technique_ids.len() - 1);
+            technique_ids.len() - 1
+        };
+        // Every active technique has an index, so an explicit id always lands.
+        for technique in kb.catalog().techniques.iter().filter(|t| t.is_active()) {
+            intern(&technique.id);
+        }
+        let class_to_technique: Vec<usize> = model.classes.iter().map(|c| intern(c)).collect();
+
+        // Phrases: the lexicon, then unambiguous multi-word technique names.
+        let mut patterns: Vec<String> = Vec::new();
+        let mut phrase_info = Vec::new();
+        for &(pattern, technique, strength) in lexicon::ENTRIES {
+            let Some(technique) = kb.resolve_technique(technique).filter(|t| t.is_active()) else {
+                continue;
+            };
+            let prefix = pattern.ends_with('*');
+            patterns.push(pattern.trim_end_matches('*').to_owned());
+            phrase_info.push(Phrase {
+                pattern: pattern.to_owned(),
+                technique: intern(&technique.id),
+                strength,
+                prefix,
+                name: false,
+            });
+        }
+        let mut name_counts: HashMap<String, usize> = HashMap::new();
+        let active = || kb.catalog().techniques.iter().filter(|t| t.is_active());
+        for technique in active() {
+            *name_counts
+                .entry(technique.name.to_lowercase())
+                .or_default() += 1;
+        }
+        for technique in active() {
+            let name = technique.name.to_lowercase();
+            if name.contains(' ') && name.len() >= 10 && name_counts[&name] == 1 {
+                patterns.push(name.clone());
+                phrase_info.push(Phrase {
+                    pattern: name,
+                    technique: intern(&technique.id),
+                    strength: NAME,
+                    prefix: false,
+                    name: true,
+                });
+            }
+        }
+        let phrases = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .expect("the phrase table is far below Aho-Corasick's size limits");
+
+        // Software names and aliases, case-sensitive, with the techniques each uses.
+        let mut software_patterns = Vec::new();
+        let mut software_info = Vec::new();
+        for software in kb
+            .catalog()
+            .software
+            .iter()
+            .filter(|s| !s.revoked && !s.deprecated)
+        {
+            let techniques: Vec<usize> = kb
+                .relations_from(&software.id)
+                .filter(|r| r.kind == RelationKind::Uses)
+                .filter_map(|r| kb.technique(&r.target).filter(|t| t.is_active()))
+                .map(|t| intern(&t.id))
+                .collect();
+            if techniques.is_empty() {
+                continue;
+            }
+            for name in std::iter::once(&software.name).chain(&software.aliases) {
+                if name.chars().count() >= 4 {
+                    software_patterns.push(name.clone());
+                    software_info.push(SoftwareName {
+                        id: software.id.clone(),
+                        name: software.name.clone(),
+                        techniques: techniques.clone(),
+                    });
+                }
+            }
+        }
+        let software = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&software_patterns)
+            .expect("the software names are far below Aho-Corasick's size limits");
+
+        let measured: HashMap<(&str, &str), f32> = model
+            .phrase_strengths
+            .iter()
+            .map(|(p, t, s)| ((p.as_str(), t.as_str()), *s))
+            .collect();
+        for phrase in &mut phrase_info {
+            let key = (
+                phrase.pattern.as_str(),
+                technique_ids[phrase.technique].as_str(),
+            );
+            if let Some(&strength) = measured.get(&key) {
+                phrase.strength = strength;
+            }
+        }
+        let ids = regex::Regex::new(r"\b(?:AML\.)?TA?\d{4}(?:\.\d{3})?\b")
+            .expect("a constant pattern, covered by the tests");
+        Self {
+            kb,
+            classifier: Classifier::new(model),
+            technique_ids,
+            technique_index,
+            class_to_technique,
+            phrases,
+            phrase_info,
+            software,
+            software_info,
+            ids,
+        }
+    }
+
+    /// The model in use.
+    pub fn model(&self) -> &Model {
+        self.classifier.model()
+    }
+
+    /// Every technique id a signal can name; [`SentenceHit::technique`] indexes it.
+    pub fn technique_ids(&self) -> &[String] {
+        &self.technique_ids
+    }
+
+    /// The index of a technique id.
+    pub fn technique_index(&self, id: &str) -> Option<usize> {
+        self.technique_index.get(id).copied()
+    }
+
+    /// Scores one sentence.
+    pub fn score_sentence(&self, text: &str, scratch: &mut MapScratch) -> SentenceScores {
+        let mut signals: BTreeMap<usize, Vec<SignalHit>> = BTreeMap::new();
+        let mut scores = SentenceScores::default();
+        let mut add = |technique: usize, signal: Signal, strength: f32| {
+            let list = signals.entry(technique).or_default();
+            if !list.iter().any(|s| s.signal == signal) {
+                list.push(SignalHit { signal, strength });
+            }
+        };
+
+        for found in self.ids.find_iter(text) {
+            let written = found.as_str();
+            if written.starts_with("TA") || written.starts_with("AML.TA") {
+                if self.kb.tactic(written).is_some() {
+                    scores.tactics.push(written.to_owned());
+                }
+                continue;
+            }
+            let Some(technique) = self.kb.resolve_technique(written).filter(|t| t.is_active())
+            else {
+                continue;
+            };
+            let revoked = (technique.id != written).then(|| written.to_owned());
+            if let Some(&index) = self.technique_index.get(&technique.id) {
+                let signal = Signal::ExplicitId {
+                    text: written.to_owned(),
+                    revoked,
+                };
+                add(index, signal, EXPLICIT_ID);
+            }
+        }
+
+        for (index, matched) in self.phrase_matches(text) {
+            let phrase = &self.phrase_info[index];
+            let signal = if phrase.name {
+                Signal::Name { phrase: matched }
+            } else {
+                Signal::Lexicon { phrase: matched }
+            };
+            add(phrase.technique, signal, phrase.strength);
+        }
+
+        let bytes = text.as_bytes();
+        for found in self.software.find_iter(text) {
+            let (start, end) = (found.start(), found.end());
+            let before_ok = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+            let after_ok = end == bytes.len() || !bytes[end].is_ascii_alphanumeric();
+            if before_ok && after_ok {
+                let software = found.pattern().as_usize();
+                if !scores.software.contains(&software) {
+                    scores.software.push(software);
+                }
+            }
+        }
+
+        self.classifier
+            .scores(text, KEEP_FLOOR, &mut scratch.classifier, |class, p| {
+                add(self.class_to_technique[class], Signal::Classifier, p);
+            });
+
+        for (technique, signals) in signals {
+            let miss: f32 = signals.iter().map(|s| 1.0 - s.strength).product();
+            let score = 1.0 - miss;
+            if score >= KEEP_FLOOR {
+                scores.hits.push(SentenceHit {
+                    technique,
+                    score,
+                    signals,
+                });
+            }
+        }
+        scores.hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.technique.cmp(&b.technique))
+        });
+        scores
+    }
+
+    /// The phrases (lexicon entries and names) found in `text` at word boundaries: (phrase
+    /// index, the text matched, extended to the end of the word for `*` patterns).
+    fn phrase_matches(&self, text: &str) -> Vec<(usize, String)> {
+        let bytes = text.as_bytes();
+        let mut found_phrases = Vec::new();
+        for found in self.phrases.find_overlapping_iter(text) {
+            let index = found.pattern().as_usize();
+            let phrase = &self.phrase_info[index];
+            let (start, end) = (found.start(), found.end());
+            let starts_word = bytes[start].is_ascii_alphanumeric();
+            let ends_word = bytes[end - 1].is_ascii_alphanumeric();
+            let before_ok = !starts_word || start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+            let after_ok = phrase.prefix
+                || !ends_word
+                || end == bytes.len()
+                || !bytes[end].is_ascii_alphanumeric();
+            if !before_ok || !after_ok {
+                continue;
+            }
+            let mut word_end = end;
+            if phrase.prefix {
+                while word_end < bytes.len()
+                    && (bytes[word_end].is_ascii_alphanumeric() || bytes[word_end] == b'-')
+                {
+                    word_end += 1;
+                }
+            }
+            found_phrases.push((index, start, word_end));
+        }
+        // A phrase inside a longer phrase of the same technique (`delete shadows` in
+        // `vssadmin delete shadows`, a name that is also a lexicon entry) is one cue, not two.
+        let technique_of = |i: usize| self.phrase_info[i].technique;
+        let kept: Vec<(usize, usize, usize)> = found_phrases
+            .iter()
+            .enumerate()
+            .filter(|&(i, &(index, start, end))| {
+                !found_phrases.iter().enumerate().any(|(j, &(other, s, e))| {
+                    j != i
+                        && technique_of(other) == technique_of(index)
+                        && s <= start
+                        && end <= e
+                        && (e - s > end - start || j < i)
+                })
+            })
+            .map(|(_, &m)| m)
+            .collect();
+        kept.into_iter()
+            .map(|(index, start, end)| (index, text.get(start..end).unwrap_or_default().to_owned()))
+            .collect()
+    }
+
+    /// Measures each phrase's precision on labelled report sentences: how often a sentence
+    /// with the phrase carries the phrase's technique (or a sub-technique of it, or its
+    /// parent). `label_of` maps a technique to the label it counts as in the examples' label
+    /// space, `None` outside it; phrases outside the space keep their prior. The estimate is
+    /// shrunk towards the prior with the weight of `PRIOR_WEIGHT` sentences, so a phrase seen
+    /// twice moves little.
+    pub fn measure_phrases(
+        &self,
+        sentences: &[(&str, Vec<String>)],
+        label_of: &dyn Fn(&str) -> Option<String>,
+    ) -> Vec<(String, String, f32)> {
+        const PRIOR_WEIGHT: f32 = 4.0;
+        let mut seen = vec![(0u32, 0u32); self.phrase_info.len()];
+        for (text, gold) in sentences {
+            let mut counted = Vec::new();
+            for (index, _) in self.phrase_matches(text) {
+                if counted.contains(&index) {
+                    continue;
+                }
+                counted.push(index);
+                let technique = &self.technique_ids[self.phrase_info[index].technique];
+                let Some(label) = label_of(technique) else {
+                    continue;
+                };
+                seen[index].0 += 1;
+                if gold.contains(&label) {
+                    seen[index].1 += 1;
+                }
+            }
+        }
+        self.phrase_info
+            .iter()
+            .zip(seen)
+            .filter(|(_, (n, _))| *n > 0)
+            .map(|(phrase, (n, hits))| {
+                let strength =
+                    (hits as f32 + PRIOR_WEIGHT * phrase.strength) / (n as f32 + PRIOR_WEIGHT);
+                (
+                    phrase.pattern.clone(),
+                    self.technique_ids[phrase.technique].clone(),
+                    strength,
+                )
+            })
+            .collect()
+    }
+
+    /// Pools sentence scores into document scores: for each technique, the noisy-OR of its
+    /// best `pooling_depth` sentences above `pooling_floor`, plus the software prior in
+    /// log-odds. Returns (technique, score, supporting sentence indices best first, the
+    /// software behind the prior).
+    pub fn pool(
+        &self,
+        sentences: &[SentenceScores],
+        calibration: &Calibration,
+    ) -> Vec<(usize, f32, Vec<usize>, Vec<usize>)> {
+        let mut support: BTreeMap<usize, Vec<(f32, usize)>> = BTreeMap::new();
+        let mut software: Vec<usize> = Vec::new();
+        for (index, sentence) in sentences.iter().enumerate() {
+            for hit in &sentence.hits {
+                if hit.score >= calibration.pooling_floor {
+                    support
+                        .entry(hit.technique)
+                        .or_default()
+                        .push((hit.score, index));
+                }
+            }
+            for &s in &sentence.software {
+                if !software.contains(&s) {
+                    software.push(s);
+                }
+            }
+        }
+        let mut pooled = Vec::new();
+        for (technique, mut list) in support {
+            list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let depth = calibration.pooling_depth.max(1) as usize;
+            let miss: f32 = list.iter().take(depth).map(|(p, _)| 1.0 - p).product();
+            let mut score = 1.0 - miss;
+            let users: Vec<usize> = software
+                .iter()
+                .copied()
+                .filter(|&s| self.software_info[s].techniques.contains(&technique))
+                .collect();
+            if !users.is_empty() && calibration.software_prior != 0.0 {
+                score = sigmoid(logit(score) + calibration.software_prior);
+            }
+            pooled.push((
+                technique,
+                score,
+                list.iter().map(|&(_, i)| i).collect(),
+                users,
+            ));
+        }
+        pooled
+    }
+
+    /// Maps a document whose sentences are `sentences` (byte spans into `text`).
+    pub fn map_document(&self, text: &str, sentences: &[Span], options: &MapOptions) -> Mapping {
+        let mut scratch = MapScratch::default();
+        let slices: Vec<(Span, &str)> = sentences
+            .iter()
+            .filter_map(|&s| s.slice(text).map(|t| (s, t)))
+            .collect();
+        let scored: Vec<SentenceScores> = slices
+            .iter()
+            .map(|(_, t)| self.score_sentence(t, &mut scratch))
+            .collect();
+        let calibration = self.model().calibration;
+        let threshold = options.min_score.unwrap_or(calibration.document_threshold);
+        let evidence = |index: usize, technique: usize| -> Option<Evidence> {
+            let (span, sentence) = slices[index];
+            let hit = scored[index]
+                .hits
+                .iter()
+                .find(|h| h.technique == technique)?;
+            Some(Evidence {
+                start: span.start,
+                end: span.end,
+                text: sentence.to_owned(),
+                score: round(hit.score),
+                signals: hit.signals.iter().map(rounded).collect(),
+            })
+        };
+
+        let mut found: BTreeMap<String, TechniqueMatch> = BTreeMap::new();
+        for (technique, score, support, users) in self.pool(&scored, &calibration) {
+            if score < threshold {
+                continue;
+            }
+            let Some(entry) = self.kb.technique(&self.technique_ids[technique]) else {
+                continue;
+            };
+            let target = match (&entry.parent, options.rollup) {
+                (Some(parent), true) => self.kb.technique(parent).unwrap_or(entry),
+                _ => entry,
+            };
+            let mut evidence: Vec<Evidence> = support
+                .iter()
+                .filter_map(|&i| evidence(i, technique))
+                .collect();
+            let document_signals: Vec<SignalHit> = users
+                .iter()
+                .map(|&s| SignalHit {
+                    signal: Signal::SoftwarePrior {
+                        software: self.software_info[s].id.clone(),
+                        name: self.software_info[s].name.clone(),
+                    },
+                    strength: round(sigmoid(calibration.software_prior)),
+                })
+                .collect();
+            let item = found
+                .entry(target.id.clone())
+                .or_insert_with(|| TechniqueMatch {
+                    id: target.id.clone(),
+                    name: target.name.clone(),
+                    domains: target
+                        .domains
+                        .iter()
+                        .map(|d| d.as_str().to_owned())
+                        .collect(),
+                    parent: target.parent.clone(),
+                    tactics: target
+                        .tactics
+                        .iter()
+                        .filter_map(|t| self.kb.tactic(t))
+                        .map(|t| TacticRef {
+                            id: t.id.clone(),
+                            name: t.name.clone(),
+                        })
+                        .collect(),
+                    score: 0.0,
+                    evidence: Vec::new(),
+                    document_signals: Vec::new(),
+                });
+            item.score = item.score.max(round(score));
+            item.evidence.append(&mut evidence);
+            for signal in document_signals {
+                if !item.document_signals.contains(&signal) {
+                    item.document_signals.push(signal);
+                }
+            }
+        }
+        let mut techniques: Vec<TechniqueMatch> = found.into_values().collect();
+        for technique in &mut techniques {
+            technique
+                .evidence
+                .sort_by(|a, b| b.score.total_cmp(&a.score).then(a.start.cmp(&b.start)));
+            technique.evidence.dedup_by_key(|e| e.start);
+            technique.evidence.truncate(options.max_evidence.max(1));
+        }
+        techniques.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+
+        let mut tactics: BTreeMap<String, TacticMention> = BTreeMap::new();
+        for (index, sentence) in scored.iter().enumerate() {
+            for id in &sentence.tactics {
+                let Some(tactic) = self.kb.tactic(id) else {
+                    continue;
+                };
+                let (span, text) = slices[index];
+                tactics
+                    .entry(tactic.id.clone())
+                    .or_insert_with(|| TacticMention {
+                        tactic: TacticRef {
+                            id: tactic.id.clone(),
+                            name: tactic.name.clone(),
+                        },
+                        evidence: Vec::new(),
+                    })
+                    .evidence
+                    .push(Evidence {
+                        start: span.start,
+                        end: span.end,
+                        text: text.to_owned(),
+                        score: EXPLICIT_ID,
+                        signals: vec![SignalHit {
+                            signal: Signal::ExplicitId {
+                                text: id.clone(),
+                                revoked: None,
+                            },
+                            strength: EXPLICIT_ID,
+                        }],
+                    });
+            }
+        }
+        Mapping {
+            techniques,
+            tactics: tactics.into_values().collect(),
+        }
+    }
+}
+
+fn round(x: f32) -> f32 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn rounded(hit: &SignalHit) -> SignalHit {
+    SignalHit {
+        signal: hit.signal.clone(),
+        strength: round(hit.strength),
+    }
+}

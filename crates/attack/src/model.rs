@@ -1,0 +1,289 @@
+//! The trained sentence classifier: one logistic model per technique over hashed features,
+//! stored sparsely (feature → the techniques it moves and by how much).
+//!
+//! File format: `CTIFATK\n`, a little-endian `u32` format version, then an LZ4 frame holding
+//! the postcard encoding of [`Model`]. The format is ours and versioned; `attack train` writes
+//! it and the binary embeds one (see docs/decisions/0006-technique-model.md).
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::features::{self, Scratch};
+
+const MAGIC: &[u8; 8] = b"CTIFATK\n";
+/// Bumped whenever the encoding or the meaning of a field changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Thresholds and weights chosen by cross-validation (`attack eval --tune`), stored with the
+/// weights they belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// A sentence supports a technique at or above this probability.
+    pub sentence_threshold: f32,
+    /// A technique is reported for a document when its pooled score reaches this.
+    pub document_threshold: f32,
+    /// Sentences below this are ignored when pooling.
+    pub pooling_floor: f32,
+    /// How many of the best sentences are pooled.
+    pub pooling_depth: u32,
+    /// Added to a technique's log-odds when software the report names is known to use it.
+    pub software_prior: f32,
+}
+
+impl Default for Calibration {
+    fn default() -> Self {
+        Self {
+            sentence_threshold: 0.5,
+            document_threshold: 0.5,
+            pooling_floor: 0.2,
+            pooling_depth: 3,
+            software_prior: 0.0,
+        }
+    }
+}
+
+/// What the model was trained on and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `(file, sha256)` of each training input.
+    pub inputs: Vec<(String, String)>,
+    /// Training examples by kind.
+    pub examples: Vec<(String, u32)>,
+    /// The training settings, for the record.
+    pub settings: String,
+}
+
+/// The classifier's weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// Technique ids, one per class.
+    pub classes: Vec<String>,
+    /// The bias of each class.
+    pub bias: Vec<f32>,
+    /// Feature hashes, sorted.
+    pub keys: Vec<u64>,
+    /// `keys.len() + 1` offsets into `targets` and `weights`.
+    pub offsets: Vec<u32>,
+    /// The class each weight belongs to.
+    pub targets: Vec<u16>,
+    /// The weights.
+    pub weights: Vec<f32>,
+    /// Thresholds chosen by cross-validation.
+    pub calibration: Calibration,
+    /// Phrase strengths measured on the training reports: (pattern, technique, strength).
+    /// They replace the lexicon's and the names' prior strengths.
+    pub phrase_strengths: Vec<(String, String, f32)>,
+    /// Inputs and settings.
+    pub provenance: Provenance,
+}
+
+impl Model {
+    /// Serializes the model in the versioned file format.
+    pub fn encode(&self) -> Vec<u8> {
+        let body = postcard::to_stdvec(self).unwrap_or_default();
+        let mut out = Vec::with_capacity(body.len() / 2 + 16);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let mut encoder = lz4_flex::frame::FrameEncoder::new(out);
+        // Writing into a Vec cannot fail.
+        let _ = encoder.write_all(&body);
+        encoder.finish().unwrap_or_default()
+    }
+
+    /// Reads a model written by [`Model::encode`].
+    pub fn decode(bytes: &[u8], origin: &str) -> Result<Self, Error> {
+        let bad = |message: String| Error::Model {
+            origin: origin.to_owned(),
+            message,
+        };
+        let rest = bytes
+            .strip_prefix(MAGIC)
+            .ok_or_else(|| bad("not a ctiforge technique model (bad magic bytes)".into()))?;
+        let (version, body) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("the file ends inside its header".into()))?;
+        let version = u32::from_le_bytes(*version);
+        if version != FORMAT_VERSION {
+            return Err(bad(format!(
+                "format version {version}, this build reads version {FORMAT_VERSION}; \
+                 retrain with `ctiforge attack train`"
+            )));
+        }
+        let mut decoded = Vec::new();
+        lz4_flex::frame::FrameDecoder::new(body)
+            .read_to_end(&mut decoded)
+            .map_err(|e| bad(format!("corrupt model body: {e}")))?;
+        let model: Model =
+            postcard::from_bytes(&decoded).map_err(|e| bad(format!("corrupt model: {e}")))?;
+        model.check().map_err(bad)?;
+        Ok(model)
+    }
+
+    /// The invariants that inference relies on.
+    fn check(&self) -> Result<(), String> {
+        let classes = self.classes.len();
+        if self.bias.len() != classes || classes > usize::from(u16::MAX) {
+            return Err("class and bias counts differ".into());
+        }
+        if self.offsets.len() != self.keys.len() + 1
+            || self.targets.len() != self.weights.len()
+            || self.offsets.last().map(|&o| o as usize) != Some(self.targets.len())
+            || self.offsets.windows(2).any(|w| w[0] > w[1])
+        {
+            return Err("inconsistent weight table".into());
+        }
+        if self.targets.iter().any(|&t| usize::from(t) >= classes) {
+            return Err("a weight names a class that does not exist".into());
+        }
+        Ok(())
+    }
+}
+
+/// A model ready for inference: the weight table indexed by feature.
+#[derive(Debug)]
+pub struct Classifier {
+    model: Model,
+    index: HashMap<u64, u32>,
+}
+
+/// Reusable buffers for [`Classifier::scores`].
+#[derive(Debug, Default)]
+pub struct ClassifierScratch {
+    features: Vec<u64>,
+    text: Scratch,
+    logits: Vec<f32>,
+}
+
+impl Classifier {
+    /// Indexes a model.
+    pub fn new(model: Model) -> Self {
+        let index = model
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, i as u32))
+            .collect();
+        Self { model, index }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Calls `found(class, probability)` for each class whose probability reaches `floor`.
+    pub fn scores(
+        &self,
+        text: &str,
+        floor: f32,
+        scratch: &mut ClassifierScratch,
+        mut found: impl FnMut(usize, f32),
+    ) {
+        features::extract(text, &mut scratch.text, &mut scratch.features);
+        let known: Vec<usize> = scratch
+            .features
+            .iter()
+            .filter_map(|f| self.index.get(f).map(|&i| i as usize))
+            .collect();
+        if known.is_empty() {
+            return;
+        }
+        let value = (known.len() as f32).sqrt().recip();
+        let logits = &mut scratch.logits;
+        logits.clear();
+        logits.extend_from_slice(&self.model.bias);
+        for &row in &known {
+            let (start, end) = (
+                self.model.offsets[row] as usize,
+                self.model.offsets[row + 1] as usize,
+            );
+            for (&target, &weight) in self.model.targets[start..end]
+                .iter()
+                .zip(&self.model.weights[start..end])
+            {
+                logits[usize::from(target)] += weight * value;
+            }
+        }
+        let floor_logit = logit(floor);
+        for (class, &z) in logits.iter().enumerate() {
+            if z >= floor_logit {
+                found(class, sigmoid(z));
+            }
+        }
+    }
+}
+
+/// The logistic function.
+pub fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Its inverse.
+pub fn logit(p: f32) -> f32 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Model {
+        let mut scratch = Scratch::default();
+        let mut features = Vec::new();
+        features::extract("mimikatz", &mut scratch, &mut features);
+        Model {
+            classes: vec!["T1003.001".into()],
+            bias: vec![-3.0],
+            keys: features.clone(),
+            offsets: (0..=features.len() as u32).collect(),
+            targets: vec![0; features.len()],
+            weights: vec![8.0; features.len()],
+            calibration: Calibration::default(),
+            phrase_strengths: Vec::new(),
+            provenance: Provenance {
+                inputs: Vec::new(),
+                examples: Vec::new(),
+                settings: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn round_trip_and_inference() {
+        let model = tiny();
+        let decoded = Model::decode(&model.encode(), "test").expect("decodes");
+        assert_eq!(decoded, model);
+        let classifier = Classifier::new(decoded);
+        let mut scratch = ClassifierScratch::default();
+        let mut hits = Vec::new();
+        classifier.scores("Ran Mimikatz.", 0.5, &mut scratch, |c, p| hits.push((c, p)));
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].1 > 0.9, "{hits:?}");
+        hits.clear();
+        classifier.scores("Nothing here.", 0.5, &mut scratch, |c, p| hits.push((c, p)));
+        assert!(hits.is_empty());
+    }
+
+    #[test]
+    fn damaged_files_are_refused_with_a_reason() {
+        let bytes = tiny().encode();
+        for (damaged, expected) in [
+            (b"nonsense".to_vec(), "magic"),
+            (bytes[..10].to_vec(), "header"),
+            (bytes[..bytes.len() - 5].to_vec(), "corrupt"),
+        ] {
+            let error = Model::decode(&damaged, "x.bin")
+                .expect_err("refused")
+                .to_string();
+            assert!(error.contains(expected), "{error}");
+        }
+        let mut other_version = bytes.clone();
+        other_version[8] = 9;
+        let error = Model::decode(&other_version, "x.bin").expect_err("refused");
+        assert!(error.to_string().contains("retrain"), "{error}");
+    }
+}

@@ -1,0 +1,285 @@
+//! Technique mapping with the embedded model and knowledge base, and the reproducibility of
+//! the embedded model from `../shared/data` (or `$CTIFORGE_DATA`).
+
+use std::path::{Path, PathBuf};
+
+use ctiforge_attack::corpus::Corpus;
+use ctiforge_attack::eval::{self, score_labelled};
+use ctiforge_attack::model::{Calibration, Model};
+use ctiforge_attack::train::Settings;
+use ctiforge_attack::{EMBEDDED_MODEL, MapOptions, Mapper, Mapping, Signal, lexicon};
+use ctiforge_kb::KnowledgeBase;
+
+fn kb() -> KnowledgeBase {
+    KnowledgeBase::embedded().expect("embedded knowledge base")
+}
+
+fn map(mapper: &Mapper<'_>, text: &str, options: &MapOptions) -> Mapping {
+    let (_, sentences) = ctiforge_text::segment(text);
+    mapper.map_document(text, &sentences, options)
+}
+
+fn ids(mapping: &Mapping) -> Vec<&str> {
+    mapping.techniques.iter().map(|t| t.id.as_str()).collect()
+}
+
+#[test]
+fn lexicon_techniques_exist_and_are_current() {
+    let kb = kb();
+    for &(pattern, id, strength) in lexicon::ENTRIES {
+        let technique = kb
+            .technique(id)
+            .unwrap_or_else(|| panic!("lexicon entry {pattern:?} names unknown {id}"));
+        assert!(
+            technique.is_active(),
+            "lexicon entry {pattern:?} names revoked or deprecated {id}"
+        );
+        assert!((0.0..1.0).contains(&strength), "{pattern:?}: {strength}");
+        assert_eq!(pattern, pattern.to_lowercase(), "patterns are lower case");
+    }
+}
+
+#[test]
+fn a_report_paragraph_maps_to_its_techniques_with_evidence() {
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    let text = "The actor sent spearphishing emails with a malicious Word attachment. \
+        The malware created a scheduled task with schtasks /create for persistence. \
+        It used Mimikatz sekurlsa::logonpasswords to dump credentials from LSASS. \
+        Before encrypting files, the ransomware ran vssadmin delete shadows /all /quiet.";
+    let mapping = map(&mapper, text, &MapOptions::default());
+    let found = ids(&mapping);
+    for expected in ["T1566.001", "T1053.005", "T1003.001", "T1490"] {
+        assert!(
+            found.contains(&expected),
+            "{expected} missing from {found:?}"
+        );
+    }
+    for technique in &mapping.techniques {
+        assert!(
+            !technique.evidence.is_empty(),
+            "{} has no evidence",
+            technique.id
+        );
+        assert!(
+            !technique.tactics.is_empty(),
+            "{} has no tactic",
+            technique.id
+        );
+        for evidence in &technique.evidence {
+            assert_eq!(&text[evidence.start..evidence.end], evidence.text);
+            assert!(!evidence.signals.is_empty());
+        }
+    }
+    let lsass = mapping
+        .techniques
+        .iter()
+        .find(|t| t.id == "T1003.001")
+        .expect("LSASS Memory");
+    assert!(lsass.evidence[0].text.contains("Mimikatz"));
+    assert!(
+        lsass.evidence[0]
+            .signals
+            .iter()
+            .any(|s| matches!(&s.signal, Signal::Lexicon { phrase } if phrase == "sekurlsa"))
+    );
+    // Scores are ordered.
+    assert!(
+        mapping
+            .techniques
+            .windows(2)
+            .all(|w| w[0].score >= w[1].score)
+    );
+}
+
+#[test]
+fn explicit_ids_are_validated_and_revoked_ids_replaced() {
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    let mapping = map(
+        &mapper,
+        "Mapped to T1059.001, T1574.002 and TA0002; T9999 and T1059.999 do not exist.",
+        &MapOptions::default(),
+    );
+    let found = ids(&mapping);
+    assert!(found.contains(&"T1059.001"), "{found:?}");
+    assert!(
+        found.contains(&"T1574.001"),
+        "revoked T1574.002 → T1574.001: {found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|id| id.starts_with("T9999") || *id == "T1059.999")
+    );
+    let replaced = mapping
+        .techniques
+        .iter()
+        .find(|t| t.id == "T1574.001")
+        .expect("replacement");
+    assert!(replaced.evidence[0].signals.iter().any(|s| matches!(
+        &s.signal,
+        Signal::ExplicitId { revoked: Some(old), .. } if old == "T1574.002"
+    )));
+    assert_eq!(mapping.tactics.len(), 1);
+    assert_eq!(mapping.tactics[0].tactic.name, "Execution");
+}
+
+#[test]
+fn rollup_folds_sub_techniques_into_parents_and_min_score_filters() {
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    let text = "The loader ran powershell.exe -enc with a long script, then cmd.exe /c whoami.";
+    let plain = map(&mapper, text, &MapOptions::default());
+    assert!(ids(&plain).contains(&"T1059.001"), "{:?}", ids(&plain));
+    let rolled = map(
+        &mapper,
+        text,
+        &MapOptions {
+            rollup: true,
+            ..MapOptions::default()
+        },
+    );
+    assert!(
+        ids(&rolled).iter().all(|id| !id.contains('.')),
+        "{:?}",
+        ids(&rolled)
+    );
+    assert!(ids(&rolled).contains(&"T1059"));
+    let strict = map(
+        &mapper,
+        text,
+        &MapOptions {
+            min_score: Some(1.0),
+            ..MapOptions::default()
+        },
+    );
+    assert!(strict.techniques.iter().all(|t| t.score >= 1.0));
+    assert!(strict.techniques.len() < plain.techniques.len());
+}
+
+#[test]
+fn text_without_techniques_maps_to_nothing() {
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    for text in [
+        "",
+        "The weather in Lisbon was mild all week.",
+        "We thank the response team for their help.",
+    ] {
+        let mapping = map(&mapper, text, &MapOptions::default());
+        assert!(
+            mapping.techniques.is_empty(),
+            "{text:?}: {:?}",
+            ids(&mapping)
+        );
+    }
+}
+
+#[test]
+fn beyond_tram_ics_mobile_and_atlas_sentences() {
+    // Our own labelled sentences for techniques outside TRAM's 50 (ICS, Mobile, ATLAS and
+    // rarer Enterprise ones): the embedded model must find most of them.
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/beyond-tram.jsonl");
+    let items: Vec<(String, String, Vec<String>)> = std::fs::read_to_string(path)
+        .expect("labelled set")
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("json");
+            (
+                v["id"].as_str().unwrap_or_default().to_owned(),
+                v["text"].as_str().unwrap_or_default().to_owned(),
+                v["labels"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| l.as_str().map(str::to_owned))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert!(items.len() >= 30);
+    let (counts, results) = score_labelled(&mapper, &kb, &items);
+    let prf = counts.prf();
+    eprintln!("beyond-TRAM set: {counts:?} {prf:?}");
+    assert!(prf.recall >= 0.8, "recall {prf:?}: {results:#?}");
+    assert!(prf.precision >= 0.6, "precision {prf:?}: {results:#?}");
+}
+
+#[test]
+fn the_embedded_model_decodes_and_is_consistent_with_the_knowledge_base() {
+    let kb = kb();
+    let model = Model::decode(EMBEDDED_MODEL, "embedded").expect("decodes");
+    assert!(model.classes.len() > 900, "{}", model.classes.len());
+    for class in &model.classes {
+        let technique = kb.technique(class).expect("class is a technique");
+        assert!(technique.is_active(), "{class}");
+    }
+    let c = model.calibration;
+    assert!(
+        c != Calibration::default(),
+        "thresholds were chosen by cross-validation"
+    );
+    assert!(!model.phrase_strengths.is_empty());
+}
+
+fn data_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("CTIFORGE_DATA").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+        PathBuf::from,
+    );
+    if dir.join("tram/train.jsonl").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: no shared data at {} (set CTIFORGE_DATA); .ci/run fails in this case",
+            dir.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn the_embedded_model_is_what_training_on_shared_data_gives() {
+    // Training is deterministic: the same data and settings give the same bytes. This also
+    // runs the cross-validation that chose the thresholds.
+    let Some(data) = data_dir() else { return };
+    let kb = KnowledgeBase::from_dir(&data).expect("knowledge base from data");
+    let corpus = Corpus::load(&data).expect("corpus");
+    let settings = Settings::default();
+    let outcome = eval::cross_validate(&corpus, &kb, &settings, 5, &|_| {});
+    let calibration = outcome.calibration;
+    let examples: Vec<_> = corpus.examples.iter().collect();
+    let model = eval::fit(
+        &examples,
+        &kb,
+        &settings,
+        calibration,
+        corpus.inputs.clone(),
+        &corpus.tram_labels,
+        &|_| {},
+    );
+    assert!(
+        model.encode() == EMBEDDED_MODEL,
+        "the embedded model is stale: run `cargo run --release -- attack train --from \
+         ../shared/data --out crates/attack/model/ctiforge-attack.bin`"
+    );
+    // The figures the README and BENCHMARKS.md quote stay true.
+    assert!(
+        outcome.document.micro.f1 > 0.74,
+        "{:?}",
+        outcome.document.micro
+    );
+    assert!(
+        outcome.document.macro_avg.f1 > 0.68,
+        "{:?}",
+        outcome.document.macro_avg
+    );
+    assert!(
+        outcome.sentence.micro.f1 > 0.53,
+        "{:?}",
+        outcome.sentence.micro
+    );
+}

@@ -1,0 +1,179 @@
+//! `ctiforge attack map|eval` as a process: the table, `--json`, the JSONL batch contract of
+//! shared/DESIGN.md, HTML input, and clear errors.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ctiforge"))
+        .args(args)
+        .env_remove("CTIFORGE_KB")
+        .env_remove("CTIFORGE_ATTACK_MODEL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ctiforge starts");
+    let mut pipe = child.stdin.take().expect("stdin");
+    let input = stdin.to_owned();
+    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("ctiforge runs");
+    writer.join().expect("writer thread").expect("write stdin");
+    output
+}
+
+const REPORT: &str = "The intruders used Kerberoasting to request service tickets. \
+    They then ran vssadmin delete shadows /all /quiet and encrypted the file servers.";
+
+#[test]
+fn batch_jsonl_follows_the_design_contract() {
+    let input = format!(
+        "{}\n\n{}\n",
+        serde_json::json!({"id": "doc-1", "text": REPORT}),
+        serde_json::json!({"id": 2, "text": "Nothing to see here."})
+    );
+    let output = run(&["attack", "map", "--jsonl"], &input);
+    assert!(output.status.success(), "{output:?}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "one output line per input line, blank lines skipped"
+    );
+    assert_eq!(lines[0]["id"], "doc-1");
+    assert_eq!(lines[1]["id"], 2);
+    assert_eq!(lines[1]["techniques"], serde_json::json!([]));
+    let techniques = lines[0]["techniques"].as_array().expect("techniques");
+    let ids: Vec<&str> = techniques.iter().filter_map(|t| t["id"].as_str()).collect();
+    assert!(ids.contains(&"T1558.003"), "{ids:?}");
+    assert!(ids.contains(&"T1490"), "{ids:?}");
+    for technique in techniques {
+        assert!(technique["name"].is_string());
+        let score = technique["score"].as_f64().expect("score");
+        assert!((0.0..=1.0).contains(&score));
+        for evidence in technique["evidence"].as_array().expect("evidence") {
+            let (start, end) = (
+                evidence["start"].as_u64().expect("start") as usize,
+                evidence["end"].as_u64().expect("end") as usize,
+            );
+            assert_eq!(
+                &REPORT[start..end],
+                evidence["text"].as_str().expect("text")
+            );
+        }
+    }
+}
+
+#[test]
+fn a_file_gives_a_readable_table_and_json_with_explanations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("report.html");
+    std::fs::write(
+        &path,
+        format!(
+            "<html><head><title>Intrusion</title><script>var schtasks = 1;</script></head>\
+             <body><nav>Home | About</nav><article><h1>Intrusion</h1><p>{REPORT}</p></article>\
+             </body></html>"
+        ),
+    )
+    .expect("write");
+    let path = path.to_str().expect("utf-8 path");
+    let table = run(&["attack", "map", path, "--explain"], "");
+    assert!(table.status.success(), "{table:?}");
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("T1558.003") && text.contains("Kerberoasting"),
+        "{text}"
+    );
+    assert!(text.contains("signals:"), "{text}");
+    assert!(
+        !text.contains("T1053.005"),
+        "script content is not report text: {text}"
+    );
+
+    let json = run(&["attack", "map", path, "--json", "--rollup"], "");
+    assert!(json.status.success(), "{json:?}");
+    let mapping: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let techniques = mapping["techniques"].as_array().expect("techniques");
+    assert!(techniques.iter().any(|t| t["id"] == "T1558"), "{mapping:#}");
+    assert!(
+        techniques
+            .iter()
+            .all(|t| !t["id"].as_str().unwrap_or(".").contains('.'))
+    );
+    let signals = &techniques[0]["evidence"][0]["signals"];
+    assert!(
+        signals.as_array().is_some_and(|s| !s.is_empty()),
+        "{mapping:#}"
+    );
+}
+
+#[test]
+fn bad_input_gives_a_clear_error_and_exit_2() {
+    let output = run(&["attack", "map", "--min-score", "3"], "text");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("between 0 and 1"));
+
+    let output = run(&["attack", "map", "--jsonl"], "{\"id\": 1}\n");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("line 1") && stderr.contains("\"text\""),
+        "{stderr}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("model.bin");
+    std::fs::write(&model, b"not a model").expect("write");
+    let output = run(
+        &["attack", "map", "--model", model.to_str().expect("path")],
+        "text",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not a ctiforge technique model"),
+        "{stderr}"
+    );
+
+    let output = run(&["attack", "map", "/nonexistent/report.txt"], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/report.txt"));
+
+    let output = run(&["attack", "eval", "--from", "/nonexistent"], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent"));
+}
+
+#[test]
+fn labelled_sentences_are_scored_in_the_whole_technique_space() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("labelled.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"id": "a", "text": "The attacker hid instructions in a web page: an indirect prompt injection.", "labels": ["AML.T0051.001"]}"#,
+            "\n",
+            r#"{"id": "b", "text": "Operators suffered a loss of view for hours.", "labels": ["T0829"]}"#,
+            "\n"
+        ),
+    )
+    .expect("write");
+    let output = run(
+        &[
+            "attack",
+            "eval",
+            "--labelled",
+            path.to_str().expect("path"),
+            "--json",
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{output:?}");
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(result["counts"]["tp"], 2, "{result:#}");
+    assert_eq!(result["counts"]["fn"], 0, "{result:#}");
+}
