@@ -13,6 +13,16 @@ const MAX_WORD: usize = 40;
 const STEM_FROM: usize = 7;
 const STEM_LEN: usize = 5;
 
+/// Texts with fewer features than this are scaled as if they had this many, so that one
+/// strong word in a three-word line ("TLP:CLEAR.") cannot carry a whole sentence's weight.
+const MIN_NORM: usize = 8;
+
+/// The value of each present feature in a text with `count` features: the feature vector has
+/// unit length, except that short texts are damped (see `MIN_NORM`).
+pub fn value(count: usize) -> f32 {
+    (count.max(MIN_NORM) as f32).sqrt().recip()
+}
+
 /// Reusable buffers for [`extract`].
 #[derive(Debug, Default)]
 pub struct Scratch {

@@ -616,12 +616,18 @@ impl<'kb> Mapper<'kb> {
             let depth = calibration.pooling_depth.max(1) as usize;
             let miss: f32 = list.iter().take(depth).map(|(p, _)| 1.0 - p).product();
             let mut score = 1.0 - miss;
-            let users: Vec<usize> = software
-                .iter()
-                .copied()
-                .filter(|&s| self.software_info[s].techniques.contains(&technique))
-                .collect();
-            if !users.is_empty() && calibration.software_prior != 0.0 {
+            // With a zero prior (what cross-validation chose for the shipped model) the
+            // software explains nothing, so it is not reported either.
+            let users: Vec<usize> = if calibration.software_prior == 0.0 {
+                Vec::new()
+            } else {
+                software
+                    .iter()
+                    .copied()
+                    .filter(|&s| self.software_info[s].techniques.contains(&technique))
+                    .collect()
+            };
+            if !users.is_empty() {
                 score = sigmoid(logit(score) + calibration.software_prior);
             }
             pooled.push((

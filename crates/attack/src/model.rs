@@ -191,7 +191,7 @@ impl Classifier {
         if known.is_empty() {
             return;
         }
-        let value = (known.len() as f32).sqrt().recip();
+        let value = features::value(known.len());
         let logits = &mut scratch.logits;
         logits.clear();
         logits.extend_from_slice(&self.model.bias);

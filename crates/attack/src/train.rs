@@ -258,7 +258,7 @@ fn sgd(
             if example.features.is_empty() {
                 continue;
             }
-            let value = (example.features.len() as f32).sqrt().recip();
+            let value = features::value(example.features.len());
             logits.copy_from_slice(&bias);
             for &f in &example.features {
                 let row = &weights[f as usize * width..(f as usize + 1) * width];
