@@ -283,3 +283,31 @@ fn the_embedded_model_is_what_training_on_shared_data_gives() {
         outcome.sentence.micro
     );
 }
+
+#[test]
+fn odd_text_never_panics_and_offsets_stay_valid() {
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    let long = "schtasks /create ".repeat(50_000);
+    let inputs = [
+        "İSTANBUL ﬁle ran SCHTASKS.EXE /CREATE — ß\u{0301} T1059.001\u{0000}",
+        "rundll32\u{00a0}comsvcs.dll MiniDump; 中文 T1003.001。下一句 mimikatz",
+        "*side-load* side-loading-side-loading- -enc -enc",
+        "AML.T0051 TA0001 T1 T12345 t1059 T1059.0011",
+        long.as_str(),
+    ];
+    for text in inputs {
+        let mapping = map(&mapper, text, &MapOptions::default());
+        for technique in &mapping.techniques {
+            for evidence in &technique.evidence {
+                assert_eq!(
+                    text.get(evidence.start..evidence.end),
+                    Some(evidence.text.as_str())
+                );
+            }
+        }
+    }
+    let mapping = map(&mapper, inputs[0], &MapOptions::default());
+    assert!(ids(&mapping).contains(&"T1053.005"), "{:?}", ids(&mapping));
+    assert!(ids(&mapping).contains(&"T1059.001"), "{:?}", ids(&mapping));
+}
