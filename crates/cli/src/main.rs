@@ -23,7 +23,7 @@ const EXIT_ERROR: u8 = 2;
     name = "ctiforge",
     version,
     long_version = long_version(),
-    after_help = "Examples:\n  ctiforge ioc extract report.txt\n  ctiforge attack map report.html\n  ctiforge kb info\n  ctiforge kb lookup T1190\n  ctiforge kb lookup \"Cozy Bear\"\n  ctiforge kb build --from ../shared/data --out my-kb.bin\n\nExit codes: 0 ok, 1 negative result (e.g. lookup found nothing), 2 usage or input error."
+    after_help = "Examples:\n  ctiforge analyze report.pdf -o out/\n  ctiforge ioc extract report.txt\n  ctiforge attack map report.html\n  ctiforge kb info\n  ctiforge kb lookup T1190\n  ctiforge kb lookup \"Cozy Bear\"\n  ctiforge kb build --from ../shared/data --out my-kb.bin\n\nExit codes: 0 ok, 1 negative result (e.g. lookup found nothing), 2 usage or input error."
 )]
 struct Cli {
     /// Knowledge-base snapshot to use instead of the embedded one (built by `ctiforge kb build`).
@@ -42,6 +42,9 @@ enum Command {
     /// Extract indicators of compromise from a report.
     #[command(subcommand)]
     Ioc(commands::ioc::IocCommand),
+    /// Analyze reports: techniques, indicators, entities, risk, mitigations, hunting leads and
+    /// response steps, as Analysis JSON, Markdown and a STIX 2.1 bundle.
+    Analyze(commands::analyze::AnalyzeArgs),
     /// ATT&CK and ATLAS technique mapping: map a report, train the classifier, evaluate it.
     #[command(subcommand)]
     Attack(commands::attack::AttackCommand),
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Kb(command) => commands::kb::run(command, cli.kb.as_deref()),
         Command::Ioc(command) => commands::ioc::run(command, cli.kb.as_deref()),
         Command::Attack(command) => commands::attack::run(command, cli.kb.as_deref()),
+        Command::Analyze(args) => commands::analyze::run(args, cli.kb.as_deref()),
     };
     match result {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,

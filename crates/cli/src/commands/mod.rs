@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod analyze;
 pub mod attack;
 pub mod ioc;
 pub mod kb;

@@ -1,0 +1,226 @@
+//! `ctiforge analyze`: reports in, the Analysis JSON, Markdown and STIX 2.1 out.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use ctiforge_attack::Mapper;
+use ctiforge_enrich::{Analysis, Analyzer, Options};
+use ctiforge_kb::KnowledgeBase;
+
+use super::{Outcome, load_kb};
+
+/// Output formats.
+const FORMATS: &[&str] = &["json", "md", "stix"];
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Reports: files (text, Markdown, HTML, PDF), http(s) URLs, or `-` for stdin.
+    #[arg(value_name = "INPUT", required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output folder. With one input the files go straight into it; with several, into one
+    /// sub-folder per report. Without it, the Analysis JSON of a single input goes to stdout.
+    #[arg(short, long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Comma-separated outputs: json (analysis.json), md (report.md), stix (bundle.json), all.
+    #[arg(long, default_value = "all", value_name = "LIST")]
+    format: String,
+    /// TLP marking of the outputs.
+    #[arg(long, default_value = "clear", value_parser = ["clear", "green", "amber", "amber+strict", "red"])]
+    tlp: String,
+    /// Timestamp for the STIX objects when the report states no publication date
+    /// (RFC 3339, e.g. 2026-10-14T00:00:00Z). Give it for byte-identical reruns.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Allow fetching URLs that resolve to loopback, private or link-local addresses.
+    #[arg(long)]
+    allow_private: bool,
+}
+
+pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome> {
+    let formats = parse_formats(&args.format)?;
+    let now = match &args.now {
+        Some(text) => Some(text.parse::<jiff::Timestamp>().with_context(|| {
+            format!("--now {text:?} is not an RFC 3339 time such as 2026-10-14T00:00:00Z")
+        })?),
+        None => None,
+    };
+    if args.out.is_none() && args.inputs.len() > 1 {
+        bail!("several inputs need an output folder: add -o DIR");
+    }
+    let kb = load_kb(kb_path)?;
+    let analyzer = Analyzer::new(&kb, Mapper::embedded(&kb)?);
+    let options = Options {
+        tlp: args.tlp.clone(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+
+    let Some(out) = &args.out else {
+        let analysis = analyze_one(&analyzer, &args.inputs[0], &options, args.allow_private)?;
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, &analysis)?;
+        stdout.write_all(b"\n")?;
+        return Ok(Outcome::Success);
+    };
+
+    let single = args.inputs.len() == 1;
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(args.inputs.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(input) = args.inputs.get(i) else {
+                        break;
+                    };
+                    let folder = if single {
+                        out.clone()
+                    } else {
+                        out.join(folder_name(input, i))
+                    };
+                    let result = analyze_one(&analyzer, input, &options, args.allow_private)
+                        .and_then(|analysis| write_outputs(&analysis, &kb, &folder, &formats, now));
+                    let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
+                    match result {
+                        Ok(()) => eprintln!(
+                            "[{finished}/{}] {} → {}",
+                            args.inputs.len(),
+                            input.display(),
+                            folder.display()
+                        ),
+                        Err(err) => {
+                            eprintln!(
+                                "[{finished}/{}] {}: error: {err:#}",
+                                args.inputs.len(),
+                                input.display()
+                            );
+                            if let Ok(mut list) = failures.lock() {
+                                list.push(input.display().to_string());
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap_or_default();
+    if !failures.is_empty() {
+        bail!(
+            "{} of {} reports could not be analyzed: {}",
+            failures.len(),
+            args.inputs.len(),
+            failures.join(", ")
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+fn parse_formats(list: &str) -> anyhow::Result<Vec<&'static str>> {
+    let mut formats = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if item == "all" {
+            return Ok(FORMATS.to_vec());
+        }
+        match FORMATS.iter().find(|f| **f == item) {
+            Some(f) => formats.push(*f),
+            None => bail!(
+                "unknown format {item:?} in --format; choose from {}, or all",
+                FORMATS.join(", ")
+            ),
+        }
+    }
+    if formats.is_empty() {
+        bail!(
+            "--format is empty; choose from {}, or all",
+            FORMATS.join(", ")
+        );
+    }
+    Ok(formats)
+}
+
+fn analyze_one(
+    analyzer: &Analyzer<'_>,
+    input: &Path,
+    options: &Options,
+    allow_private: bool,
+) -> anyhow::Result<Analysis> {
+    let document = super::attack::read_document(input, allow_private)?;
+    if document.text.trim().is_empty() {
+        bail!("{} has no text to analyze", input.display());
+    }
+    Ok(analyzer.analyze(&document, options))
+}
+
+/// `report-name` from the input, numbered so that two inputs never share a folder.
+fn folder_name(input: &Path, index: usize) -> String {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "stdin".to_owned());
+    let clean: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{:03}-{clean}", index + 1)
+}
+
+/// The STIX timestamp: the report's publication date, else `--now`, else the current time.
+fn timestamp(analysis: &Analysis, now: Option<jiff::Timestamp>) -> String {
+    if let Some(published) = &analysis.report.published {
+        return format!("{}T00:00:00.000Z", published.date);
+    }
+    let time = now.unwrap_or_else(jiff::Timestamp::now);
+    time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn write_outputs(
+    analysis: &Analysis,
+    kb: &KnowledgeBase,
+    folder: &Path,
+    formats: &[&str],
+    now: Option<jiff::Timestamp>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(folder)
+        .with_context(|| format!("cannot create output folder {}", folder.display()))?;
+    for format in formats {
+        let (name, bytes) = match *format {
+            "json" => ("analysis.json", pretty(&serde_json::to_value(analysis)?)?),
+            "md" => (
+                "report.md",
+                ctiforge_report::markdown(analysis).into_bytes(),
+            ),
+            _ => (
+                "bundle.json",
+                pretty(&ctiforge_stix::bundle(
+                    analysis,
+                    kb,
+                    &timestamp(analysis, now),
+                ))?,
+            ),
+        };
+        let path = folder.join(name);
+        ctiforge_kb::snapshot::write_atomic(&path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn pretty(value: &serde_json::Value) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}

@@ -1,0 +1,306 @@
+//! `ctiforge analyze` as a process on the example reports: the outputs, their determinism, the
+//! STIX bundle's internal references, the official STIX validator (when
+//! `CTIFORGE_STIX2_VALIDATOR` names it; `.ci/run` always does), and clear errors.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ctiforge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ctiforge"))
+        .args(args)
+        .env_remove("CTIFORGE_KB")
+        .output()
+        .expect("ctiforge runs")
+}
+
+fn examples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reports");
+    let mut reports: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("examples/reports")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    reports.sort();
+    assert!(!reports.is_empty());
+    reports
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("output file")).expect("JSON")
+}
+
+fn analyze_into(report: &Path, dir: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "analyze",
+        report.to_str().expect("path"),
+        "-o",
+        dir.to_str().expect("path"),
+    ];
+    args.extend_from_slice(extra);
+    let output = ctiforge(&args);
+    assert!(output.status.success(), "{output:?}");
+}
+
+#[test]
+fn the_hospital_example_gives_the_findings_an_analyst_expects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reports/hospital-intrusion.md");
+    analyze_into(&report, dir.path(), &["--tlp", "amber"]);
+    let a = read_json(&dir.path().join("analysis.json"));
+    assert_eq!(a["schema"], "ctiforge.analysis/1");
+    assert_eq!(a["report"]["published"]["date"], "2026-10-14");
+    assert_eq!(a["report"]["tlp"], "amber");
+    let ids: BTreeSet<&str> = a["techniques"]
+        .as_array()
+        .expect("techniques")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    for expected in [
+        "T1190",
+        "T1566.001",
+        "T1053.005",
+        "T1003.001",
+        "T1021.001",
+        "T1486",
+        "T1490",
+        "T1567.002",
+    ] {
+        assert!(ids.contains(expected), "{expected} missing: {ids:?}");
+    }
+    let cve = &a["entities"]["vulnerabilities"][0];
+    assert_eq!(cve["id"], "CVE-2023-4966");
+    assert_eq!(cve["kev"], true);
+    assert_eq!(a["exploitation"]["status"], "active");
+    assert!(
+        a["entities"]["sectors"]
+            .as_array()
+            .expect("sectors")
+            .iter()
+            .any(|s| s["name"] == "Health")
+    );
+    let tools: Vec<&str> = a["entities"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        tools.contains(&"Mimikatz") && tools.contains(&"PsExec"),
+        "{tools:?}"
+    );
+    // Documentation addresses are false positives with a reason; system binaries are not IOCs.
+    assert!(
+        a["false_positives"]
+            .as_array()
+            .expect("fps")
+            .iter()
+            .any(|f| f["value"] == "203.0.113.47" && f["reason"].is_string())
+    );
+    assert!(
+        !a["iocs"]
+            .as_array()
+            .expect("iocs")
+            .iter()
+            .any(|i| i["value"] == "powershell.exe")
+    );
+    // Risk: every factor listed, the score is their sum.
+    let factors = a["risk"]["factors"].as_array().expect("factors");
+    let sum: u64 = factors
+        .iter()
+        .map(|f| f["points"].as_u64().expect("points"))
+        .sum();
+    assert_eq!(a["risk"]["score"].as_u64(), Some(sum.min(100)));
+    assert!(
+        a["risk"]["score"].as_u64().expect("score") >= 75,
+        "{:#}",
+        a["risk"]
+    );
+    // Mitigations and D3FEND countermeasures with paths; typed hunting leads; response phases.
+    assert!(
+        !a["mitigations"]["attack"]
+            .as_array()
+            .expect("attack")
+            .is_empty()
+    );
+    let d3fend = a["mitigations"]["d3fend"].as_array().expect("d3fend");
+    assert!(d3fend.iter().any(|g| g["tactic"] == "Harden"));
+    assert!(
+        d3fend[0]["countermeasures"][0]["paths"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    );
+    let kinds: BTreeSet<&str> = a["hunting_leads"]
+        .as_array()
+        .expect("leads")
+        .iter()
+        .filter_map(|l| l["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains("process") && kinds.contains("network_traffic_pattern"),
+        "{kinds:?}"
+    );
+    let phases: Vec<&str> = a["response"]
+        .as_array()
+        .expect("response")
+        .iter()
+        .filter_map(|p| p["phase"].as_str())
+        .collect();
+    assert_eq!(phases.first(), Some(&"preparation"));
+    assert!(
+        phases.contains(&"containment") && phases.contains(&"recovery"),
+        "{phases:?}"
+    );
+    // Evidence offsets slice the report text.
+    let markdown = std::fs::read_to_string(dir.path().join("report.md")).expect("report.md");
+    assert!(markdown.starts_with("# Ransomware intrusion at a regional hospital group"));
+    assert!(markdown.contains("## Hunting leads") && markdown.contains("CVE-2023-4966"));
+}
+
+#[test]
+fn every_example_gives_byte_identical_outputs_on_a_second_run() {
+    for report in examples() {
+        let first = tempfile::tempdir().expect("tempdir");
+        let second = tempfile::tempdir().expect("tempdir");
+        let now = ["--now", "2026-11-01T00:00:00Z"];
+        analyze_into(&report, first.path(), &now);
+        analyze_into(&report, second.path(), &now);
+        for name in ["analysis.json", "report.md", "bundle.json"] {
+            let a = std::fs::read(first.path().join(name)).expect("first");
+            let b = std::fs::read(second.path().join(name)).expect("second");
+            assert!(
+                a == b,
+                "{name} of {} differs between runs",
+                report.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_bundle_is_self_contained_and_passes_the_stix_validator() {
+    let validator = std::env::var_os("CTIFORGE_STIX2_VALIDATOR");
+    if validator.is_none() {
+        eprintln!("SKIPPED the stix2-validator run: set CTIFORGE_STIX2_VALIDATOR (.ci/run does)");
+    }
+    for report in examples() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        analyze_into(
+            &report,
+            dir.path(),
+            &["--format", "stix", "--now", "2026-11-01T00:00:00Z"],
+        );
+        let path = dir.path().join("bundle.json");
+        let bundle = read_json(&path);
+        assert_eq!(bundle["type"], "bundle");
+        let objects = bundle["objects"].as_array().expect("objects");
+        let ids: BTreeSet<&str> = objects.iter().filter_map(|o| o["id"].as_str()).collect();
+        assert_eq!(ids.len(), objects.len(), "duplicate ids");
+        for object in objects {
+            for (key, value) in object.as_object().expect("object") {
+                let refs: Vec<&str> = if key.ends_with("_ref") {
+                    value.as_str().into_iter().collect()
+                } else if key.ends_with("_refs") {
+                    value
+                        .as_array()
+                        .expect("refs")
+                        .iter()
+                        .filter_map(|v| v.as_str())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                for r in refs {
+                    assert!(
+                        ids.contains(r),
+                        "{key} {r} of {} does not resolve",
+                        object["id"]
+                    );
+                }
+            }
+        }
+        let types: BTreeSet<&str> = objects.iter().filter_map(|o| o["type"].as_str()).collect();
+        for expected in [
+            "report",
+            "identity",
+            "marking-definition",
+            "attack-pattern",
+            "course-of-action",
+            "relationship",
+        ] {
+            assert!(
+                types.contains(expected),
+                "{expected} missing from {}",
+                report.display()
+            );
+        }
+        if let Some(validator) = &validator {
+            let output = Command::new(validator)
+                .args(["--strict", "--enforce-refs", "--disable", "302"])
+                .arg(&path)
+                .output()
+                .expect("stix2_validator runs");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success() && stdout.contains("STIX JSON: Valid"),
+                "{} fails stix2_validator --strict:\n{stdout}",
+                report.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn one_input_without_a_folder_prints_the_analysis() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ctiforge"))
+        .args(["analyze", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(
+                b"The attackers used Kerberoasting and exploited CVE-2021-44228 in the wild.",
+            )?;
+            child.wait_with_output()
+        })
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let a: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(a["schema"], "ctiforge.analysis/1");
+    assert_eq!(a["exploitation"]["status"], "active");
+}
+
+#[test]
+fn bad_arguments_and_inputs_are_clear_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().to_str().expect("path");
+    let report = examples()[0].clone();
+    let report = report.to_str().expect("path");
+    for (args, expected) in [
+        (
+            vec!["analyze", report, "-o", out, "--format", "pdf"],
+            "unknown format",
+        ),
+        (
+            vec!["analyze", report, "-o", out, "--now", "yesterday"],
+            "RFC 3339",
+        ),
+        (vec!["analyze", report, report], "-o DIR"),
+        (
+            vec!["analyze", "/nonexistent/report.txt", "-o", out],
+            "/nonexistent/report.txt",
+        ),
+        (
+            vec!["analyze", report, "-o", out, "--tlp", "purple"],
+            "purple",
+        ),
+    ] {
+        let output = ctiforge(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}

@@ -1,0 +1,409 @@
+//! The Analysis document (`"schema": "ctiforge.analysis/1"`): everything `analyze` found in one
+//! report, each claim with its evidence. Field names are the stable machine interface; new
+//! fields may be added, none renamed or removed within version 1.
+
+use serde::Serialize;
+
+/// The schema identifier written in every Analysis.
+pub const SCHEMA: &str = "ctiforge.analysis/1";
+
+/// A quoted sentence of the report, by byte offsets into the report's text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Quote {
+    /// Start byte offset.
+    pub start: usize,
+    /// End byte offset.
+    pub end: usize,
+    /// The sentence.
+    pub text: String,
+}
+
+/// The whole analysis.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// What produced it.
+    pub generator: Generator,
+    /// The report itself.
+    pub report: ReportInfo,
+    /// An extractive summary and key points.
+    pub summary: Summary,
+    /// Techniques, best first.
+    pub techniques: Vec<Technique>,
+    /// Tactics in matrix order with the report's techniques under each.
+    pub kill_chain: Vec<KillChainStep>,
+    /// Indicators worth acting on.
+    pub iocs: Vec<Ioc>,
+    /// Identifiers and observables that are not indicators (ATT&CK, CWE, CAPEC ids, Windows'
+    /// own binaries...).
+    pub observables: Vec<Ioc>,
+    /// Candidates flagged as false positives, with the reason.
+    pub false_positives: Vec<Ioc>,
+    /// Named entities.
+    pub entities: Entities,
+    /// Similar known groups and campaigns; attributions stated in the text.
+    pub correlation: Correlation,
+    /// Whether the report describes exploitation.
+    pub exploitation: Exploitation,
+    /// The risk score and its factors.
+    pub risk: Risk,
+    /// ATT&CK mitigations and D3FEND countermeasures.
+    pub mitigations: Mitigations,
+    /// Where and what to hunt.
+    pub hunting_leads: Vec<HuntingLead>,
+    /// Incident-response steps by phase.
+    pub response: Vec<ResponsePhase>,
+}
+
+/// The program and data versions behind an analysis.
+#[derive(Debug, Clone, Serialize)]
+pub struct Generator {
+    /// `ctiforge`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Knowledge-base sources: (name, version).
+    pub sources: Vec<(String, String)>,
+}
+
+/// The report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportInfo {
+    /// Its title, when it has one.
+    pub title: Option<String>,
+    /// File path, when read from a file.
+    pub path: Option<String>,
+    /// URL, when fetched.
+    pub url: Option<String>,
+    /// Media type detected.
+    pub media_type: String,
+    /// SHA-256 of the input bytes.
+    pub sha256: String,
+    /// Input size in bytes.
+    pub bytes: usize,
+    /// Characters of extracted text.
+    pub characters: usize,
+    /// Sentences.
+    pub sentences: usize,
+    /// Publication date stated in the text (`YYYY-MM-DD`), with its evidence.
+    pub published: Option<Dated>,
+    /// The report's language (ISO 639-3, `eng`), when the text says enough to tell.
+    pub language: Option<String>,
+    /// The TLP marking of this analysis.
+    pub tlp: String,
+}
+
+/// A date with the sentence that states it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dated {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Where.
+    pub evidence: Quote,
+}
+
+/// Summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The sentences that carry the report, in report order.
+    pub sentences: Vec<Quote>,
+    /// Key points, written from the findings.
+    pub key_points: Vec<String>,
+}
+
+/// A technique found in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Technique {
+    /// `T1059.001`, `AML.T0051`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Domains.
+    pub domains: Vec<String>,
+    /// Tactics: (id, name).
+    pub tactics: Vec<(String, String)>,
+    /// Score 0–1.
+    pub score: f32,
+    /// Evidence sentences with the signals behind each.
+    pub evidence: Vec<ctiforge_attack::Evidence>,
+}
+
+/// One tactic of the kill chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct KillChainStep {
+    /// `TA0001`.
+    pub tactic: String,
+    /// `Initial Access`.
+    pub name: String,
+    /// Domain.
+    pub domain: String,
+    /// The report's techniques under this tactic.
+    pub techniques: Vec<String>,
+}
+
+/// An indicator or observable.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ioc {
+    /// Type (`ipv4`, `domain`, `sha256`...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Normalized value.
+    pub value: String,
+    /// Whether the report defanged it.
+    pub defanged: bool,
+    /// Times it occurs.
+    pub occurrences: usize,
+    /// Host of a URL or e-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Why it is a false positive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Context notes (dynamic DNS, URL shortener...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
+    /// The first sentence it occurs in.
+    pub evidence: Quote,
+}
+
+/// Named entities.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Entities {
+    /// Threat actors and groups.
+    pub threat_actors: Vec<Entity>,
+    /// Malware.
+    pub malware: Vec<Entity>,
+    /// Tools.
+    pub tools: Vec<Entity>,
+    /// Campaigns.
+    pub campaigns: Vec<Entity>,
+    /// Vulnerabilities.
+    pub vulnerabilities: Vec<Vulnerability>,
+    /// Sectors.
+    pub sectors: Vec<Entity>,
+    /// Countries.
+    pub countries: Vec<Entity>,
+    /// Products and vendors.
+    pub products: Vec<Entity>,
+}
+
+/// A named entity.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entity {
+    /// Canonical name.
+    pub name: String,
+    /// ATT&CK id (`G0016`, `S0002`, `C0024`) when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// ATT&CK STIX id, for reuse in bundles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stix_id: Option<String>,
+    /// Where the name comes from (`attack`, `misp:threat-actor`, `misp:sector`, `kev`,
+    /// `ctiforge`).
+    pub source: String,
+    /// The names as written in the report.
+    pub mentions: Vec<String>,
+    /// Where.
+    pub evidence: Vec<Quote>,
+}
+
+/// A CVE.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vulnerability {
+    /// `CVE-2023-4966`.
+    pub id: String,
+    /// In CISA KEV.
+    pub kev: bool,
+    /// KEV name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kev_name: Option<String>,
+    /// Vendor and product per KEV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// Date added to KEV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kev_date_added: Option<String>,
+    /// KEV due date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kev_due_date: Option<String>,
+    /// Known ransomware use per KEV.
+    pub known_ransomware_use: bool,
+    /// CVSS base score stated in the text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss: Option<f32>,
+    /// Where.
+    pub evidence: Vec<Quote>,
+}
+
+/// Correlation.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Correlation {
+    /// Always "similarity, not attribution".
+    pub note: String,
+    /// Groups whose ATT&CK techniques overlap the report's most.
+    pub similar_groups: Vec<Similar>,
+    /// Campaigns likewise.
+    pub similar_campaigns: Vec<Similar>,
+    /// Attributions the text itself states.
+    pub stated_attributions: Vec<Attribution>,
+}
+
+/// A known group or campaign and its overlap with the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Similar {
+    /// `G0046`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Weighted overlap, 0–1 (rare techniques count more).
+    pub score: f32,
+    /// The techniques shared.
+    pub shared_techniques: Vec<String>,
+}
+
+/// An attribution stated in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attribution {
+    /// The actor named.
+    pub actor: String,
+    /// Its ATT&CK id when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The sentence.
+    pub evidence: Quote,
+}
+
+/// Exploitation status.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exploitation {
+    /// `active`, `proof_of_concept`, `none` or `unknown`.
+    pub status: String,
+    /// Why.
+    pub reasons: Vec<String>,
+    /// Sentences.
+    pub evidence: Vec<Quote>,
+}
+
+/// Risk.
+#[derive(Debug, Clone, Serialize)]
+pub struct Risk {
+    /// 0–100.
+    pub score: u32,
+    /// `low`, `medium`, `high` or `critical`.
+    pub level: String,
+    /// Every factor considered, with the points it gave (0 when absent).
+    pub factors: Vec<RiskFactor>,
+    /// Where the model is documented.
+    pub model: String,
+}
+
+/// One risk factor.
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskFactor {
+    /// Stable name (`exploitation`, `kev`...).
+    pub factor: String,
+    /// Most points the factor can give.
+    pub weight: u32,
+    /// Points given.
+    pub points: u32,
+    /// Why.
+    pub reason: String,
+}
+
+/// Mitigations.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Mitigations {
+    /// ATT&CK mitigations, most techniques covered first.
+    pub attack: Vec<AttackMitigation>,
+    /// D3FEND countermeasures grouped by D3FEND tactic.
+    pub d3fend: Vec<D3fendGroup>,
+    /// Mitigation and countermeasure ids written in the report.
+    pub stated: Vec<StatedId>,
+}
+
+/// An ATT&CK mitigation.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttackMitigation {
+    /// `M1030`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The report's techniques it mitigates.
+    pub techniques: Vec<String>,
+    /// `https://attack.mitre.org/mitigations/M1030/`.
+    pub url: String,
+}
+
+/// D3FEND countermeasures of one tactic.
+#[derive(Debug, Clone, Serialize)]
+pub struct D3fendGroup {
+    /// `Harden`, `Detect`, `Isolate`, `Deceive`, `Evict`, `Restore`, `Model`.
+    pub tactic: String,
+    /// Countermeasures, best first.
+    pub countermeasures: Vec<Countermeasure>,
+}
+
+/// A D3FEND countermeasure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Countermeasure {
+    /// `D3-NI`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The report's techniques it counters.
+    pub techniques: Vec<String>,
+    /// Paths: technique → offensive artifact → countermeasure.
+    pub paths: Vec<String>,
+    /// Ranking score: report techniques countered, weighted by specificity.
+    pub score: f32,
+    /// D3FEND page.
+    pub url: String,
+}
+
+/// An id the report writes (`M1030`, `D3-NI`).
+#[derive(Debug, Clone, Serialize)]
+pub struct StatedId {
+    /// The id.
+    pub id: String,
+    /// Its name in the knowledge base.
+    pub name: String,
+    /// Where.
+    pub evidence: Quote,
+}
+
+/// A hunting lead.
+#[derive(Debug, Clone, Serialize)]
+pub struct HuntingLead {
+    /// `network_traffic_pattern`, `log_source`, `api_endpoint`, `cloud_audit`, `process`,
+    /// `file`, `registry`, `authentication` or `other`.
+    pub kind: String,
+    /// What to look for.
+    pub what: String,
+    /// Where: log sources (`WinEventLog:Sysmon EventCode=1`, `AWS:CloudTrail`...).
+    #[serde(rename = "where")]
+    pub where_: Vec<String>,
+    /// Why: technique ids and indicator values.
+    pub why: Vec<String>,
+    /// Where the report says so.
+    pub evidence: Vec<Quote>,
+}
+
+/// Response steps of one phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponsePhase {
+    /// `preparation`, `detection_and_analysis`, `containment`, `eradication`, `recovery`,
+    /// `lessons_learned`.
+    pub phase: String,
+    /// Steps.
+    pub steps: Vec<ResponseStep>,
+}
+
+/// A response step.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseStep {
+    /// What to do.
+    pub action: String,
+    /// The findings that call for it.
+    pub because: Vec<String>,
+}

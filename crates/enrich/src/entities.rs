@@ -1,0 +1,342 @@
+//! Named entities from the knowledge base's names and aliases: ATT&CK groups, software and
+//! campaigns, MISP threat-actor clusters (linked to ATT&CK groups by UUID), MISP countries,
+//! KEV vendors and products, and a sector vocabulary of our own. Matching is case-sensitive
+//! on the published spelling, at word boundaries; a one-word name spelt like an ordinary
+//! capitalised word (`Ping`, `Expand`) does not count at the start of a sentence, where any
+//! word is capitalised.
+
+use std::collections::BTreeMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use ctiforge_kb::{KnowledgeBase, SoftwareKind};
+use ctiforge_model::Span;
+
+use crate::analysis::{Entities, Entity, Quote};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Kind {
+    Actor,
+    Malware,
+    Tool,
+    Campaign,
+    Country,
+    Product,
+}
+
+#[derive(Debug, Clone)]
+struct Name {
+    kind: Kind,
+    canonical: String,
+    id: Option<String>,
+    stix_id: Option<String>,
+    source: &'static str,
+}
+
+/// Sector words (lower case) → sector, named as in MISP's sector galaxy where it has one.
+const SECTORS: &[(&str, &str)] = &[
+    ("healthcare", "Health"),
+    ("health care", "Health"),
+    ("health sector", "Health"),
+    ("hospital", "Health"),
+    ("hospitals", "Health"),
+    ("clinic", "Health"),
+    ("clinics", "Health"),
+    ("patient", "Health"),
+    ("patients", "Health"),
+    ("medical device", "Health"),
+    ("medical devices", "Health"),
+    ("iomt", "Health"),
+    ("pharmaceutical", "Pharmacy"),
+    ("pharmacies", "Pharmacy"),
+    ("bank", "Finance"),
+    ("banks", "Finance"),
+    ("banking", "Finance"),
+    ("financial institutions", "Finance"),
+    ("financial sector", "Finance"),
+    ("energy sector", "Energy"),
+    ("power grid", "Electric"),
+    ("electric utility", "Electric"),
+    ("electricity", "Electric"),
+    ("substation", "Electric"),
+    ("oil and gas", "Oil"),
+    ("refinery", "Oil"),
+    ("water utility", "Water"),
+    ("water utilities", "Water"),
+    ("wastewater", "Water"),
+    ("government", "Government, Administration"),
+    ("ministry", "Government, Administration"),
+    ("ministries", "Government, Administration"),
+    ("federal agencies", "Government, Administration"),
+    ("university", "Academia - University"),
+    ("universities", "Academia - University"),
+    ("schools", "Education"),
+    ("manufacturing", "Manufacturing"),
+    ("telecommunications", "Telecoms"),
+    ("telecom", "Telecoms"),
+    ("logistics", "Transport"),
+    ("airline", "Civil Aviation"),
+    ("airlines", "Civil Aviation"),
+    ("railway", "Railway"),
+    ("defense contractor", "Defense"),
+    ("defense contractors", "Defense"),
+    ("military", "Military"),
+    ("retail", "Retail"),
+    ("retailers", "Retail"),
+];
+
+/// The entity dictionaries, built once per knowledge base.
+pub(crate) struct EntityIndex {
+    names: AhoCorasick,
+    info: Vec<Name>,
+    sectors: AhoCorasick,
+}
+
+impl EntityIndex {
+    pub(crate) fn new(kb: &KnowledgeBase) -> Self {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut info: Vec<Name> = Vec::new();
+        let mut add = |pattern: &str, name: Name| {
+            if pattern.chars().count() >= 4 {
+                patterns.push(pattern.to_owned());
+                info.push(name);
+            }
+        };
+        let catalog = kb.catalog();
+        for group in catalog
+            .groups
+            .iter()
+            .filter(|g| !g.revoked && !g.deprecated)
+        {
+            let name = Name {
+                kind: Kind::Actor,
+                canonical: group.name.clone(),
+                id: Some(group.id.clone()),
+                stix_id: Some(group.stix_id.clone()),
+                source: "attack",
+            };
+            for alias in std::iter::once(&group.name).chain(&group.aliases) {
+                add(alias, name.clone());
+            }
+        }
+        for cluster in catalog.galaxy_clusters.iter() {
+            match cluster.galaxy.as_str() {
+                "threat-actor" => {
+                    // Linked to an ATT&CK group: report it under the group.
+                    let group = cluster.attack_ids.iter().find_map(|id| kb.group(id));
+                    let name = Name {
+                        kind: Kind::Actor,
+                        canonical: group.map_or_else(|| cluster.value.clone(), |g| g.name.clone()),
+                        id: group.map(|g| g.id.clone()),
+                        stix_id: group.map(|g| g.stix_id.clone()),
+                        source: if group.is_some() {
+                            "attack"
+                        } else {
+                            "misp:threat-actor"
+                        },
+                    };
+                    for alias in std::iter::once(&cluster.value).chain(&cluster.synonyms) {
+                        add(alias, name.clone());
+                    }
+                }
+                "country" => {
+                    // The cluster value is lower case; its description is the spelt name,
+                    // which the catalog keeps as the first synonym when present.
+                    let spelt = title_case(&cluster.value);
+                    add(
+                        &spelt,
+                        Name {
+                            kind: Kind::Country,
+                            canonical: spelt.clone(),
+                            id: None,
+                            stix_id: None,
+                            source: "misp:country",
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
+        for software in catalog
+            .software
+            .iter()
+            .filter(|s| !s.revoked && !s.deprecated)
+        {
+            let name = Name {
+                kind: match software.kind {
+                    SoftwareKind::Malware => Kind::Malware,
+                    SoftwareKind::Tool => Kind::Tool,
+                },
+                canonical: software.name.clone(),
+                id: Some(software.id.clone()),
+                stix_id: Some(software.stix_id.clone()),
+                source: "attack",
+            };
+            for alias in std::iter::once(&software.name).chain(&software.aliases) {
+                add(alias, name.clone());
+            }
+        }
+        for campaign in catalog
+            .campaigns
+            .iter()
+            .filter(|c| !c.revoked && !c.deprecated)
+        {
+            let name = Name {
+                kind: Kind::Campaign,
+                canonical: campaign.name.clone(),
+                id: Some(campaign.id.clone()),
+                stix_id: Some(campaign.stix_id.clone()),
+                source: "attack",
+            };
+            for alias in std::iter::once(&campaign.name).chain(&campaign.aliases) {
+                add(alias, name.clone());
+            }
+        }
+        let mut products: BTreeMap<&str, ()> = BTreeMap::new();
+        for entry in &catalog.kev {
+            products.insert(entry.vendor.as_str(), ());
+            products.insert(entry.product.as_str(), ());
+        }
+        for product in products.keys() {
+            add(
+                product,
+                Name {
+                    kind: Kind::Product,
+                    canonical: (*product).to_owned(),
+                    id: None,
+                    stix_id: None,
+                    source: "kev",
+                },
+            );
+        }
+        let names = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .expect("entity names are far below Aho-Corasick's size limits");
+        let sectors = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(SECTORS.iter().map(|(word, _)| word))
+            .expect("a small constant table");
+        Self {
+            names,
+            info,
+            sectors,
+        }
+    }
+
+    /// The entities of `text`, whose sentences are `sentences`.
+    pub(crate) fn find(&self, text: &str, sentences: &[Span]) -> Entities {
+        type Key = (Kind, String);
+        let mut found: BTreeMap<Key, Entity> = BTreeMap::new();
+        let bytes = text.as_bytes();
+        let boundary = |start: usize, end: usize| {
+            (start == 0 || !bytes[start - 1].is_ascii_alphanumeric())
+                && (end == bytes.len() || !bytes[end].is_ascii_alphanumeric())
+        };
+        for m in self.names.find_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            if !boundary(start, end) {
+                continue;
+            }
+            let name = &self.info[m.pattern().as_usize()];
+            let written = &text[start..end];
+            let quote = quote_at(text, sentences, start);
+            if looks_like_a_plain_word(written) && quote.as_ref().is_some_and(|q| q.start == start)
+            {
+                continue;
+            }
+            let entity = found
+                .entry((name.kind, name.canonical.clone()))
+                .or_insert_with(|| Entity {
+                    name: name.canonical.clone(),
+                    id: name.id.clone(),
+                    stix_id: name.stix_id.clone(),
+                    source: name.source.to_owned(),
+                    mentions: Vec::new(),
+                    evidence: Vec::new(),
+                });
+            if !entity.mentions.iter().any(|m| m == written) {
+                entity.mentions.push(written.to_owned());
+            }
+            if let Some(quote) = quote
+                && !entity.evidence.contains(&quote)
+                && entity.evidence.len() < 3
+            {
+                entity.evidence.push(quote);
+            }
+        }
+        let mut sectors: BTreeMap<&str, Entity> = BTreeMap::new();
+        for m in self.sectors.find_iter(text) {
+            if !boundary(m.start(), m.end()) {
+                continue;
+            }
+            let sector = SECTORS[m.pattern().as_usize()].1;
+            let entity = sectors.entry(sector).or_insert_with(|| Entity {
+                name: sector.to_owned(),
+                id: None,
+                stix_id: None,
+                source: "ctiforge".to_owned(),
+                mentions: Vec::new(),
+                evidence: Vec::new(),
+            });
+            let written = text[m.start()..m.end()].to_owned();
+            if !entity.mentions.contains(&written) {
+                entity.mentions.push(written);
+            }
+            if let Some(quote) = quote_at(text, sentences, m.start())
+                && !entity.evidence.contains(&quote)
+                && entity.evidence.len() < 3
+            {
+                entity.evidence.push(quote);
+            }
+        }
+        let mut entities = Entities {
+            sectors: sectors.into_values().collect(),
+            ..Entities::default()
+        };
+        for ((kind, _), entity) in found {
+            match kind {
+                Kind::Actor => entities.threat_actors.push(entity),
+                Kind::Malware => entities.malware.push(entity),
+                Kind::Tool => entities.tools.push(entity),
+                Kind::Campaign => entities.campaigns.push(entity),
+                Kind::Country => entities.countries.push(entity),
+                Kind::Product => entities.products.push(entity),
+            }
+        }
+        entities
+    }
+}
+
+/// `Ping`, `Expand`: one capitalised word that any sentence could start with.
+fn looks_like_a_plain_word(written: &str) -> bool {
+    let mut chars = written.chars();
+    chars.next().is_some_and(char::is_uppercase) && chars.all(|c| c.is_ascii_lowercase())
+}
+
+fn title_case(value: &str) -> String {
+    value
+        .split(' ')
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) if !matches!(word, "and" | "of" | "the") => {
+                    first.to_uppercase().chain(chars).collect()
+                }
+                _ => word.to_owned(),
+            }
+        })
+        .collect::<Vec<String>>()
+        .join(" ")
+}
+
+/// The sentence around byte `offset`.
+pub(crate) fn quote_at(text: &str, sentences: &[Span], offset: usize) -> Option<Quote> {
+    let i = sentences.partition_point(|s| s.end <= offset);
+    let span = sentences.get(i).filter(|s| s.start <= offset)?;
+    Some(Quote {
+        start: span.start,
+        end: span.end,
+        text: text.get(span.start..span.end)?.to_owned(),
+    })
+}
