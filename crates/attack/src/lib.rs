@@ -160,7 +160,7 @@ pub struct TechniqueMatch {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// `enterprise-attack`, `ics-attack`, `mobile-attack` or `atlas`.
+    /// `enterprise`, `mobile`, `ics` or `atlas`.
     pub domains: Vec<String>,
     /// Its parent, for a sub-technique.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -167,7 +167,13 @@ fn every_example_gives_byte_identical_outputs_on_a_second_run() {
         let now = ["--now", "2026-11-01T00:00:00Z"];
         analyze_into(&report, first.path(), &now);
         analyze_into(&report, second.path(), &now);
-        for name in ["analysis.json", "report.md", "bundle.json"] {
+        let mut names: Vec<String> = std::fs::read_dir(first.path())
+            .expect("outputs")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        names.sort();
+        assert!(names.len() >= 5, "{names:?}");
+        for name in &names {
             let a = std::fs::read(first.path().join(name)).expect("first");
             let b = std::fs::read(second.path().join(name)).expect("second");
             assert!(
@@ -302,5 +308,71 @@ fn bad_arguments_and_inputs_are_clear_errors() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn navigator_layers_and_misp_events_load_in_the_official_clients() {
+    let python = std::env::var_os("CTIFORGE_INTEROP_PYTHON");
+    for report in examples() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        analyze_into(
+            &report,
+            dir.path(),
+            &[
+                "--format",
+                "navigator,misp",
+                "--now",
+                "2026-11-01T00:00:00Z",
+            ],
+        );
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path())
+            .expect("outputs")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        let names: Vec<String> = files
+            .iter()
+            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        assert!(names.contains(&"misp-event.json".to_owned()), "{names:?}");
+        assert!(
+            names.contains(&"navigator-enterprise-attack.json".to_owned()),
+            "{names:?}"
+        );
+        let layer = read_json(&dir.path().join("navigator-enterprise-attack.json"));
+        assert_eq!(layer["versions"]["layer"], "4.5");
+        let technique = &layer["techniques"][0];
+        assert!(technique["score"].as_u64().is_some_and(|s| s <= 100));
+        assert!(technique["comment"].as_str().is_some_and(|c| !c.is_empty()));
+        let event = read_json(&dir.path().join("misp-event.json"));
+        assert!(
+            event["Event"]["Tag"]
+                .as_array()
+                .expect("tags")
+                .iter()
+                .any(|t| t["name"] == "tlp:clear")
+        );
+        match &python {
+            Some(python) => {
+                let script =
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/load_outputs.py");
+                let output = Command::new(python)
+                    .arg(script)
+                    .args(&files)
+                    .output()
+                    .expect("python runs");
+                assert!(
+                    output.status.success(),
+                    "{}: {}\n{}",
+                    report.display(),
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            None => eprintln!(
+                "SKIPPED loading with mitreattack-python and PyMISP: set CTIFORGE_INTEROP_PYTHON (.ci/run does)"
+            ),
+        }
     }
 }

@@ -200,6 +200,10 @@ const STATED_HUNTING: &[&str] = &[
     "review logs",
     "should monitor",
     "watch for",
+    "monitor the",
+    "review aws",
+    "review cloudtrail",
+    "review the",
 ];
 
 pub(crate) fn hunting_leads(

@@ -1,7 +1,13 @@
-//! The Analysis as Markdown, readable in a ticket or a wiki: the findings first, evidence
-//! quoted under each.
+//! Outputs of an Analysis besides STIX: Markdown (readable in a ticket or a wiki: the findings
+//! first, evidence quoted under each), ATT&CK Navigator layers and a MISP event.
+
+mod misp;
+mod navigator;
 
 use std::fmt::Write;
+
+pub use misp::misp_event;
+pub use navigator::navigator_layers;
 
 use ctiforge_enrich::{Analysis, Entity};
 

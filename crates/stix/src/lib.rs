@@ -516,9 +516,9 @@ fn reference(id: &str, domains: &[String]) -> (&'static str, String) {
             format!("https://atlas.mitre.org/techniques/{id}"),
         );
     }
-    let source = if domains.iter().any(|d| d == "enterprise-attack") {
+    let source = if domains.iter().any(|d| d == "enterprise") {
         "mitre-attack"
-    } else if domains.iter().any(|d| d == "ics-attack") {
+    } else if domains.iter().any(|d| d == "ics") {
         "mitre-ics-attack"
     } else {
         "mitre-mobile-attack"
@@ -533,11 +533,11 @@ fn reference(id: &str, domains: &[String]) -> (&'static str, String) {
 }
 
 fn kill_chain_name(domains: &[String]) -> &'static str {
-    if domains.iter().any(|d| d == "enterprise-attack") {
+    if domains.iter().any(|d| d == "enterprise") {
         "mitre-attack"
-    } else if domains.iter().any(|d| d == "ics-attack") {
+    } else if domains.iter().any(|d| d == "ics") {
         "mitre-ics-attack"
-    } else if domains.iter().any(|d| d == "mobile-attack") {
+    } else if domains.iter().any(|d| d == "mobile") {
         "mitre-mobile-attack"
     } else {
         "mitre-atlas"

@@ -14,7 +14,7 @@ use ctiforge_kb::KnowledgeBase;
 use super::{Outcome, load_kb};
 
 /// Output formats.
-const FORMATS: &[&str] = &["json", "md", "stix"];
+const FORMATS: &[&str] = &["json", "md", "stix", "navigator", "misp"];
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
@@ -25,7 +25,8 @@ pub struct AnalyzeArgs {
     /// sub-folder per report. Without it, the Analysis JSON of a single input goes to stdout.
     #[arg(short, long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Comma-separated outputs: json (analysis.json), md (report.md), stix (bundle.json), all.
+    /// Comma-separated outputs: json (analysis.json), md (report.md), stix (bundle.json),
+    /// navigator (navigator-<domain>.json), misp (misp-event.json), or all.
     #[arg(long, default_value = "all", value_name = "LIST")]
     format: String,
     /// TLP marking of the outputs.
@@ -196,22 +197,34 @@ fn write_outputs(
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(folder)
         .with_context(|| format!("cannot create output folder {}", folder.display()))?;
+    let time = timestamp(analysis, now);
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for format in formats {
-        let (name, bytes) = match *format {
-            "json" => ("analysis.json", pretty(&serde_json::to_value(analysis)?)?),
-            "md" => (
-                "report.md",
+        match *format {
+            "json" => files.push((
+                "analysis.json".into(),
+                pretty(&serde_json::to_value(analysis)?)?,
+            )),
+            "md" => files.push((
+                "report.md".into(),
                 ctiforge_report::markdown(analysis).into_bytes(),
-            ),
-            _ => (
-                "bundle.json",
-                pretty(&ctiforge_stix::bundle(
-                    analysis,
-                    kb,
-                    &timestamp(analysis, now),
-                ))?,
-            ),
-        };
+            )),
+            "stix" => files.push((
+                "bundle.json".into(),
+                pretty(&ctiforge_stix::bundle(analysis, kb, &time))?,
+            )),
+            "navigator" => {
+                for (domain, layer) in ctiforge_report::navigator_layers(analysis, kb) {
+                    files.push((format!("navigator-{domain}.json"), pretty(&layer)?));
+                }
+            }
+            _ => files.push((
+                "misp-event.json".into(),
+                pretty(&ctiforge_report::misp_event(analysis, &time[..10]))?,
+            )),
+        }
+    }
+    for (name, bytes) in files {
         let path = folder.join(name);
         ctiforge_kb::snapshot::write_atomic(&path, &bytes)
             .with_context(|| format!("cannot write {}", path.display()))?;
