@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use ctiforge_kb::{KnowledgeBase, RelationKind};
 use ctiforge_model::Span;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::model::{Calibration, Classifier, ClassifierScratch, Model, logit, sigmoid};
@@ -65,7 +66,7 @@ pub enum Error {
 }
 
 /// One reason a sentence points at a technique.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Signal {
     /// The technique's id is written in the sentence.
@@ -98,7 +99,7 @@ pub enum Signal {
 }
 
 /// A signal with its strength (a probability).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct SignalHit {
     /// What fired.
     #[serde(flatten)]
@@ -139,7 +140,7 @@ pub struct TacticRef {
 }
 
 /// A sentence that supports a technique.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Evidence {
     /// Byte offset of the sentence in the text.
     pub start: usize,

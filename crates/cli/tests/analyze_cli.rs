@@ -312,7 +312,7 @@ fn bad_arguments_and_inputs_are_clear_errors() {
 }
 
 #[test]
-fn navigator_layers_and_misp_events_load_in_the_official_clients() {
+fn navigator_layers_misp_events_and_the_analysis_schema_check_in_the_official_clients() {
     let python = std::env::var_os("CTIFORGE_INTEROP_PYTHON");
     for report in examples() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -321,7 +321,7 @@ fn navigator_layers_and_misp_events_load_in_the_official_clients() {
             dir.path(),
             &[
                 "--format",
-                "navigator,misp",
+                "json,navigator,misp",
                 "--now",
                 "2026-11-01T00:00:00Z",
             ],

@@ -2,13 +2,14 @@
 //! report, each claim with its evidence. Field names are the stable machine interface; new
 //! fields may be added, none renamed or removed within version 1.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// The schema identifier written in every Analysis.
 pub const SCHEMA: &str = "ctiforge.analysis/1";
 
 /// A quoted sentence of the report, by byte offsets into the report's text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 pub struct Quote {
     /// Start byte offset.
     pub start: usize,
@@ -19,7 +20,7 @@ pub struct Quote {
 }
 
 /// The whole analysis.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Analysis {
     /// Always [`SCHEMA`].
     pub schema: &'static str,
@@ -57,7 +58,7 @@ pub struct Analysis {
 }
 
 /// The program and data versions behind an analysis.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Generator {
     /// `ctiforge`.
     pub name: String,
@@ -68,7 +69,7 @@ pub struct Generator {
 }
 
 /// The report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ReportInfo {
     /// Its title, when it has one.
     pub title: Option<String>,
@@ -95,7 +96,7 @@ pub struct ReportInfo {
 }
 
 /// A date with the sentence that states it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Dated {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -104,7 +105,7 @@ pub struct Dated {
 }
 
 /// Summary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Summary {
     /// The sentences that carry the report, in report order.
     pub sentences: Vec<Quote>,
@@ -113,7 +114,7 @@ pub struct Summary {
 }
 
 /// A technique found in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Technique {
     /// `T1059.001`, `AML.T0051`.
     pub id: String,
@@ -130,7 +131,7 @@ pub struct Technique {
 }
 
 /// One tactic of the kill chain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct KillChainStep {
     /// `TA0001`.
     pub tactic: String,
@@ -143,7 +144,7 @@ pub struct KillChainStep {
 }
 
 /// An indicator or observable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Ioc {
     /// Type (`ipv4`, `domain`, `sha256`...).
     #[serde(rename = "type")]
@@ -161,14 +162,14 @@ pub struct Ioc {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Context notes (dynamic DNS, URL shortener...).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context: Vec<String>,
     /// The first sentence it occurs in.
     pub evidence: Quote,
 }
 
 /// Named entities.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Entities {
     /// Threat actors and groups.
     pub threat_actors: Vec<Entity>,
@@ -189,7 +190,7 @@ pub struct Entities {
 }
 
 /// A named entity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Entity {
     /// Canonical name.
     pub name: String,
@@ -209,7 +210,7 @@ pub struct Entity {
 }
 
 /// A CVE.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Vulnerability {
     /// `CVE-2023-4966`.
     pub id: String,
@@ -237,7 +238,7 @@ pub struct Vulnerability {
 }
 
 /// Correlation.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Correlation {
     /// Always "similarity, not attribution".
     pub note: String,
@@ -250,7 +251,7 @@ pub struct Correlation {
 }
 
 /// A known group or campaign and its overlap with the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Similar {
     /// `G0046`.
     pub id: String,
@@ -263,7 +264,7 @@ pub struct Similar {
 }
 
 /// An attribution stated in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Attribution {
     /// The actor named.
     pub actor: String,
@@ -275,7 +276,7 @@ pub struct Attribution {
 }
 
 /// Exploitation status.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Exploitation {
     /// `active`, `proof_of_concept`, `none` or `unknown`.
     pub status: String,
@@ -286,7 +287,7 @@ pub struct Exploitation {
 }
 
 /// Risk.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Risk {
     /// 0–100.
     pub score: u32,
@@ -299,7 +300,7 @@ pub struct Risk {
 }
 
 /// One risk factor.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RiskFactor {
     /// Stable name (`exploitation`, `kev`...).
     pub factor: String,
@@ -312,7 +313,7 @@ pub struct RiskFactor {
 }
 
 /// Mitigations.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Mitigations {
     /// ATT&CK mitigations, most techniques covered first.
     pub attack: Vec<AttackMitigation>,
@@ -323,7 +324,7 @@ pub struct Mitigations {
 }
 
 /// An ATT&CK mitigation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AttackMitigation {
     /// `M1030`.
     pub id: String,
@@ -336,7 +337,7 @@ pub struct AttackMitigation {
 }
 
 /// D3FEND countermeasures of one tactic.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct D3fendGroup {
     /// `Harden`, `Detect`, `Isolate`, `Deceive`, `Evict`, `Restore`, `Model`.
     pub tactic: String,
@@ -345,7 +346,7 @@ pub struct D3fendGroup {
 }
 
 /// A D3FEND countermeasure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Countermeasure {
     /// `D3-NI`.
     pub id: String,
@@ -362,7 +363,7 @@ pub struct Countermeasure {
 }
 
 /// An id the report writes (`M1030`, `D3-NI`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StatedId {
     /// The id.
     pub id: String,
@@ -373,7 +374,7 @@ pub struct StatedId {
 }
 
 /// A hunting lead.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HuntingLead {
     /// `network_traffic_pattern`, `log_source`, `api_endpoint`, `cloud_audit`, `process`,
     /// `file`, `registry`, `authentication` or `other`.
@@ -390,7 +391,7 @@ pub struct HuntingLead {
 }
 
 /// Response steps of one phase.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResponsePhase {
     /// `preparation`, `detection_and_analysis`, `containment`, `eradication`, `recovery`,
     /// `lessons_learned`.
@@ -400,7 +401,7 @@ pub struct ResponsePhase {
 }
 
 /// A response step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResponseStep {
     /// What to do.
     pub action: String,

@@ -439,3 +439,14 @@ fn summarize(
         key_points: points,
     }
 }
+
+/// The JSON Schema of the Analysis document (`docs/schema/analysis.schema.json` is this,
+/// pretty-printed; a test keeps them equal).
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Analysis)).unwrap_or_default();
+    schema["$id"] = serde_json::json!("https://ctiforge.invalid/schema/analysis-1.json");
+    schema["description"] = serde_json::json!(
+        "ctiforge Analysis document, schema ctiforge.analysis/1: everything `ctiforge analyze` found in one report, each claim with its evidence (byte offsets into the report's extracted text)."
+    );
+    schema
+}
