@@ -1,9 +1,10 @@
 //! Named entities from the knowledge base's names and aliases: ATT&CK groups, software and
 //! campaigns, MISP threat-actor clusters (linked to ATT&CK groups by UUID), MISP countries,
 //! KEV vendors and products, and a sector vocabulary of our own. Matching is case-sensitive
-//! on the published spelling, at word boundaries; a one-word name spelt like an ordinary
-//! capitalised word (`Ping`, `Expand`) does not count at the start of a sentence, where any
-//! word is capitalised.
+//! on the published spelling, at word boundaries. A one-word group name spelt like an ordinary
+//! capitalised word (`Silence`, `Platinum`), or such a software name at the start of a
+//! sentence (`Ping`), needs context: a word for its kind in the same sentence (`group`,
+//! `malware`...) or a second mention.
 
 use std::collections::BTreeMap;
 
@@ -102,6 +103,17 @@ impl EntityIndex {
             }
         };
         let catalog = kb.catalog();
+        let mut group_names: std::collections::HashMap<String, &ctiforge_kb::Group> =
+            std::collections::HashMap::new();
+        for group in catalog
+            .groups
+            .iter()
+            .filter(|g| !g.revoked && !g.deprecated)
+        {
+            for name in std::iter::once(&group.name).chain(&group.aliases) {
+                group_names.entry(name.to_lowercase()).or_insert(group);
+            }
+        }
         for group in catalog
             .groups
             .iter()
@@ -121,8 +133,17 @@ impl EntityIndex {
         for cluster in catalog.galaxy_clusters.iter() {
             match cluster.galaxy.as_str() {
                 "threat-actor" => {
-                    // Linked to an ATT&CK group: report it under the group.
-                    let group = cluster.attack_ids.iter().find_map(|id| kb.group(id));
+                    // Linked to an ATT&CK group (by UUID, else by a shared name): report it
+                    // under the group.
+                    let group = cluster
+                        .attack_ids
+                        .iter()
+                        .find_map(|id| kb.group(id))
+                        .or_else(|| {
+                            std::iter::once(&cluster.value)
+                                .chain(&cluster.synonyms)
+                                .find_map(|n| group_names.get(&n.to_lowercase()).copied())
+                        });
                     let name = Name {
                         kind: Kind::Actor,
                         canonical: group.map_or_else(|| cluster.value.clone(), |g| g.name.clone()),
@@ -228,6 +249,7 @@ impl EntityIndex {
     pub(crate) fn find(&self, text: &str, sentences: &[Span]) -> Entities {
         type Key = (Kind, String);
         let mut found: BTreeMap<Key, Entity> = BTreeMap::new();
+        let mut pending: BTreeMap<Key, usize> = BTreeMap::new();
         let bytes = text.as_bytes();
         let boundary = |start: usize, end: usize| {
             (start == 0 || !bytes[start - 1].is_ascii_alphanumeric())
@@ -241,9 +263,23 @@ impl EntityIndex {
             let name = &self.info[m.pattern().as_usize()];
             let written = &text[start..end];
             let quote = quote_at(text, sentences, start);
-            if looks_like_a_plain_word(written) && quote.as_ref().is_some_and(|q| q.start == start)
-            {
-                continue;
+            // A one-word name spelt like an ordinary word (`Silence`, `Platinum`, `Ping`)
+            // needs context: a word for its kind in the same sentence, or a second mention.
+            // Group names are often ordinary words; software names rarely are, except where
+            // any word is capitalised: at the start of a sentence.
+            let plain = looks_like_a_plain_word(written)
+                && match name.kind {
+                    Kind::Actor | Kind::Campaign => true,
+                    _ => quote.as_ref().is_some_and(|q| q.start == start),
+                };
+            let cued = quote.as_ref().is_some_and(|q| has_cue(name.kind, &q.text));
+            if plain && !cued {
+                let key = (name.kind, name.canonical.clone());
+                let seen = pending.entry(key).or_insert(0);
+                *seen += 1;
+                if *seen < 2 {
+                    continue;
+                }
             }
             let entity = found
                 .entry((name.kind, name.canonical.clone()))
@@ -306,6 +342,52 @@ impl EntityIndex {
         }
         entities
     }
+}
+
+/// Words that say a sentence is about an actor, a piece of software or a campaign.
+fn has_cue(kind: Kind, sentence: &str) -> bool {
+    let lower = sentence.to_lowercase();
+    let cues: &[&str] = match kind {
+        Kind::Actor | Kind::Campaign => &[
+            "group",
+            "actor",
+            "apt",
+            "threat",
+            "campaign",
+            "operation",
+            "operators",
+            "attributed",
+            "hackers",
+            "gang",
+            "affiliate",
+            "intrusion set",
+            "cluster",
+        ],
+        Kind::Malware | Kind::Tool => &[
+            "malware",
+            "tool",
+            "backdoor",
+            "trojan",
+            "ransomware",
+            "loader",
+            "implant",
+            "payload",
+            "rat",
+            "stealer",
+            "utility",
+            "dropper",
+            "botnet",
+            "framework",
+            "beacon",
+        ],
+        Kind::Country | Kind::Product => return true,
+    };
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| cues.contains(&word))
+        || cues
+            .iter()
+            .any(|cue| cue.contains(' ') && lower.contains(cue))
 }
 
 /// `Ping`, `Expand`: one capitalised word that any sentence could start with.

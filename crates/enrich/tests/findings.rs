@@ -1,0 +1,163 @@
+//! The Analysis of small texts: entities and their context rule, CVEs with KEV status,
+//! exploitation status, dates, risk factors, mitigations and leads.
+
+use ctiforge_attack::Mapper;
+use ctiforge_enrich::{Analysis, Analyzer, Options};
+use ctiforge_kb::KnowledgeBase;
+use ctiforge_text::Input;
+
+fn analyze(kb: &KnowledgeBase, text: &str) -> Analysis {
+    let analyzer = Analyzer::new(kb, Mapper::embedded(kb).expect("model"));
+    let document = ctiforge_text::ingest(Input {
+        bytes: text.as_bytes(),
+        path: Some("report.txt"),
+        ..Input::default()
+    })
+    .expect("ingests");
+    analyzer.analyze(
+        &document,
+        &Options {
+            tlp: "green".to_owned(),
+            version: "test".to_owned(),
+        },
+    )
+}
+
+fn names(list: &[ctiforge_enrich::Entity]) -> Vec<&str> {
+    list.iter().map(|e| e.name.as_str()).collect()
+}
+
+#[test]
+fn entities_need_context_when_their_name_is_an_ordinary_word() {
+    let kb = KnowledgeBase::embedded().expect("kb");
+    let a = analyze(
+        &kb,
+        "Platinum sponsors attended the conference. The Silence group attacked banks in Russia. \
+         Turla is active. Turla deployed Kazuar. Ping the server to test it. APT29 used Mimikatz.",
+    );
+    let actors = names(&a.entities.threat_actors);
+    assert!(actors.contains(&"Turla"), "two mentions: {actors:?}");
+    assert!(actors.contains(&"APT29"), "{actors:?}");
+    assert!(!actors.contains(&"PLATINUM"), "no context: {actors:?}");
+    assert!(
+        a.entities
+            .threat_actors
+            .iter()
+            .any(|e| e.id.as_deref() == Some("G0091")),
+        "Silence group: {actors:?}"
+    );
+    assert!(names(&a.entities.malware).contains(&"Kazuar"));
+    let tools = names(&a.entities.tools);
+    assert!(
+        tools.contains(&"Mimikatz") && !tools.contains(&"ping"),
+        "{tools:?}"
+    );
+    assert!(names(&a.entities.sectors).contains(&"Finance"));
+    assert!(names(&a.entities.countries).contains(&"Russia"));
+    // Every entity quotes where it was found.
+    for entity in a.entities.threat_actors.iter().chain(&a.entities.tools) {
+        let quote = &entity.evidence[0];
+        assert!(
+            quote.text.contains(entity.mentions[0].as_str()),
+            "{entity:?}"
+        );
+    }
+}
+
+#[test]
+fn exploitation_status_follows_the_text_and_kev() {
+    let kb = KnowledgeBase::embedded().expect("kb");
+    let cases = [
+        (
+            "A proof-of-concept for the flaw was published on GitHub.",
+            "proof_of_concept",
+        ),
+        ("There is no evidence of exploitation at this time.", "none"),
+        ("The vendor fixed a bug in the parser.", "unknown"),
+        ("The flaw is actively exploited, CISA says.", "active"),
+        // In KEV: active whatever the text says.
+        ("Customers should patch CVE-2021-44228.", "active"),
+    ];
+    for (text, expected) in cases {
+        let a = analyze(&kb, text);
+        assert_eq!(a.exploitation.status, expected, "{text}");
+        assert!(!a.exploitation.reasons.is_empty());
+    }
+    let a = analyze(
+        &kb,
+        "Customers should patch CVE-2021-44228 (CVSS 10.0) and CVE-2099-0001.",
+    );
+    let log4j = &a.entities.vulnerabilities[0];
+    assert_eq!(log4j.id, "CVE-2021-44228");
+    assert!(log4j.kev && log4j.kev_date_added.is_some());
+    assert_eq!(log4j.cvss, Some(10.0));
+    assert!(!a.entities.vulnerabilities[1].kev);
+}
+
+#[test]
+fn dates_in_common_forms_are_found_near_the_top() {
+    let kb = KnowledgeBase::embedded().expect("kb");
+    for (text, expected) in [
+        (
+            "Posted on March 5, 2025 by the team. The actor ran whoami.",
+            "2025-03-05",
+        ),
+        (
+            "Updated 12 January 2024. The actor ran whoami.",
+            "2024-01-12",
+        ),
+        (
+            "Report date: 2023-07-01. The actor ran whoami.",
+            "2023-07-01",
+        ),
+    ] {
+        let a = analyze(&kb, text);
+        assert_eq!(
+            a.report.published.as_ref().map(|d| d.date.as_str()),
+            Some(expected),
+            "{text}"
+        );
+    }
+    assert!(
+        analyze(&kb, "No date here at all, only words.")
+            .report
+            .published
+            .is_none()
+    );
+}
+
+#[test]
+fn risk_lists_every_factor_and_sums_them() {
+    let kb = KnowledgeBase::embedded().expect("kb");
+    let quiet = analyze(
+        &kb,
+        "The vendor published a note about configuration hygiene.",
+    );
+    assert_eq!(quiet.risk.factors.len(), 7);
+    assert_eq!(quiet.risk.level, "low");
+    let loud = analyze(
+        &kb,
+        "Hospitals were hit: the actor exploited CVE-2023-4966 in the wild, ran vssadmin delete \
+         shadows /all /quiet and encrypted patient records with ransomware after using \
+         Mimikatz and PsExec over RDP.",
+    );
+    let sum: u32 = loud.risk.factors.iter().map(|f| f.points).sum();
+    assert_eq!(loud.risk.score, sum.min(100));
+    assert!(loud.risk.score > quiet.risk.score + 50, "{:?}", loud.risk);
+    assert!(matches!(loud.risk.level.as_str(), "high" | "critical"));
+    let sector = loud
+        .risk
+        .factors
+        .iter()
+        .find(|f| f.factor == "sector")
+        .expect("sector");
+    assert_eq!(sector.points, 15, "hospitals are a life-safety sector");
+    // Defences follow the techniques.
+    assert!(
+        loud.mitigations
+            .attack
+            .iter()
+            .any(|m| m.techniques.iter().any(|t| t == "T1490"))
+    );
+    assert!(loud.response.iter().any(|p| p.phase == "recovery"));
+}
