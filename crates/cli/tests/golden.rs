@@ -17,7 +17,10 @@ fn analyze(report: &Path) -> (serde_json::Value, String) {
             "-o",
         ])
         .arg(dir.path())
-        .arg(report)
+        // Run from the report's folder with its bare name, so that the path the Markdown
+        // shows does not depend on where the repository is checked out.
+        .arg(report.file_name().expect("file name"))
+        .current_dir(report.parent().expect("folder"))
         .env_remove("CTIFORGE_KB")
         .output()
         .expect("ctiforge runs");
