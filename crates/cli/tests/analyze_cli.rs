@@ -376,3 +376,80 @@ fn navigator_layers_misp_events_and_the_analysis_schema_check_in_the_official_cl
         }
     }
 }
+
+#[test]
+fn history_links_a_report_to_earlier_ones_that_share_indicators() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let history = dir.path().join("history.jsonl");
+    let history = history.to_str().expect("path");
+    let first = examples()
+        .into_iter()
+        .find(|p| p.ends_with("hospital-intrusion.md"))
+        .expect("example");
+    let output = ctiforge(&[
+        "analyze",
+        first.to_str().expect("path"),
+        "--history",
+        history,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let second = dir.path().join("second.txt");
+    std::fs::write(
+        &second,
+        "Another intrusion: the actor dumped LSASS with Mimikatz and ran vssadmin delete shadows. \
+         The payload had SHA-256 3f5d8c1a9b7e2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f.",
+    )
+    .expect("write");
+    let output = ctiforge(&[
+        "analyze",
+        second.to_str().expect("path"),
+        "--history",
+        history,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let analysis: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let earlier = &analysis["correlation"]["earlier_reports"][0];
+    assert_eq!(earlier["published"], "2026-10-14");
+    assert_eq!(
+        earlier["shared_indicators"][0],
+        "sha256:3f5d8c1a9b7e2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f"
+    );
+    let lines = std::fs::read_to_string(history).expect("history");
+    assert_eq!(lines.lines().count(), 2, "each report once");
+    // Analysing the first again adds nothing and does not match itself.
+    let output = ctiforge(&[
+        "analyze",
+        first.to_str().expect("path"),
+        "--history",
+        history,
+    ]);
+    let analysis: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let earlier = analysis["correlation"]["earlier_reports"]
+        .as_array()
+        .expect("list");
+    assert!(
+        earlier.iter().all(|e| e["published"] != "2026-10-14"),
+        "{earlier:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(history)
+            .expect("history")
+            .lines()
+            .count(),
+        2
+    );
+    // A damaged history is an error that names the file and line, and is left as it was.
+    std::fs::write(history, "not json\n").expect("write");
+    let output = ctiforge(&[
+        "analyze",
+        first.to_str().expect("path"),
+        "--history",
+        history,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("line 1"));
+    assert_eq!(
+        std::fs::read_to_string(history).expect("history"),
+        "not json\n"
+    );
+}

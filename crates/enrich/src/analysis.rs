@@ -248,6 +248,105 @@ pub struct Correlation {
     pub similar_campaigns: Vec<Similar>,
     /// Attributions the text itself states.
     pub stated_attributions: Vec<Attribution>,
+    /// Earlier reports (from `analyze --history`) that share indicators or techniques.
+    pub earlier_reports: Vec<EarlierReport>,
+}
+
+/// An earlier report that shares indicators or techniques with this one.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EarlierReport {
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// Its publication date, when it had one.
+    pub published: Option<String>,
+    /// Indicators both reports contain (`type:value`).
+    pub shared_indicators: Vec<String>,
+    /// Techniques both reports contain.
+    pub shared_techniques: Vec<String>,
+    /// Jaccard similarity of the two technique sets.
+    pub technique_similarity: f32,
+}
+
+/// What `analyze --history` remembers of each report: enough to find it again, not the text.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct HistoryEntry {
+    /// SHA-256 of the report.
+    pub sha256: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// Its publication date.
+    pub published: Option<String>,
+    /// Its technique ids.
+    pub techniques: Vec<String>,
+    /// Its indicators, as `type:value`.
+    pub indicators: Vec<String>,
+}
+
+impl HistoryEntry {
+    /// The entry for an analysis.
+    pub fn of(analysis: &Analysis) -> Self {
+        Self {
+            sha256: analysis.report.sha256.clone(),
+            title: analysis.report.title.clone(),
+            published: analysis.report.published.as_ref().map(|p| p.date.clone()),
+            techniques: analysis.techniques.iter().map(|t| t.id.clone()).collect(),
+            indicators: analysis
+                .iocs
+                .iter()
+                .map(|i| format!("{}:{}", i.kind, i.value))
+                .collect(),
+        }
+    }
+}
+
+impl Analysis {
+    /// Fills `correlation.earlier_reports` from `history` (other reports than this one that
+    /// share an indicator, or whose techniques overlap by a Jaccard similarity of 0.3 or
+    /// more), most similar first, at most ten.
+    pub fn correlate_history(&mut self, history: &[HistoryEntry]) {
+        use std::collections::BTreeSet;
+        let mine = HistoryEntry::of(self);
+        let techniques: BTreeSet<&str> = mine.techniques.iter().map(String::as_str).collect();
+        let indicators: BTreeSet<&str> = mine.indicators.iter().map(String::as_str).collect();
+        let mut found = Vec::new();
+        for entry in history.iter().filter(|e| e.sha256 != mine.sha256) {
+            let theirs: BTreeSet<&str> = entry.techniques.iter().map(String::as_str).collect();
+            let shared_techniques: Vec<String> = techniques
+                .intersection(&theirs)
+                .map(|t| (*t).to_owned())
+                .collect();
+            let union = techniques.union(&theirs).count().max(1);
+            let similarity = shared_techniques.len() as f32 / union as f32;
+            let shared_indicators: Vec<String> = entry
+                .indicators
+                .iter()
+                .filter(|i| indicators.contains(i.as_str()))
+                .cloned()
+                .collect();
+            if shared_indicators.is_empty() && similarity < 0.3 {
+                continue;
+            }
+            found.push(EarlierReport {
+                sha256: entry.sha256.clone(),
+                title: entry.title.clone(),
+                published: entry.published.clone(),
+                shared_indicators,
+                shared_techniques,
+                technique_similarity: (similarity * 1000.0).round() / 1000.0,
+            });
+        }
+        found.sort_by(|a, b| {
+            b.shared_indicators
+                .len()
+                .cmp(&a.shared_indicators.len())
+                .then(b.technique_similarity.total_cmp(&a.technique_similarity))
+                .then(a.sha256.cmp(&b.sha256))
+        });
+        found.truncate(10);
+        self.correlation.earlier_reports = found;
+    }
 }
 
 /// A known group or campaign and its overlap with the report.

@@ -267,6 +267,7 @@ pub(crate) fn correlation(
         similar_groups: groups,
         similar_campaigns: campaigns,
         stated_attributions: stated,
+        earlier_reports: Vec::new(),
     }
 }
 

@@ -217,6 +217,21 @@ fn write_markdown(out: &mut String, a: &Analysis) -> std::fmt::Result {
             s.evidence.text.trim()
         )?;
     }
+    for r in &a.correlation.earlier_reports {
+        let shared = if r.shared_indicators.is_empty() {
+            String::new()
+        } else {
+            format!("; shared indicators: {}", r.shared_indicators.join(", "))
+        };
+        writeln!(
+            out,
+            "- Earlier report: {} (sha256 {}…){shared}; technique similarity {:.2} ({} shared)",
+            r.title.as_deref().unwrap_or("untitled"),
+            r.sha256.get(..12).unwrap_or(&r.sha256),
+            r.technique_similarity,
+            r.shared_techniques.len()
+        )?;
+    }
     for s in a
         .correlation
         .similar_groups

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, bail};
 use clap::Args;
 use ctiforge_attack::Mapper;
-use ctiforge_enrich::{Analysis, Analyzer, Options};
+use ctiforge_enrich::{Analysis, Analyzer, HistoryEntry, Options};
 use ctiforge_kb::KnowledgeBase;
 
 use super::{Outcome, load_kb};
@@ -39,6 +39,10 @@ pub struct AnalyzeArgs {
     /// Allow fetching URLs that resolve to loopback, private or link-local addresses.
     #[arg(long)]
     allow_private: bool,
+    /// A JSON-lines file of earlier analyses (created if missing): each report is compared
+    /// with the reports already in it (shared indicators and techniques), then added.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
 }
 
 pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome> {
@@ -59,8 +63,25 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
 
+    let history = match &args.history {
+        Some(path) => read_history(path)?,
+        None => Vec::new(),
+    };
+    let analyzed: Mutex<Vec<HistoryEntry>> = Mutex::new(Vec::new());
+    let analyze_one = |input: &Path| -> anyhow::Result<Analysis> {
+        let mut analysis = analyze_one(&analyzer, input, &options, args.allow_private)?;
+        analysis.correlate_history(&history);
+        if let Ok(mut list) = analyzed.lock() {
+            list.push(HistoryEntry::of(&analysis));
+        }
+        Ok(analysis)
+    };
+
     let Some(out) = &args.out else {
-        let analysis = analyze_one(&analyzer, &args.inputs[0], &options, args.allow_private)?;
+        let analysis = analyze_one(&args.inputs[0])?;
+        if let Some(path) = &args.history {
+            append_history(path, &history, analyzed.into_inner().unwrap_or_default())?;
+        }
         let mut stdout = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut stdout, &analysis)?;
         stdout.write_all(b"\n")?;
@@ -87,7 +108,7 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
                     } else {
                         out.join(folder_name(input, i))
                     };
-                    let result = analyze_one(&analyzer, input, &options, args.allow_private)
+                    let result = analyze_one(input)
                         .and_then(|analysis| write_outputs(&analysis, &kb, &folder, &formats, now));
                     let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
                     match result {
@@ -112,6 +133,9 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
             });
         }
     });
+    if let Some(path) = &args.history {
+        append_history(path, &history, analyzed.into_inner().unwrap_or_default())?;
+    }
     let failures = failures.into_inner().unwrap_or_default();
     if !failures.is_empty() {
         bail!(
@@ -236,4 +260,45 @@ fn pretty(value: &serde_json::Value) -> anyhow::Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec_pretty(value)?;
     bytes.push(b'\n');
     Ok(bytes)
+}
+
+fn read_history(path: &Path) -> anyhow::Result<Vec<HistoryEntry>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read history {}", path.display())),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(number, line)| {
+            serde_json::from_str(line).with_context(|| {
+                format!(
+                    "{} line {} is not a ctiforge history entry; was the file written by `analyze --history`?",
+                    path.display(),
+                    number + 1
+                )
+            })
+        })
+        .collect()
+}
+
+/// Rewrites the history with the new entries added (sorted by hash; reports already in it
+/// skipped), atomically, so an interrupted run loses nothing.
+fn append_history(
+    path: &Path,
+    history: &[HistoryEntry],
+    mut new: Vec<HistoryEntry>,
+) -> anyhow::Result<()> {
+    new.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    let mut bytes = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in history.iter().chain(&new) {
+        if seen.insert(entry.sha256.clone()) {
+            serde_json::to_writer(&mut bytes, entry)?;
+            bytes.push(b'\n');
+        }
+    }
+    ctiforge_kb::snapshot::write_atomic(path, &bytes)
+        .with_context(|| format!("cannot write history {}", path.display()))
 }
