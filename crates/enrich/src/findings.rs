@@ -424,7 +424,10 @@ pub(crate) fn risk(
             5..=19 => 7,
             _ => 10,
         },
-        format!("{indicators} indicators to block or hunt"),
+        format!(
+            "{indicators} indicator{} to block or hunt",
+            if indicators == 1 { "" } else { "s" }
+        ),
     );
 
     let score: u32 = factors.iter().map(|f| f.points).sum::<u32>().min(100);

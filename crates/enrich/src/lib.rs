@@ -432,7 +432,11 @@ fn summarize(
         ));
     }
     if !iocs.is_empty() {
-        points.push(format!("{} indicators to block or hunt.", iocs.len()));
+        points.push(format!(
+            "{} indicator{} to block or hunt.",
+            iocs.len(),
+            if iocs.len() == 1 { "" } else { "s" }
+        ));
     }
     Summary {
         sentences: quotes,
