@@ -453,3 +453,95 @@ fn history_links_a_report_to_earlier_ones_that_share_indicators() {
         "not json\n"
     );
 }
+
+#[test]
+fn the_report_page_is_one_self_contained_file() {
+    for report in examples() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        analyze_into(
+            &report,
+            dir.path(),
+            &["--format", "html", "--now", "2026-11-01T00:00:00Z"],
+        );
+        let page = std::fs::read_to_string(dir.path().join("report.html")).expect("report.html");
+        assert!(page.starts_with("<!doctype html>"));
+        assert!(page.contains("Content-Security-Policy") && page.contains("connect-src 'none'"));
+        assert!(
+            !page.contains("<script src") && !page.contains("<link "),
+            "everything inlined"
+        );
+        assert!(
+            page.contains("Copyright (c) 2016-2024, The Cytoscape Consortium"),
+            "licence kept"
+        );
+        for section in [
+            "summary",
+            "matrix",
+            "techniques",
+            "iocs",
+            "entities",
+            "graph",
+            "mitigations",
+            "leads",
+            "response",
+        ] {
+            assert!(
+                page.contains(&format!("<section id=\"{section}\">")),
+                "{section}"
+            );
+        }
+        // The embedded bundle cannot close its script element early.
+        let needle = "id=\"ctiforge-bundle\">";
+        let start = page.find(needle).expect("bundle") + needle.len();
+        let end = start + page[start..].find("</script>").expect("end");
+        let bundle: serde_json::Value =
+            serde_json::from_str(&page[start..end]).expect("bundle JSON");
+        assert_eq!(bundle["type"], "bundle");
+    }
+}
+
+#[test]
+fn the_report_page_works_in_a_real_browser() {
+    // Debian's chromium driven by playwright-core (crates/cli/tests/browser); .ci/run installs
+    // both and sets CTIFORGE_BROWSER_TESTS=1.
+    if std::env::var_os("CTIFORGE_BROWSER_TESTS").is_none() {
+        eprintln!("SKIPPED the browser test: set CTIFORGE_BROWSER_TESTS=1 (.ci/run does)");
+        return;
+    }
+    let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
+    for report in examples() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        analyze_into(
+            &report,
+            dir.path(),
+            &["--format", "html,stix", "--now", "2026-11-01T00:00:00Z"],
+        );
+        let name = report
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        let screenshot = artifacts.join(format!("{name}.png"));
+        let output = Command::new("node")
+            .arg(browser.join("check_report.mjs"))
+            .arg(dir.path().join("report.html"))
+            .arg(dir.path().join("bundle.json"))
+            .arg(&screenshot)
+            .output()
+            .expect("node runs");
+        assert!(
+            output.status.success(),
+            "{}: {}\n{}",
+            report.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            std::fs::metadata(&screenshot).is_ok_and(|m| m.len() > 10_000),
+            "screenshot saved"
+        );
+        eprintln!("{}", String::from_utf8_lossy(&output.stdout).trim());
+    }
+}

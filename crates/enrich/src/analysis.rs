@@ -189,6 +189,22 @@ pub struct Entities {
     pub products: Vec<Entity>,
 }
 
+impl Entities {
+    /// The named-entity lists with a heading for people, in reading order (vulnerabilities,
+    /// which carry more than a name, are separate).
+    pub fn labelled(&self) -> [(&'static str, &[Entity]); 7] {
+        [
+            ("Threat actors", &self.threat_actors),
+            ("Malware", &self.malware),
+            ("Tools", &self.tools),
+            ("Campaigns", &self.campaigns),
+            ("Sectors", &self.sectors),
+            ("Countries", &self.countries),
+            ("Products and vendors", &self.products),
+        ]
+    }
+}
+
 /// A named entity.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Entity {

@@ -1,15 +1,17 @@
 //! Outputs of an Analysis besides STIX: Markdown (readable in a ticket or a wiki: the findings
 //! first, evidence quoted under each), ATT&CK Navigator layers and a MISP event.
 
+mod html;
 mod misp;
 mod navigator;
 
 use std::fmt::Write;
 
+pub use html::html;
 pub use misp::misp_event;
 pub use navigator::navigator_layers;
 
-use ctiforge_enrich::{Analysis, Entity};
+use ctiforge_enrich::Analysis;
 
 /// Renders `analysis` as Markdown.
 pub fn markdown(analysis: &Analysis) -> String {
@@ -159,16 +161,7 @@ fn write_markdown(out: &mut String, a: &Analysis) -> std::fmt::Result {
     writeln!(out)?;
 
     writeln!(out, "## Entities\n")?;
-    let lists: [(&str, &Vec<Entity>); 7] = [
-        ("Threat actors", &a.entities.threat_actors),
-        ("Malware", &a.entities.malware),
-        ("Tools", &a.entities.tools),
-        ("Campaigns", &a.entities.campaigns),
-        ("Sectors", &a.entities.sectors),
-        ("Countries", &a.entities.countries),
-        ("Products and vendors", &a.entities.products),
-    ];
-    for (label, list) in lists {
+    for (label, list) in a.entities.labelled() {
         if list.is_empty() {
             continue;
         }

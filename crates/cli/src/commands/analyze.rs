@@ -14,7 +14,7 @@ use ctiforge_kb::KnowledgeBase;
 use super::{Outcome, load_kb};
 
 /// Output formats.
-const FORMATS: &[&str] = &["json", "md", "stix", "navigator", "misp"];
+const FORMATS: &[&str] = &["json", "md", "html", "stix", "navigator", "misp"];
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
@@ -25,8 +25,9 @@ pub struct AnalyzeArgs {
     /// sub-folder per report. Without it, the Analysis JSON of a single input goes to stdout.
     #[arg(short, long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Comma-separated outputs: json (analysis.json), md (report.md), stix (bundle.json),
-    /// navigator (navigator-<domain>.json), misp (misp-event.json), or all.
+    /// Comma-separated outputs: json (analysis.json), md (report.md), html (report.html, one
+    /// self-contained page with the threat graph), stix (bundle.json), navigator
+    /// (navigator-<domain>.json), misp (misp-event.json), or all.
     #[arg(long, default_value = "all", value_name = "LIST")]
     format: String,
     /// TLP marking of the outputs.
@@ -233,6 +234,13 @@ fn write_outputs(
                 "report.md".into(),
                 ctiforge_report::markdown(analysis).into_bytes(),
             )),
+            "html" => {
+                let bundle = ctiforge_stix::bundle(analysis, kb, &time);
+                files.push((
+                    "report.html".into(),
+                    ctiforge_report::html(analysis, &bundle).into_bytes(),
+                ));
+            }
             "stix" => files.push((
                 "bundle.json".into(),
                 pretty(&ctiforge_stix::bundle(analysis, kb, &time))?,
