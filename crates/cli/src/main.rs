@@ -45,6 +45,9 @@ enum Command {
     /// Analyze reports: techniques, indicators, entities, risk, mitigations, hunting leads and
     /// response steps, as Analysis JSON, Markdown and a STIX 2.1 bundle.
     Analyze(commands::analyze::AnalyzeArgs),
+    /// Sigma rules: check them.
+    #[command(subcommand)]
+    Sigma(commands::sigma::SigmaCommand),
     /// ATT&CK and ATLAS technique mapping: map a report, train the classifier, evaluate it.
     #[command(subcommand)]
     Attack(commands::attack::AttackCommand),
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Ioc(command) => commands::ioc::run(command, cli.kb.as_deref()),
         Command::Attack(command) => commands::attack::run(command, cli.kb.as_deref()),
         Command::Analyze(args) => commands::analyze::run(args, cli.kb.as_deref()),
+        Command::Sigma(command) => commands::sigma::run(command, cli.kb.as_deref()),
     };
     match result {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod attack;
 pub mod ioc;
 pub mod kb;
+pub mod sigma;
 
 use std::path::Path;
 
