@@ -153,6 +153,7 @@ pub struct Classifier {
 #[derive(Debug, Default)]
 pub struct ClassifierScratch {
     features: Vec<u64>,
+    rows: Vec<usize>,
     text: Scratch,
     logits: Vec<f32>,
 }
@@ -183,11 +184,14 @@ impl Classifier {
         mut found: impl FnMut(usize, f32),
     ) {
         features::extract(text, &mut scratch.text, &mut scratch.features);
-        let known: Vec<usize> = scratch
-            .features
-            .iter()
-            .filter_map(|f| self.index.get(f).map(|&i| i as usize))
-            .collect();
+        let known = &mut scratch.rows;
+        known.clear();
+        known.extend(
+            scratch
+                .features
+                .iter()
+                .filter_map(|f| self.index.get(f).map(|&i| i as usize)),
+        );
         if known.is_empty() {
             return;
         }
@@ -195,7 +199,7 @@ impl Classifier {
         let logits = &mut scratch.logits;
         logits.clear();
         logits.extend_from_slice(&self.model.bias);
-        for &row in &known {
+        for &row in known.iter() {
             let (start, end) = (
                 self.model.offsets[row] as usize,
                 self.model.offsets[row + 1] as usize,
