@@ -222,24 +222,18 @@ pub(crate) fn hunting_leads(
             if relation.kind != RelationKind::Detects {
                 continue;
             }
-            let Some(strategy) = kb
-                .catalog()
-                .detection_strategies
-                .iter()
-                .find(|d| d.id == relation.source)
-            else {
+            let Some(strategy) = kb.detection_strategy(&relation.source) else {
                 continue;
             };
             for analytic_id in &strategy.analytics {
-                let Some(analytic) = kb.catalog().analytics.iter().find(|a| &a.id == analytic_id)
-                else {
+                let Some(analytic) = kb.analytic(analytic_id) else {
                     continue;
                 };
                 for source in &analytic.log_sources {
                     let component = source
                         .data_component
                         .as_deref()
-                        .and_then(|id| kb.catalog().data_components.iter().find(|d| d.id == id))
+                        .and_then(|id| kb.data_component(id))
                         .map_or("", |d| d.name.as_str());
                     let place = if source.channel.is_empty() || source.channel.len() > 60 {
                         source.name.clone()

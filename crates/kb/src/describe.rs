@@ -302,14 +302,12 @@ impl KnowledgeBase {
                 let items = strategies
                     .iter()
                     .map(|det| {
-                        let analytics = c
-                            .detection_strategies
-                            .iter()
-                            .find(|d| d.id == *det)
+                        let analytics = self
+                            .detection_strategy(det)
                             .map(|d| d.analytics.as_slice())
                             .unwrap_or_default();
                         for analytic in analytics {
-                            if let Some(a) = c.analytics.iter().find(|a| &a.id == analytic) {
+                            if let Some(a) = self.analytic(analytic) {
                                 for source in &a.log_sources {
                                     log_sources.insert(log_source_text(source), ());
                                 }
@@ -413,7 +411,7 @@ impl KnowledgeBase {
                     .analytics
                     .iter()
                     .map(|a| {
-                        let analytic = c.analytics.iter().find(|x| &x.id == a);
+                        let analytic = self.analytic(a);
                         let note = analytic.map(|x| {
                             format!(
                                 "{}: {}",

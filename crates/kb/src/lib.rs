@@ -263,6 +263,30 @@ impl KnowledgeBase {
         })
     }
 
+    /// An ATT&CK v18 detection strategy by id (`DET0080`).
+    pub fn detection_strategy(&self, id: &str) -> Option<&DetectionStrategy> {
+        self.get(id).iter().find_map(|e| match e {
+            Entry::DetectionStrategy(i) => Some(&self.catalog.detection_strategies[*i]),
+            _ => None,
+        })
+    }
+
+    /// An ATT&CK v18 analytic by id (`AN0219`).
+    pub fn analytic(&self, id: &str) -> Option<&Analytic> {
+        self.get(id).iter().find_map(|e| match e {
+            Entry::Analytic(i) => Some(&self.catalog.analytics[*i]),
+            _ => None,
+        })
+    }
+
+    /// An ATT&CK data component by id (`DC0084`).
+    pub fn data_component(&self, id: &str) -> Option<&DataComponent> {
+        self.get(id).iter().find_map(|e| match e {
+            Entry::DataComponent(i) => Some(&self.catalog.data_components[*i]),
+            _ => None,
+        })
+    }
+
     /// A D3FEND technique by id.
     pub fn d3fend(&self, id: &str) -> Option<&D3fendTechnique> {
         self.get(id).iter().find_map(|e| match e {
