@@ -160,8 +160,8 @@ impl EntityIndex {
                     }
                 }
                 "country" => {
-                    // The cluster value is lower case; its description is the spelt name,
-                    // which the catalog keeps as the first synonym when present.
+                    // The cluster value is lower case (`united arab emirates`); reports spell
+                    // country names in title case.
                     let spelt = title_case(&cluster.value);
                     add(
                         &spelt,

@@ -2,6 +2,7 @@
 //! risk score, and the report's date and language.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::LazyLock;
 
 use ctiforge_ioc::{Indicator, IocType};
 use ctiforge_kb::{KnowledgeBase, RansomwareUse, RelationKind};
@@ -14,6 +15,26 @@ use crate::analysis::{
 };
 use crate::entities::quote_at;
 
+/// `CVSS 9.8`, `CVSSv3 base score of 10.0`...
+static CVSS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)CVSS(?:v?3(?:\.\d)?)?(?:\s+base)?(?:\s+score)?(?:\s+of)?[:\s]+(\d{1,2}\.\d)")
+        .expect("constant pattern")
+});
+
+const MONTHS: &str =
+    "january|february|march|april|may|june|july|august|september|october|november|december";
+static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(20\d\d|19\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
+        .expect("constant pattern")
+});
+static US_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)\b({MONTHS})\s+(\d{{1,2}}),\s+(\d{{4}})\b"))
+        .expect("constant pattern")
+});
+static EU_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)\b(\d{{1,2}})\s+({MONTHS})\s+(\d{{4}})\b")).expect("constant pattern")
+});
+
 /// CVEs with their KEV entry and any CVSS score the text states next to them.
 pub(crate) fn vulnerabilities(
     kb: &KnowledgeBase,
@@ -21,10 +42,7 @@ pub(crate) fn vulnerabilities(
     sentences: &[Span],
     indicators: &[Indicator],
 ) -> Vec<Vulnerability> {
-    let cvss = Regex::new(
-        r"(?i)CVSS(?:v?3(?:\.\d)?)?(?:\s+base)?(?:\s+score)?(?:\s+of)?[:\s]+(\d{1,2}\.\d)",
-    )
-    .expect("constant pattern");
+    let cvss = &*CVSS;
     let mut found: BTreeMap<String, Vulnerability> = BTreeMap::new();
     for indicator in indicators.iter().filter(|i| i.kind == IocType::Cve) {
         let id = indicator.value.to_uppercase();
@@ -165,86 +183,128 @@ const ATTRIBUTION_WORDS: &[&str] = &[
     "associated with",
 ];
 
-/// Groups and campaigns whose ATT&CK technique sets overlap the report's, weighted by
-/// rarity, and the attributions the text states.
-pub(crate) fn correlation(
-    kb: &KnowledgeBase,
-    techniques: &[Technique],
-    entities: &Entities,
-) -> Correlation {
-    // Techniques as ATT&CK records them for groups and campaigns: sub-techniques count as
-    // their parent too, so a report's T1059 meets a group's T1059.001.
-    let expand = |id: &str| -> Vec<String> {
-        let mut ids = vec![id.to_owned()];
-        if let Some(parent) = kb.technique(id).and_then(|t| t.parent.clone()) {
-            ids.push(parent);
-        }
-        ids
-    };
-    let report: BTreeSet<String> = techniques.iter().flat_map(|t| expand(&t.id)).collect();
-    let mut users: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let catalog = kb.catalog();
-    let actors: Vec<(&str, &str)> = catalog
-        .groups
-        .iter()
-        .filter(|g| !g.revoked && !g.deprecated)
-        .map(|g| (g.id.as_str(), g.name.as_str()))
-        .chain(
-            catalog
-                .campaigns
-                .iter()
-                .filter(|c| !c.revoked && !c.deprecated)
-                .map(|c| (c.id.as_str(), c.name.as_str())),
-        )
-        .collect();
-    for (id, _) in &actors {
-        let set: BTreeSet<String> = kb
-            .relations_from(id)
-            .filter(|r| r.kind == RelationKind::Uses)
-            .filter(|r| kb.technique(&r.target).is_some())
-            .flat_map(|r| expand(&r.target))
+/// The technique sets ATT&CK records for each active group and campaign, with the rarity
+/// weight of each technique: knowledge-base facts, built once per analyzer.
+pub(crate) struct Correlator {
+    /// (id, name, techniques), groups then campaigns.
+    actors: Vec<(String, String, BTreeSet<String>)>,
+    /// ln(N / (1 + actors using the technique)), at least 0.1.
+    weights: HashMap<String, f32>,
+}
+
+/// A technique and, for a sub-technique, its parent: ATT&CK records some actors under the
+/// parent, so a report's T1059 meets a group's T1059.001.
+fn with_parent(kb: &KnowledgeBase, id: &str) -> Vec<String> {
+    let mut ids = vec![id.to_owned()];
+    if let Some(parent) = kb.technique(id).and_then(|t| t.parent.clone()) {
+        ids.push(parent);
+    }
+    ids
+}
+
+impl Correlator {
+    pub(crate) fn new(kb: &KnowledgeBase) -> Self {
+        let catalog = kb.catalog();
+        let named: Vec<(&str, &str)> = catalog
+            .groups
+            .iter()
+            .filter(|g| !g.revoked && !g.deprecated)
+            .map(|g| (g.id.as_str(), g.name.as_str()))
+            .chain(
+                catalog
+                    .campaigns
+                    .iter()
+                    .filter(|c| !c.revoked && !c.deprecated)
+                    .map(|c| (c.id.as_str(), c.name.as_str())),
+            )
             .collect();
-        users.insert((*id).to_owned(), set);
-    }
-    let mut document_frequency: HashMap<&str, usize> = HashMap::new();
-    for set in users.values() {
-        for t in set {
-            *document_frequency.entry(t.as_str()).or_default() += 1;
+        let actors: Vec<(String, String, BTreeSet<String>)> = named
+            .into_iter()
+            .map(|(id, name)| {
+                let techniques = kb
+                    .relations_from(id)
+                    .filter(|r| r.kind == RelationKind::Uses)
+                    .filter(|r| kb.technique(&r.target).is_some())
+                    .flat_map(|r| with_parent(kb, &r.target))
+                    .collect();
+                (id.to_owned(), name.to_owned(), techniques)
+            })
+            .collect();
+        let mut frequency: HashMap<&str, usize> = HashMap::new();
+        for (_, _, set) in &actors {
+            for t in set {
+                *frequency.entry(t.as_str()).or_default() += 1;
+            }
         }
-    }
-    let n = actors.len().max(1) as f32;
-    let weight = |t: &str| {
-        (n / (1.0 + *document_frequency.get(t).unwrap_or(&0) as f32))
-            .ln()
-            .max(0.1)
-    };
-    let total: f32 = report.iter().map(|t| weight(t)).sum();
-    let mut groups = Vec::new();
-    let mut campaigns = Vec::new();
-    for (id, name) in &actors {
-        let set = &users[*id];
-        let shared: Vec<String> = report.intersection(set).cloned().collect();
-        if shared.len() < 2 || total <= 0.0 {
-            continue;
-        }
-        let covered: f32 = shared.iter().map(|t| weight(t)).sum();
-        let similar = Similar {
-            id: (*id).to_owned(),
-            name: (*name).to_owned(),
-            score: (covered / total * 1000.0).round() / 1000.0,
-            shared_techniques: shared,
-        };
-        if id.starts_with('G') {
-            groups.push(similar);
-        } else {
-            campaigns.push(similar);
-        }
-    }
-    for list in [&mut groups, &mut campaigns] {
-        list.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-        list.truncate(5);
+        let n = actors.len().max(1) as f32;
+        let weights = frequency
+            .into_iter()
+            .map(|(t, f)| (t.to_owned(), (n / (1.0 + f as f32)).ln().max(0.1)))
+            .collect();
+        Self { actors, weights }
     }
 
+    fn weight(&self, technique: &str) -> f32 {
+        // A technique no actor uses is as rare as can be.
+        let n = self.actors.len().max(1) as f32;
+        self.weights
+            .get(technique)
+            .copied()
+            .unwrap_or_else(|| n.ln().max(0.1))
+    }
+
+    /// Groups and campaigns whose ATT&CK technique sets overlap the report's, weighted by
+    /// rarity, and the attributions the text states.
+    pub(crate) fn correlate(
+        &self,
+        kb: &KnowledgeBase,
+        techniques: &[Technique],
+        entities: &Entities,
+    ) -> Correlation {
+        let report: BTreeSet<String> = techniques
+            .iter()
+            .flat_map(|t| with_parent(kb, &t.id))
+            .collect();
+        let total: f32 = report.iter().map(|t| self.weight(t)).sum();
+        let mut groups = Vec::new();
+        let mut campaigns = Vec::new();
+        for (id, name, set) in &self.actors {
+            let shared: Vec<String> = report.intersection(set).cloned().collect();
+            if shared.len() < 2 || total <= 0.0 {
+                continue;
+            }
+            let covered: f32 = shared.iter().map(|t| self.weight(t)).sum();
+            let similar = Similar {
+                id: id.clone(),
+                name: name.clone(),
+                score: (covered / total * 1000.0).round() / 1000.0,
+                shared_techniques: shared,
+            };
+            if id.starts_with('G') {
+                groups.push(similar);
+            } else {
+                campaigns.push(similar);
+            }
+        }
+        for list in [&mut groups, &mut campaigns] {
+            list.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+            list.truncate(5);
+        }
+        Correlation {
+            note: "Similarity of ATT&CK technique sets, weighted so that rare techniques count \
+                   more; this is not attribution. Stated attributions are those the report \
+                   itself makes."
+                .to_owned(),
+            similar_groups: groups,
+            similar_campaigns: campaigns,
+            stated_attributions: stated_attributions(entities),
+            earlier_reports: Vec::new(),
+        }
+    }
+}
+
+/// Attributions the report states: a sentence naming a known actor with an attribution word.
+fn stated_attributions(entities: &Entities) -> Vec<Attribution> {
     let mut stated = Vec::new();
     for actor in &entities.threat_actors {
         for quote in &actor.evidence {
@@ -260,15 +320,7 @@ pub(crate) fn correlation(
             }
         }
     }
-    Correlation {
-        note: "Similarity of ATT&CK technique sets, weighted so that rare techniques count more; \
-               this is not attribution. Stated attributions are those the report itself makes."
-            .to_owned(),
-        similar_groups: groups,
-        similar_campaigns: campaigns,
-        stated_attributions: stated,
-        earlier_reports: Vec::new(),
-    }
+    stated
 }
 
 /// Impact tactics: Enterprise/Mobile Impact, ICS Impact and Inhibit Response Function.
@@ -450,16 +502,9 @@ pub(crate) fn risk(
 pub(crate) fn published(text: &str, sentences: &[Span]) -> Option<Dated> {
     let head_end = text.char_indices().nth(3000).map_or(text.len(), |(i, _)| i);
     let head = &text[..head_end];
-    let months =
-        "january|february|march|april|may|june|july|august|september|october|november|december";
-    let iso = Regex::new(r"\b(20\d\d|19\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
-        .expect("constant pattern");
-    let us = Regex::new(&format!(r"(?i)\b({months})\s+(\d{{1,2}}),\s+(\d{{4}})\b"))
-        .expect("constant pattern");
-    let eu = Regex::new(&format!(r"(?i)\b(\d{{1,2}})\s+({months})\s+(\d{{4}})\b"))
-        .expect("constant pattern");
+    let (iso, us, eu) = (&*ISO_DATE, &*US_DATE, &*EU_DATE);
     let month_number = |name: &str| {
-        months
+        MONTHS
             .split('|')
             .position(|m| m.eq_ignore_ascii_case(name))
             .map(|i| i + 1)

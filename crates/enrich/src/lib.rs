@@ -33,6 +33,7 @@ pub struct Analyzer<'kb> {
     mapper: Mapper<'kb>,
     extractor: Extractor,
     entities: EntityIndex,
+    correlator: findings::Correlator,
 }
 
 impl std::fmt::Debug for Analyzer<'_> {
@@ -56,6 +57,7 @@ impl<'kb> Analyzer<'kb> {
             mapper,
             extractor: Extractor::with_knowledge_base(kb),
             entities: EntityIndex::new(kb),
+            correlator: findings::Correlator::new(kb),
         }
     }
 
@@ -86,7 +88,7 @@ impl<'kb> Analyzer<'kb> {
 
         let mut entities = self.entities.find(text, sentences);
         entities.vulnerabilities = findings::vulnerabilities(self.kb, text, sentences, &indicators);
-        let correlation = findings::correlation(self.kb, &techniques, &entities);
+        let correlation = self.correlator.correlate(self.kb, &techniques, &entities);
         let exploitation = findings::exploitation(text, sentences, &entities.vulnerabilities);
         let risk = findings::risk(
             &exploitation,

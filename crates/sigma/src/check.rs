@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use ctiforge_kb::KnowledgeBase;
 use regex::Regex;
@@ -119,6 +120,16 @@ fn text_position(text: &str, needle: &str) -> Option<(usize, usize)> {
     })
 }
 
+// rsigma's error messages, to locate them in the file.
+static CONDITION_ERROR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"Condition parse error at (\d+):(\d+)").expect("constant"));
+static YAML_ERROR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"at line (\d+) column (\d+)").expect("constant"));
+static MODIFIER_ERROR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"Unknown modifier '([^']*)'").expect("constant"));
+static TECHNIQUE_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^T\d{4}(\.\d{3})?$").expect("constant"));
+
 /// Checks one file's text.
 pub fn check_text(text: &str, file: &Path, kb: &KnowledgeBase) -> Vec<Finding> {
     let first_id = rule_ids(text).into_iter().next().map(|(id, _)| id);
@@ -132,9 +143,8 @@ pub fn check_text(text: &str, file: &Path, kb: &KnowledgeBase) -> Vec<Finding> {
         message,
     };
     let mut findings = Vec::new();
-    let condition_error = Regex::new(r"Condition parse error at (\d+):(\d+)").expect("constant");
-    let yaml_error = Regex::new(r"at line (\d+) column (\d+)").expect("constant");
-    let modifier_error = Regex::new(r"Unknown modifier '([^']*)'").expect("constant");
+    let (condition_error, yaml_error, modifier_error) =
+        (&*CONDITION_ERROR, &*YAML_ERROR, &*MODIFIER_ERROR);
 
     let collection = match rsigma_parser::parse_sigma_yaml(text) {
         Ok(collection) => Some(collection),
@@ -230,7 +240,7 @@ fn attack_tags(
     kb: &KnowledgeBase,
 ) -> Vec<(usize, usize, Severity, &'static str, String)> {
     let mut out = Vec::new();
-    let well_formed = Regex::new(r"^T\d{4}(\.\d{3})?$").expect("constant");
+    let well_formed = &*TECHNIQUE_ID;
     for tag in tags {
         let Some(value) = tag.strip_prefix("attack.") else {
             continue;
