@@ -306,15 +306,15 @@ pub fn cross_validate(
     // Any fold's mapper can pool for all: pooling only needs the software table, which does
     // not depend on the training split.
     match last {
-        Some(mapper) => finish(
-            &mapper,
-            &scored,
-            &classifier_only,
-            &tram_of,
-            labels,
-            folds,
-            settings,
-        ),
+        Some(mapper) => {
+            let predictions = Predictions {
+                mapper: &mapper,
+                scored: &scored,
+                tram_of: &tram_of,
+                labels: labels.len(),
+            };
+            finish(&predictions, &classifier_only, labels, folds, settings)
+        }
         None => Outcome {
             folds,
             reports: 0,
@@ -329,10 +329,8 @@ pub fn cross_validate(
 }
 
 fn finish(
-    mapper: &Mapper<'_>,
-    scored: &[Scored],
+    predictions: &Predictions<'_>,
     classifier_only: &[Vec<SentenceScores>],
-    tram_of: &[Option<usize>],
     labels: &[String],
     folds: u32,
     settings: &Settings,
@@ -341,48 +339,26 @@ fn finish(
     let mut sentence_counts = vec![Counts::default(); n];
     let mut document_counts = vec![Counts::default(); n];
     let mut plain_counts = vec![Counts::default(); n];
+    let scored = predictions.scored;
     let all: Vec<usize> = (0..scored.len()).collect();
     for fold in 0..folds {
-        let tune: Vec<usize> = all
-            .iter()
-            .copied()
-            .filter(|&i| scored[i].fold != fold)
-            .collect();
-        let test: Vec<usize> = all
-            .iter()
-            .copied()
-            .filter(|&i| scored[i].fold == fold)
-            .collect();
-        let calibration = choose(mapper, scored, None, &tune, tram_of, n);
-        for c in sentence_level(scored, &test, tram_of, n, calibration.sentence_threshold)
-            .iter()
-            .zip(&mut sentence_counts)
-        {
-            c.1.add(*c.0);
-        }
-        for c in document_level(mapper, scored, None, &test, tram_of, n, &calibration)
-            .iter()
-            .zip(&mut document_counts)
-        {
-            c.1.add(*c.0);
-        }
-        let plain = choose(mapper, scored, Some(classifier_only), &tune, tram_of, n);
-        for c in document_level(
-            mapper,
-            scored,
-            Some(classifier_only),
-            &test,
-            tram_of,
-            n,
-            &plain,
-        )
-        .iter()
-        .zip(&mut plain_counts)
-        {
-            c.1.add(*c.0);
-        }
+        let (tune, test): (Vec<usize>, Vec<usize>) =
+            all.iter().partition(|&&i| scored[i].fold != fold);
+        let calibration = predictions.choose(None, &tune);
+        add_all(
+            &mut sentence_counts,
+            &predictions.sentence_level(&test, calibration.sentence_threshold),
+        );
+        add_all(
+            &mut document_counts,
+            &predictions.document_level(None, &test, &calibration),
+        );
+        let plain = predictions.choose(Some(classifier_only), &tune);
+        add_all(
+            &mut plain_counts,
+            &predictions.document_level(Some(classifier_only), &test, &plain),
+        );
     }
-    let calibration = choose(mapper, scored, None, &all, tram_of, n);
     Outcome {
         folds,
         reports: scored.len(),
@@ -390,8 +366,14 @@ fn finish(
         sentence: Metrics::from_counts(labels, &sentence_counts),
         document: Metrics::from_counts(labels, &document_counts),
         document_classifier_only: Metrics::from_counts(labels, &plain_counts),
-        calibration,
+        calibration: predictions.choose(None, &all),
         settings: settings.to_string(),
+    }
+}
+
+fn add_all(total: &mut [Counts], more: &[Counts]) {
+    for (t, m) in total.iter_mut().zip(more) {
+        t.add(*m);
     }
 }
 
@@ -404,50 +386,23 @@ fn to_tram(id: &str, kb: &KnowledgeBase, labels: &BTreeMap<&str, usize>) -> Opti
     labels.get(parent).copied()
 }
 
-fn sentence_level(
-    scored: &[Scored],
-    reports: &[usize],
-    tram_of: &[Option<usize>],
-    n: usize,
-    threshold: f32,
-) -> Vec<Counts> {
-    let mut counts = vec![Counts::default(); n];
-    for &r in reports {
-        for (sentence, gold) in scored[r].sentences.iter().zip(&scored[r].gold) {
-            let predicted: BTreeSet<usize> = sentence
-                .hits
-                .iter()
-                .filter(|h| h.score >= threshold)
-                .filter_map(|h| tram_of.get(h.technique).copied().flatten())
-                .collect();
-            tally(&predicted, &gold.iter().copied().collect(), &mut counts);
+/// Micro- and macro-F1 of per-label counts (macro over labels with gold support).
+fn f1s(counts: &[Counts]) -> (f64, f64) {
+    let mut total = Counts::default();
+    let (mut sum, mut supported) = (0.0, 0.0);
+    for c in counts {
+        total.add(*c);
+        if c.tp + c.fn_ > 0 {
+            sum += c.prf().f1;
+            supported += 1.0;
         }
     }
-    counts
-}
-
-fn document_level(
-    mapper: &Mapper<'_>,
-    scored: &[Scored],
-    replacement: Option<&[Vec<SentenceScores>]>,
-    reports: &[usize],
-    tram_of: &[Option<usize>],
-    n: usize,
-    calibration: &Calibration,
-) -> Vec<Counts> {
-    let mut counts = vec![Counts::default(); n];
-    for &r in reports {
-        let sentences = replacement.map_or(&scored[r].sentences, |x| &x[r]);
-        let predicted: BTreeSet<usize> = mapper
-            .pool(sentences, calibration)
-            .into_iter()
-            .filter(|(_, score, _, _)| *score >= calibration.document_threshold)
-            .filter_map(|(t, _, _, _)| tram_of.get(t).copied().flatten())
-            .collect();
-        let gold: BTreeSet<usize> = scored[r].gold.iter().flatten().copied().collect();
-        tally(&predicted, &gold, &mut counts);
-    }
-    counts
+    let macro_f1 = if supported > 0.0 {
+        sum / supported
+    } else {
+        0.0
+    };
+    (total.prf().f1, macro_f1)
 }
 
 fn tally(predicted: &BTreeSet<usize>, gold: &BTreeSet<usize>, counts: &mut [Counts]) {
@@ -463,76 +418,110 @@ fn tally(predicted: &BTreeSet<usize>, gold: &BTreeSet<usize>, counts: &mut [Coun
     }
 }
 
-fn objective(counts: &[Counts], labels: usize) -> f64 {
-    let names = vec![String::new(); labels];
-    let m = Metrics::from_counts(&names, counts);
-    (m.micro.f1 + m.macro_avg.f1) / 2.0
+/// The held-out predictions of cross-validation, scored in TRAM's label space.
+struct Predictions<'a> {
+    /// Pools sentence scores (any fold's mapper: pooling only needs the software table).
+    mapper: &'a Mapper<'a>,
+    scored: &'a [Scored],
+    /// Technique index → TRAM label index.
+    tram_of: &'a [Option<usize>],
+    /// Labels in the space.
+    labels: usize,
 }
 
-/// Grid search for the thresholds on `reports`: the sentence threshold by sentence-level
-/// micro-F1, the document settings by the mean of document-level micro- and macro-F1.
-fn choose(
-    mapper: &Mapper<'_>,
-    scored: &[Scored],
-    replacement: Option<&[Vec<SentenceScores>]>,
-    reports: &[usize],
-    tram_of: &[Option<usize>],
-    n: usize,
-) -> Calibration {
-    let steps = |from: f32, to: f32, step: f32| {
-        let count = ((to - from) / step).round() as u32;
-        (0..=count).map(move |i| from + step * i as f32)
-    };
-    let mut best = Calibration::default();
-    let mut best_sentence = -1.0;
-    if replacement.is_none() {
-        for threshold in steps(0.1, 0.9, 0.05) {
-            let counts = sentence_level(scored, reports, tram_of, n, threshold);
-            let f1 = Metrics::from_counts(&vec![String::new(); n], &counts)
-                .micro
-                .f1;
-            if f1 > best_sentence {
-                best_sentence = f1;
-                best.sentence_threshold = threshold;
+impl Predictions<'_> {
+    fn sentence_level(&self, reports: &[usize], threshold: f32) -> Vec<Counts> {
+        let mut counts = vec![Counts::default(); self.labels];
+        for &r in reports {
+            for (sentence, gold) in self.scored[r].sentences.iter().zip(&self.scored[r].gold) {
+                let predicted: BTreeSet<usize> = sentence
+                    .hits
+                    .iter()
+                    .filter(|h| h.score >= threshold)
+                    .filter_map(|h| self.tram_of.get(h.technique).copied().flatten())
+                    .collect();
+                tally(&predicted, &gold.iter().copied().collect(), &mut counts);
             }
         }
+        counts
     }
-    let mut best_document = -1.0;
-    let priors: &[f32] = if replacement.is_none() {
-        &[0.0, 0.5, 1.0]
-    } else {
-        &[0.0]
-    };
-    for floor in [0.2, 0.3, 0.4, 0.5] {
-        for depth in [1, 2, 3] {
-            for &prior in priors {
-                for threshold in steps(0.3, 0.95, 0.05) {
-                    let candidate = Calibration {
-                        document_threshold: threshold,
-                        pooling_floor: floor,
-                        pooling_depth: depth,
-                        software_prior: prior,
-                        ..best
-                    };
-                    let counts = document_level(
-                        mapper,
-                        scored,
-                        replacement,
-                        reports,
-                        tram_of,
-                        n,
-                        &candidate,
-                    );
-                    let value = objective(&counts, n);
-                    if value > best_document {
-                        best_document = value;
-                        best = candidate;
+
+    /// Document-level counts; `replacement` swaps in other sentence scores (the classifier
+    /// alone) for the same reports.
+    fn document_level(
+        &self,
+        replacement: Option<&[Vec<SentenceScores>]>,
+        reports: &[usize],
+        calibration: &Calibration,
+    ) -> Vec<Counts> {
+        let mut counts = vec![Counts::default(); self.labels];
+        for &r in reports {
+            let sentences = replacement.map_or(&self.scored[r].sentences, |x| &x[r]);
+            let predicted: BTreeSet<usize> = self
+                .mapper
+                .pool(sentences, calibration)
+                .into_iter()
+                .filter(|(_, score, _, _)| *score >= calibration.document_threshold)
+                .filter_map(|(t, _, _, _)| self.tram_of.get(t).copied().flatten())
+                .collect();
+            let gold: BTreeSet<usize> = self.scored[r].gold.iter().flatten().copied().collect();
+            tally(&predicted, &gold, &mut counts);
+        }
+        counts
+    }
+
+    /// Grid search for the thresholds on `reports`: the sentence threshold by sentence-level
+    /// micro-F1, the document settings by the mean of document-level micro- and macro-F1.
+    fn choose(
+        &self,
+        replacement: Option<&[Vec<SentenceScores>]>,
+        reports: &[usize],
+    ) -> Calibration {
+        let steps = |from: f32, to: f32, step: f32| {
+            let count = ((to - from) / step).round() as u32;
+            (0..=count).map(move |i| from + step * i as f32)
+        };
+        let mut best = Calibration::default();
+        let mut best_sentence = -1.0;
+        if replacement.is_none() {
+            for threshold in steps(0.1, 0.9, 0.05) {
+                let (f1, _) = f1s(&self.sentence_level(reports, threshold));
+                if f1 > best_sentence {
+                    best_sentence = f1;
+                    best.sentence_threshold = threshold;
+                }
+            }
+        }
+        let mut best_document = -1.0;
+        let priors: &[f32] = if replacement.is_none() {
+            &[0.0, 0.5, 1.0]
+        } else {
+            &[0.0]
+        };
+        for floor in [0.2, 0.3, 0.4, 0.5] {
+            for depth in [1, 2, 3] {
+                for &prior in priors {
+                    for threshold in steps(0.3, 0.95, 0.05) {
+                        let candidate = Calibration {
+                            document_threshold: threshold,
+                            pooling_floor: floor,
+                            pooling_depth: depth,
+                            software_prior: prior,
+                            ..best
+                        };
+                        let (micro, macro_f1) =
+                            f1s(&self.document_level(replacement, reports, &candidate));
+                        let value = (micro + macro_f1) / 2.0;
+                        if value > best_document {
+                            best_document = value;
+                            best = candidate;
+                        }
                     }
                 }
             }
         }
+        best
     }
-    best
 }
 
 /// One labelled text and what the mapper said about it.
@@ -581,4 +570,31 @@ pub fn score_labelled(
         });
     }
     (total, results)
+}
+
+/// What `attack train` does: thresholds by cross-validation over `folds` (when at least 2,
+/// else the defaults), then the model fitted on the whole corpus with them. Returns the
+/// cross-validation outcome too, for reporting.
+pub fn train_shipped(
+    corpus: &Corpus,
+    kb: &KnowledgeBase,
+    settings: &Settings,
+    folds: u32,
+    progress: &(dyn Fn(&str) + Sync),
+) -> (Option<Outcome>, crate::model::Model) {
+    let outcome = (folds >= 2).then(|| cross_validate(corpus, kb, settings, folds, progress));
+    let calibration = outcome
+        .as_ref()
+        .map_or_else(Calibration::default, |o| o.calibration);
+    let examples: Vec<&Example> = corpus.examples.iter().collect();
+    let model = fit(
+        &examples,
+        kb,
+        settings,
+        calibration,
+        corpus.inputs.clone(),
+        &corpus.tram_labels,
+        progress,
+    );
+    (outcome, model)
 }

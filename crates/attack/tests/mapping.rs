@@ -249,18 +249,8 @@ fn the_embedded_model_is_what_training_on_shared_data_gives() {
     let kb = KnowledgeBase::from_dir(&data).expect("knowledge base from data");
     let corpus = Corpus::load(&data).expect("corpus");
     let settings = Settings::default();
-    let outcome = eval::cross_validate(&corpus, &kb, &settings, 5, &|_| {});
-    let calibration = outcome.calibration;
-    let examples: Vec<_> = corpus.examples.iter().collect();
-    let model = eval::fit(
-        &examples,
-        &kb,
-        &settings,
-        calibration,
-        corpus.inputs.clone(),
-        &corpus.tram_labels,
-        &|_| {},
-    );
+    let (outcome, model) = eval::train_shipped(&corpus, &kb, &settings, 5, &|_| {});
+    let outcome = outcome.expect("cross-validation ran");
     assert!(
         model.encode() == EMBEDDED_MODEL,
         "the embedded model is stale: run `cargo run --release -- attack train --from \

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use ctiforge_attack::corpus::Corpus;
 use ctiforge_attack::eval::{self, Metrics, Outcome as EvalOutcome};
-use ctiforge_attack::model::{Calibration, Model};
+use ctiforge_attack::model::Model;
 use ctiforge_attack::train::Settings;
 use ctiforge_attack::{MapOptions, Mapper, Mapping, Signal};
 use ctiforge_model::Document;
@@ -148,28 +148,15 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
             let corpus = Corpus::load(from)?;
             let settings = Settings::default();
             let started = Instant::now();
-            let calibration = if *folds >= 2 {
-                let outcome = eval::cross_validate(&corpus, &kb, &settings, *folds, &progress);
+            let (outcome, model) = eval::train_shipped(&corpus, &kb, &settings, *folds, &progress);
+            if let Some(outcome) = outcome {
                 eprintln!(
                     "cross-validation: document micro-F1 {:.3}, macro-F1 {:.3}; sentence micro-F1 {:.3}",
                     outcome.document.micro.f1,
                     outcome.document.macro_avg.f1,
                     outcome.sentence.micro.f1
                 );
-                outcome.calibration
-            } else {
-                Calibration::default()
-            };
-            let examples: Vec<_> = corpus.examples.iter().collect();
-            let model = eval::fit(
-                &examples,
-                &kb,
-                &settings,
-                calibration,
-                corpus.inputs.clone(),
-                &corpus.tram_labels,
-                &progress,
-            );
+            }
             let bytes = model.encode();
             ctiforge_kb::snapshot::write_atomic(out, &bytes)
                 .with_context(|| format!("cannot write {}", out.display()))?;
