@@ -2,17 +2,12 @@
 //! STIX bundle's internal references, the official STIX validator (when
 //! `CTIFORGE_STIX2_VALIDATOR` names it; `.ci/run` always does), and clear errors.
 
+mod common;
+
+use common::{assert_succeeded, ctiforge, run};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn ctiforge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctiforge"))
-        .args(args)
-        .env_remove("CTIFORGE_KB")
-        .output()
-        .expect("ctiforge runs")
-}
+use std::process::Command;
 
 fn examples() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reports");
@@ -260,19 +255,10 @@ fn every_bundle_is_self_contained_and_passes_the_stix_validator() {
 
 #[test]
 fn one_input_without_a_folder_prints_the_analysis() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ctiforge"))
-        .args(["analyze", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().expect("stdin").write_all(
-                b"The attackers used Kerberoasting and exploited CVE-2021-44228 in the wild.",
-            )?;
-            child.wait_with_output()
-        })
-        .expect("runs");
+    let output = run(
+        &["analyze", "-"],
+        "The attackers used Kerberoasting and exploited CVE-2021-44228 in the wild.",
+    );
     assert!(output.status.success(), "{output:?}");
     let a: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(a["schema"], "ctiforge.analysis/1");
@@ -362,13 +348,7 @@ fn navigator_layers_misp_events_and_the_analysis_schema_check_in_the_official_cl
                     .args(&files)
                     .output()
                     .expect("python runs");
-                assert!(
-                    output.status.success(),
-                    "{}: {}\n{}",
-                    report.display(),
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                );
+                assert_succeeded(&output, &report.display().to_string());
             }
             None => eprintln!(
                 "SKIPPED loading with mitreattack-python and PyMISP: set CTIFORGE_INTEROP_PYTHON (.ci/run does)"
@@ -531,13 +511,7 @@ fn the_report_page_works_in_a_real_browser() {
             .arg(&screenshot)
             .output()
             .expect("node runs");
-        assert!(
-            output.status.success(),
-            "{}: {}\n{}",
-            report.display(),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_succeeded(&output, &report.display().to_string());
         assert!(
             std::fs::metadata(&screenshot).is_ok_and(|m| m.len() > 10_000),
             "screenshot saved"

@@ -1,26 +1,9 @@
 //! `ctiforge attack map|eval` as a process: the table, `--json`, the JSONL batch contract of
 //! shared/DESIGN.md, HTML input, and clear errors.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ctiforge"))
-        .args(args)
-        .env_remove("CTIFORGE_KB")
-        .env_remove("CTIFORGE_ATTACK_MODEL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ctiforge starts");
-    let mut pipe = child.stdin.take().expect("stdin");
-    let input = stdin.to_owned();
-    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
-    let output = child.wait_with_output().expect("ctiforge runs");
-    writer.join().expect("writer thread").expect("write stdin");
-    output
-}
+use common::run;
 
 const REPORT: &str = "The intruders used Kerberoasting to request service tickets. \
     They then ran vssadmin delete shadows /all /quiet and encrypted the file servers.";

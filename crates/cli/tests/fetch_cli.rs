@@ -1,8 +1,10 @@
 //! `ioc extract URL` against a real HTTP server on 127.0.0.1.
 
+mod common;
+
+use common::ctiforge;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::Command;
 
 /// Serves canned responses by path until the test ends; returns the base URL.
 fn serve() -> String {
@@ -39,14 +41,6 @@ fn serve() -> String {
         }
     });
     format!("http://{address}")
-}
-
-fn ctiforge(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ctiforge"))
-        .args(args)
-        .env_remove("CTIFORGE_KB")
-        .output()
-        .expect("runs")
 }
 
 #[test]

@@ -1,27 +1,10 @@
 //! `ctiforge ioc extract` as a process: formats, stdin, the JSONL batch contract of
 //! shared/DESIGN.md, false positives on request.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ctiforge"))
-        .args(args)
-        .env_remove("CTIFORGE_KB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ctiforge starts");
-    // Feed stdin from a thread: a large input would otherwise deadlock against a full stdout
-    // pipe that nobody reads yet.
-    let mut pipe = child.stdin.take().expect("stdin");
-    let input = stdin.to_owned();
-    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
-    let output = child.wait_with_output().expect("ctiforge runs");
-    writer.join().expect("writer thread").expect("write stdin");
-    output
-}
+use common::run;
+use std::process::Output;
 
 fn lines(output: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&output.stdout)

@@ -1,15 +1,10 @@
 //! `ctiforge kb` and the CLI contract (exit codes, errors naming files), run as a real process.
 
+mod common;
+
+use common::ctiforge;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn ctiforge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctiforge"))
-        .args(args)
-        .env_remove("CTIFORGE_KB")
-        .output()
-        .expect("ctiforge runs")
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -1,14 +1,8 @@
 //! `ctiforge sigma check` as a process: file:line:column output, JSON lines, exit codes.
 
-use std::process::{Command, Output};
+mod common;
 
-fn ctiforge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctiforge"))
-        .args(args)
-        .env_remove("CTIFORGE_KB")
-        .output()
-        .expect("ctiforge runs")
-}
+use common::ctiforge;
 
 const GOOD: &str = "title: Good rule\nid: 0b0c3c9a-8a7e-4d0e-9f41-2f1b6d3c5e71\nstatus: test\ndescription: Whoami run by anyone.\nauthor: ctiforge tests\ndate: 2026-11-25\ntags:\n    - attack.discovery\n    - attack.t1033\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    selection:\n        Image|endswith: '\\whoami.exe'\n    condition: selection\nfalsepositives:\n    - Administrators\nlevel: low\n";
 

@@ -70,7 +70,7 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
     };
     let analyzed: Mutex<Vec<HistoryEntry>> = Mutex::new(Vec::new());
     let analyze_one = |input: &Path| -> anyhow::Result<Analysis> {
-        let mut analysis = analyze_one(&analyzer, input, &options, args.allow_private)?;
+        let mut analysis = read_and_analyze(&analyzer, input, &options, args.allow_private)?;
         analysis.correlate_history(&history);
         if let Ok(mut list) = analyzed.lock() {
             list.push(HistoryEntry::of(&analysis));
@@ -172,7 +172,7 @@ fn parse_formats(list: &str) -> anyhow::Result<Vec<&'static str>> {
     Ok(formats)
 }
 
-fn analyze_one(
+fn read_and_analyze(
     analyzer: &Analyzer<'_>,
     input: &Path,
     options: &Options,

@@ -1,0 +1,47 @@
+//! Running `ctiforge` and other programs from the CLI tests. Each test binary uses a part.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// `ctiforge ARGS`, with the environment's knowledge-base and model overrides removed.
+pub fn ctiforge(args: &[&str]) -> Output {
+    command(args).output().expect("ctiforge runs")
+}
+
+/// `ctiforge ARGS` with `stdin` as its standard input.
+pub fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ctiforge starts");
+    // Feed stdin from a thread: a large input would otherwise deadlock against a full stdout
+    // pipe that nobody reads yet.
+    let mut pipe = child.stdin.take().expect("stdin");
+    let input = stdin.to_owned();
+    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("ctiforge runs");
+    writer.join().expect("writer thread").expect("write stdin");
+    output
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ctiforge"));
+    command
+        .args(args)
+        .env_remove("CTIFORGE_KB")
+        .env_remove("CTIFORGE_ATTACK_MODEL");
+    command
+}
+
+/// Fails the test with what a helper program printed unless it succeeded.
+pub fn assert_succeeded(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
