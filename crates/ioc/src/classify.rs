@@ -399,11 +399,13 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         urls(s, out);
         return;
     }
-    if is_av_name(s) {
-        av_name(s, out);
+    // E-mail first: `js.ab@a0.com` starts like an antivirus name (`JS.Downloader`), but no
+    // antivirus name holds an `@`.
+    if at && email(s, out) {
         return;
     }
-    if at && email(s, out) {
+    if is_av_name(s) {
+        av_name(s, out);
         return;
     }
     if (backslash && (registry(s, out) || windows_path(s, out))) || (slash && unix_path(s, out)) {
@@ -1054,6 +1056,7 @@ mod tests {
             ),
             ("evil.com/gate.php", IocType::Url, "evil.com/gate.php"),
             ("Admin@Evil.com", IocType::Email, "admin@evil.com"),
+            ("js.ab@a0.com", IocType::Email, "js.ab@a0.com"),
             (
                 "D41D8CD98F00B204E9800998ECF8427E",
                 IocType::Md5,
