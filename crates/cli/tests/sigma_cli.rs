@@ -51,3 +51,162 @@ fn missing_paths_and_empty_folders_are_usage_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no .yml or .yaml files"));
 }
+
+fn shared_sigma() -> Option<std::path::PathBuf> {
+    let data = std::env::var_os("CTIFORGE_DATA").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+        std::path::PathBuf::from,
+    );
+    let sigma = data.join("sigma");
+    if sigma.is_dir() {
+        Some(sigma)
+    } else {
+        eprintln!(
+            "SKIPPED: no Sigma rules at {} (set CTIFORGE_DATA); .ci/run fails in this case",
+            sigma.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn convert_writes_one_query_per_rule_and_reports_the_ones_that_cannot_convert() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("good.yml"), GOOD).expect("write");
+    let placeholder = GOOD
+        .replace("0b0c3c9a", "2b0c3c9a")
+        .replace("Image|endswith: '\\whoami.exe'", "User|expand: '%admins%'");
+    std::fs::write(dir.path().join("placeholder.yml"), placeholder).expect("write");
+    let folder = dir.path().to_str().expect("path");
+
+    let output = ctiforge(&["sigma", "convert", "--target", "splunk", folder]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Image=\"*\\\\whoami.exe\"\n\n"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("placeholder.yml: 2b0c3c9a-8a7e-4d0e-9f41-2f1b6d3c5e71 (Good rule): placeholder %admins% is not filled"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 of 2 rules converted to splunk; 1 failed"),
+        "{stderr}"
+    );
+
+    // A user pipeline in pySigma's format fills the placeholder; everything converts.
+    let pipeline = dir.path().join("admins.pipeline");
+    std::fs::write(
+        &pipeline,
+        "name: admins\nvars:\n  admins: [alice, bob]\ntransformations:\n  - type: value_placeholders\n",
+    )
+    .expect("write");
+    let output = ctiforge(&[
+        "sigma",
+        "convert",
+        "-t",
+        "kusto",
+        "--pipeline",
+        pipeline.to_str().expect("path"),
+        "--format",
+        "jsonl",
+        folder,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["id"], "2b0c3c9a-8a7e-4d0e-9f41-2f1b6d3c5e71");
+    assert_eq!(lines[1]["query"], "User in~ (\"alice\", \"bob\")");
+    assert_eq!(lines[1]["target"], "kusto");
+
+    let out = dir.path().join("queries");
+    let output = ctiforge(&[
+        "sigma",
+        "convert",
+        "-t",
+        "sql",
+        "--format",
+        "files",
+        "-o",
+        out.to_str().expect("path"),
+        dir.path().join("good.yml").to_str().expect("path"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let written = std::fs::read_to_string(out.join("0b0c3c9a-8a7e-4d0e-9f41-2f1b6d3c5e71.sql"))
+        .expect("one file per rule");
+    assert_eq!(
+        written,
+        "SELECT * FROM logs WHERE Image LIKE '%\\\\whoami.exe' ESCAPE '\\'\n"
+    );
+}
+
+#[test]
+fn convert_refuses_bad_options_with_the_choices() {
+    let output = ctiforge(&["sigma", "convert", "--target", "arcsight", "x.yml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown target `arcsight`") && stderr.contains("splunk, lucene"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("good.yml"), GOOD).expect("write");
+    let folder = dir.path().to_str().expect("path");
+    let output = ctiforge(&[
+        "sigma", "convert", "-t", "splunk", "--format", "files", folder,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--output DIR"));
+    let output = ctiforge(&["sigma", "convert", "-t", "splunk", "-p", "nope", folder]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("built-in pipelines: windows_audit"));
+    let output = ctiforge(&["sigma", "convert", "--list-pipelines"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("microsoft_xdr"));
+}
+
+#[test]
+fn convert_handles_the_whole_sigmahq_collection_for_every_target() {
+    let Some(sigma) = shared_sigma() else {
+        return;
+    };
+    let folders: Vec<String> = ["rules", "rules-emerging-threats", "rules-threat-hunting"]
+        .iter()
+        .map(|f| sigma.join(f).display().to_string())
+        .collect();
+    // Rules that no target can convert without the user's pipeline: unfilled placeholders.
+    for (target, at_least) in [
+        ("splunk", 3750),
+        ("lucene", 3740),
+        ("esql", 3640),
+        ("eql", 3640),
+        ("kusto", 3750),
+        ("logscale", 3750),
+        ("aql", 3750),
+        ("sql", 3620),
+    ] {
+        let mut args = vec!["sigma", "convert", "-t", target, "--format", "jsonl"];
+        args.extend(folders.iter().map(String::as_str));
+        let output = ctiforge(&args);
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect();
+        let converted = lines.iter().filter(|l| l["query"].is_string()).count();
+        assert!(lines.len() >= 3754, "{target}: {} results", lines.len());
+        assert!(
+            converted >= at_least,
+            "{target}: only {converted} converted"
+        );
+        for line in lines.iter().filter(|l| l["query"].is_null()) {
+            assert!(
+                line["error"].as_str().is_some_and(|e| !e.is_empty()),
+                "{target}: a failure without a reason: {line}"
+            );
+        }
+    }
+}

@@ -8,5 +8,7 @@
 //! tactics, groups and software), duplicate ids across the collection, dates.
 
 mod check;
+pub mod convert;
+pub mod rules;
 
 pub use check::{Finding, Severity, check_files, check_text};
