@@ -16,13 +16,14 @@ AQL="${SIGMA_AQL_VENV:-bench/.venv-sigma-aql}"
 
 if [ ! -x "$MAIN/bin/sigma" ]; then
     python3 -m venv "$MAIN"
-    "$MAIN/bin/pip" install -q sigma-cli==1.0.6 pySigma-backend-splunk pySigma-backend-elasticsearch \
-        pySigma-backend-kusto pySigma-backend-crowdstrike pySigma-backend-sqlite
+    "$MAIN/bin/pip" install -q sigma-cli==3.1.0 pySigma==1.5.1 pySigma-backend-splunk==2.1.0 \
+        pySigma-backend-elasticsearch==2.1.1 pySigma-backend-kusto==1.0.1 \
+        pySigma-backend-crowdstrike==3.0.0 pySigma-backend-sqlite==2.0.0
 fi
 if [ ! -x "$AQL/bin/sigma" ]; then
     python3 -m venv "$AQL"
     # The QRadar backend 0.3.2 breaks on pySigma 0.11.23 and on pyparsing 3.2.
-    "$AQL/bin/pip" install -q pySigma==0.11.10 pyparsing==3.1.4 "sigma-cli<1.1" pySigma-backend-qradar-aql==0.3.2
+    "$AQL/bin/pip" install -q pySigma==0.11.10 pyparsing==3.1.4 sigma-cli==1.0.4 pySigma-backend-qradar-aql==0.3.2
 fi
 cargo build --release --locked -q
 BIN=target/release/ctiforge
