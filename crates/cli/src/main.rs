@@ -45,9 +45,12 @@ enum Command {
     /// Analyze reports: techniques, indicators, entities, risk, mitigations, hunting leads and
     /// response steps, as Analysis JSON, Markdown and a STIX 2.1 bundle.
     Analyze(commands::analyze::AnalyzeArgs),
-    /// Sigma rules: check them.
+    /// Sigma rules: check them, convert them to SIEM queries.
     #[command(subcommand)]
     Sigma(commands::sigma::SigmaCommand),
+    /// Hunt: run Sigma rules over EVTX, JSON, CloudTrail, Zeek and CSV logs; print a
+    /// timeline of detections and a summary.
+    Hunt(commands::hunt::HuntArgs),
     /// ATT&CK and ATLAS technique mapping: map a report, train the classifier, evaluate it.
     #[command(subcommand)]
     Attack(commands::attack::AttackCommand),
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Attack(command) => commands::attack::run(command, cli.kb.as_deref()),
         Command::Analyze(args) => commands::analyze::run(args, cli.kb.as_deref()),
         Command::Sigma(command) => commands::sigma::run(command, cli.kb.as_deref()),
+        Command::Hunt(args) => commands::hunt::run(args),
     };
     match result {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod attack;
+pub mod hunt;
 pub mod ioc;
 pub mod kb;
 pub mod sigma;

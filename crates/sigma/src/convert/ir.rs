@@ -696,6 +696,44 @@ fn display(p: &Pattern) -> String {
         .collect()
 }
 
+/// Literals of which an event must contain at least one (compared case-insensitively) in the
+/// named field for `expr` to hold: `(field, lower-cased literal)` pairs. `None` when no such
+/// set is known (a negation, a regex, a number, a keyword...). Hunting uses it to skip rules
+/// whose literals an event lacks.
+pub fn necessary_literals(expr: &Expr) -> Option<Vec<(String, String)>> {
+    match expr {
+        Expr::Test(Test {
+            field: Some(field),
+            kind: TestKind::Str { pattern, .. },
+        }) => {
+            let longest = pattern
+                .0
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Text(t) => Some(t),
+                    _ => None,
+                })
+                .max_by_key(|t| t.len())?;
+            Some(vec![(field.clone(), longest.to_lowercase())])
+        }
+        Expr::Test(_) | Expr::Not(_) => None,
+        Expr::Or(parts) => {
+            let mut all = Vec::new();
+            for part in parts {
+                all.extend(necessary_literals(part)?);
+            }
+            Some(all)
+        }
+        Expr::And(parts) => parts
+            .iter()
+            .filter_map(necessary_literals)
+            .max_by_key(|set| {
+                let shortest = set.iter().map(|(_, l)| l.len()).min().unwrap_or(0);
+                (shortest, usize::MAX - set.len())
+            }),
+    }
+}
+
 /// Flattens nested AND/OR, drops one-child groups and double negation.
 pub fn simplify(expr: Expr) -> Expr {
     match expr {

@@ -238,6 +238,29 @@ pub fn convert_collection(
     out
 }
 
+/// A rule as the evaluator should see it: the filters that apply AND-ed in, then the
+/// pipelines applied.
+pub fn prepare_rule(
+    rule: &SigmaRule,
+    filters: &[FilterRule],
+    pipelines: &[Pipeline],
+) -> Result<SigmaRule, Unsupported> {
+    let applicable: Vec<&FilterRule> = filters.iter().filter(|f| filter_applies(f, rule)).collect();
+    let mut rule = rule.clone();
+    for filter in applicable {
+        append_filter(&mut rule, filter);
+    }
+    apply_pipelines(&mut rule, pipelines)?;
+    Ok(rule)
+}
+
+/// Literals of which an event must contain one (case-insensitively, in the named field) for
+/// `rule` to match; `None` when the rule gives no such set.
+pub fn rule_literals(rule: &SigmaRule) -> Option<Vec<(String, String)>> {
+    let expr = ir::lower(&rule.detection).ok()?;
+    ir::necessary_literals(&expr)
+}
+
 /// Converts one rule.
 pub fn convert_rule(
     rule: &SigmaRule,

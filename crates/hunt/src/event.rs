@@ -1,0 +1,518 @@
+//! Events as the evaluator sees them: one JSON object per event with the field names Sigma
+//! rules use, and the logsources the event belongs to.
+//!
+//! - Windows events (EVTX, or EVTX exported as JSON) are flattened: `System` gives `Channel`,
+//!   `EventID`, `Provider_Name`, `Computer`, `TimeCreated`...; `EventData` (or `UserData`)
+//!   fields come to the top. Names with spaces (Defender's `Source Name`) also answer without
+//!   them; Security 4688 also answers to the Sysmon names of process creation (`Image`,
+//!   `ParentImage`, `User`...).
+//! - The logsource comes from the channel (service) and the channel with the event id
+//!   (category), following SigmaHQ's Windows taxonomy; from `eventSource` for CloudTrail; from
+//!   `_path`/`@stream` for Zeek (whose `id_orig_h` flattening also answers as `id.orig_h`).
+
+use serde_json::{Map, Value};
+
+/// A logsource an event belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Source {
+    /// `windows`, `aws`, `zeek`, `azure`...
+    pub product: Option<String>,
+    /// `process_creation`, `dns_query`...
+    pub category: Option<String>,
+    /// `sysmon`, `security`, `cloudtrail`, `dns`...
+    pub service: Option<String>,
+}
+
+impl Source {
+    fn new(product: &str, category: Option<&str>, service: Option<&str>) -> Source {
+        Source {
+            product: Some(product.to_owned()),
+            category: category.map(str::to_owned),
+            service: service.map(str::to_owned),
+        }
+    }
+
+    /// Parses `product[:service[:category]]`, as given on the command line.
+    pub fn parse(spec: &str) -> Source {
+        let mut parts = spec
+            .split(':')
+            .map(|p| (!p.is_empty()).then(|| p.to_owned()));
+        Source {
+            product: parts.next().flatten(),
+            service: parts.next().flatten(),
+            category: parts.next().flatten(),
+        }
+    }
+}
+
+/// Windows channels and the Sigma service each one is.
+const CHANNELS: &[(&str, &str)] = &[
+    ("Security", "security"),
+    ("System", "system"),
+    ("Application", "application"),
+    ("Microsoft-Windows-Sysmon/Operational", "sysmon"),
+    ("Windows PowerShell", "powershell-classic"),
+    ("Microsoft-Windows-PowerShell/Operational", "powershell"),
+    ("PowerShellCore/Operational", "powershell"),
+    (
+        "Microsoft-Windows-TaskScheduler/Operational",
+        "taskscheduler",
+    ),
+    (
+        "Microsoft-Windows-Windows Defender/Operational",
+        "windefend",
+    ),
+    ("Microsoft-Windows-WMI-Activity/Operational", "wmi"),
+    ("Microsoft-Windows-Bits-Client/Operational", "bits-client"),
+    ("Microsoft-Windows-DNS-Client/Operational", "dns-client"),
+    ("DNS Server", "dns-server"),
+    (
+        "Microsoft-Windows-DNS-Server/Analytical",
+        "dns-server-analytic",
+    ),
+    ("Microsoft-Windows-DNS-Server/Audit", "dns-server-audit"),
+    (
+        "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
+        "terminalservices-localsessionmanager",
+    ),
+    (
+        "Microsoft-Windows-CodeIntegrity/Operational",
+        "codeintegrity-operational",
+    ),
+    ("Microsoft-Windows-AppLocker/EXE and DLL", "applocker"),
+    ("Microsoft-Windows-AppLocker/MSI and Script", "applocker"),
+    (
+        "Microsoft-Windows-AppLocker/Packaged app-Deployment",
+        "applocker",
+    ),
+    (
+        "Microsoft-Windows-AppLocker/Packaged app-Execution",
+        "applocker",
+    ),
+    ("Microsoft-Windows-NTLM/Operational", "ntlm"),
+    (
+        "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall",
+        "firewall-as",
+    ),
+    ("Microsoft-Windows-SMBClient/Security", "smbclient-security"),
+    (
+        "Microsoft-Windows-SMBClient/Connectivity",
+        "smbclient-connectivity",
+    ),
+    ("Microsoft-Windows-SmbClient/Security", "smbclient-security"),
+    ("Microsoft-Windows-LDAP-Client/Debug", "ldap_debug"),
+    (
+        "Microsoft-Windows-Security-Mitigations/KernelMode",
+        "security-mitigations",
+    ),
+    (
+        "Microsoft-Windows-Security-Mitigations/UserMode",
+        "security-mitigations",
+    ),
+    ("Microsoft-Windows-PrintService/Admin", "printservice-admin"),
+    (
+        "Microsoft-Windows-PrintService/Operational",
+        "printservice-operational",
+    ),
+    ("Microsoft-Windows-Shell-Core/Operational", "shell-core"),
+    ("OpenSSH/Operational", "openssh"),
+    (
+        "Microsoft-Windows-DriverFrameworks-UserMode/Operational",
+        "driver-framework",
+    ),
+    (
+        "Microsoft-Windows-Kernel-ShimEngine/Operational",
+        "shim-engine",
+    ),
+    (
+        "Microsoft-Windows-Diagnosis-Scripted/Operational",
+        "diagnosis-scripted",
+    ),
+    (
+        "Microsoft-Windows-AppXDeploymentServer/Operational",
+        "appxdeployment-server",
+    ),
+    (
+        "Microsoft-Windows-AppxPackaging/Operational",
+        "appxpackaging-om",
+    ),
+    ("Microsoft-Windows-CAPI2/Operational", "capi2"),
+    ("Microsoft-Windows-Hyper-V-Worker-Admin", "hyper-v-worker"),
+    (
+        "Microsoft-Windows-Kernel-EventTracing/Admin",
+        "kernel-event-tracing",
+    ),
+    (
+        "Microsoft-Windows-Certificate-Services-Client-Lifecycle-System/Operational",
+        "certificateservicesclient-lifecycle-system",
+    ),
+    ("Microsoft-Windows-Ntfs/Operational", "ntfs"),
+    ("Microsoft-Windows-Windows Defender/WHC", "windefend"),
+    (
+        "Microsoft-Windows-MSExchange Management",
+        "msexchange-management",
+    ),
+    ("MSExchange Management", "msexchange-management"),
+    ("Microsoft-Windows-Sysmon-Operational", "sysmon"),
+    ("Microsoft-Windows-GroupPolicy/Operational", "grouppolicy"),
+    ("Microsoft-Windows-VHDMP/Operational", "vhdmp"),
+    ("Microsoft-Windows-Kernel-PnP/Configuration", "kernel-pnp"),
+];
+
+/// Sysmon event ids and the categories they are.
+fn sysmon_categories(id: i64) -> &'static [&'static str] {
+    match id {
+        1 => &["process_creation"],
+        2 => &["file_change"],
+        3 => &["network_connection"],
+        4 | 16 => &["sysmon_status"],
+        5 => &["process_termination"],
+        6 => &["driver_load"],
+        7 => &["image_load"],
+        8 => &["create_remote_thread"],
+        9 => &["raw_access_thread"],
+        10 => &["process_access"],
+        11 => &["file_event"],
+        12 => &["registry_add", "registry_delete", "registry_event"],
+        13 => &["registry_set", "registry_event"],
+        14 => &["registry_rename", "registry_event"],
+        15 => &["create_stream_hash"],
+        17 | 18 => &["pipe_created"],
+        19..=21 => &["wmi_event"],
+        22 => &["dns_query"],
+        23 | 26 => &["file_delete"],
+        24 => &["clipboard_capture"],
+        25 => &["process_tampering"],
+        27 => &["file_block_executable"],
+        28 => &["file_block_shredding"],
+        29 => &["file_executable_detected"],
+        255 => &["sysmon_error"],
+        _ => &[],
+    }
+}
+
+/// Categories other channels' events are, by (service, event id).
+fn other_categories(service: &str, id: i64) -> &'static [&'static str] {
+    match (service, id) {
+        ("security", 4688) => &["process_creation"],
+        ("powershell", 4104) => &["ps_script"],
+        ("powershell", 4103) => &["ps_module"],
+        ("powershell-classic", 400) => &["ps_classic_start"],
+        ("powershell-classic", 600) => &["ps_classic_provider_start"],
+        ("powershell-classic", 800) => &["ps_classic_script"],
+        _ => &[],
+    }
+}
+
+/// Security 4688's names for Sysmon process-creation fields.
+const SECURITY_4688: &[(&str, &str)] = &[
+    ("NewProcessName", "Image"),
+    ("ParentProcessName", "ParentImage"),
+    ("NewProcessId", "ProcessId"),
+    ("SubjectLogonId", "LogonId"),
+    ("MandatoryLabel", "IntegrityLevel"),
+];
+
+/// The text of a value: strings as they are, numbers and booleans written out.
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A Windows value as evtx writes it: a plain value, or `{"#text": v, "#attributes": {...}}`.
+fn unwrap_text(value: &Value) -> &Value {
+    value.get("#text").unwrap_or(value)
+}
+
+/// Flattens an `{"Event": {"System", "EventData"|"UserData"}}` record into one object.
+pub fn flatten_windows(record: &Value) -> Option<Value> {
+    let event = record.get("Event")?;
+    let system = event.get("System")?;
+    let mut out = Map::new();
+    if let Some(system) = system.as_object() {
+        for (key, value) in system {
+            match key.as_str() {
+                "Provider" => {
+                    if let Some(attrs) = value.get("#attributes").and_then(Value::as_object) {
+                        for (k, v) in attrs {
+                            out.insert(format!("Provider_{k}"), v.clone());
+                        }
+                    }
+                }
+                "TimeCreated" => {
+                    if let Some(t) = value.pointer("/#attributes/SystemTime") {
+                        out.insert("TimeCreated".into(), t.clone());
+                    }
+                }
+                "Execution" | "Security" | "Correlation" => {
+                    if let Some(attrs) = value.get("#attributes").and_then(Value::as_object) {
+                        for (k, v) in attrs {
+                            out.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+                _ => {
+                    out.insert(key.clone(), unwrap_text(value).clone());
+                }
+            }
+        }
+    }
+    for section in ["EventData", "UserData"] {
+        match event.get(section) {
+            Some(Value::Object(data)) => flatten_data(data, &mut out),
+            Some(other @ Value::Array(_)) => {
+                out.insert("Data".into(), other.clone());
+            }
+            _ => {}
+        }
+    }
+    Some(Value::Object(out))
+}
+
+fn flatten_data(data: &Map<String, Value>, out: &mut Map<String, Value>) {
+    for (key, value) in data {
+        if key == "#attributes" {
+            continue;
+        }
+        match value {
+            // UserData wraps its fields in one element named after the event.
+            Value::Object(inner) if !inner.contains_key("#text") => flatten_data(inner, out),
+            _ => {
+                out.entry(key.clone())
+                    .or_insert_with(|| unwrap_text(value).clone());
+            }
+        }
+    }
+}
+
+/// Adds the other names a field answers to: spaceless Defender names, Security 4688's Sysmon
+/// names, Zeek's `id.orig_h` for `id_orig_h`.
+fn add_aliases(object: &mut Map<String, Value>, source_hint: Hint) {
+    let mut extra: Vec<(String, Value)> = Vec::new();
+    for (key, value) in object.iter() {
+        if key.contains(' ') {
+            let bare: String = key.chars().filter(|c| *c != ' ').collect();
+            if !object.contains_key(&bare) {
+                extra.push((bare, value.clone()));
+            }
+        }
+        if source_hint == Hint::Zeek
+            && let Some(rest) = key.strip_prefix("id_")
+        {
+            extra.push((format!("id.{rest}"), value.clone()));
+        }
+    }
+    if source_hint == Hint::Security4688 {
+        for (theirs, sigma) in SECURITY_4688 {
+            if let Some(v) = object.get(*theirs)
+                && !object.contains_key(*sigma)
+            {
+                extra.push(((*sigma).to_owned(), v.clone()));
+            }
+        }
+        if !object.contains_key("User")
+            && let (Some(domain), Some(user)) = (
+                object.get("SubjectDomainName").and_then(text),
+                object.get("SubjectUserName").and_then(text),
+            )
+        {
+            extra.push(("User".into(), Value::String(format!("{domain}\\{user}"))));
+        }
+    }
+    for (k, v) in extra {
+        object.entry(k).or_insert(v);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hint {
+    None,
+    Security4688,
+    Zeek,
+}
+
+/// An event ready for evaluation.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The fields.
+    pub value: Value,
+    /// The logsources it belongs to; empty when none is recognised.
+    pub sources: Vec<Source>,
+    /// Its time, as written in the log, when it has one.
+    pub timestamp: Option<String>,
+}
+
+/// Normalizes one parsed record (from any reader) and finds its logsources.
+pub fn prepare(record: Value, declared: Option<&Source>) -> Prepared {
+    let mut value = flatten_windows(&record).unwrap_or(record);
+    let mut sources = Vec::new();
+    let mut hint = Hint::None;
+    if let Value::Object(object) = &value {
+        if let Some(channel) = object.get("Channel").and_then(Value::as_str) {
+            let service = CHANNELS
+                .iter()
+                .find(|(c, _)| c.eq_ignore_ascii_case(channel))
+                .map(|(_, s)| *s);
+            let id = object.get("EventID").and_then(|v| match v {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.parse().ok(),
+                _ => None,
+            });
+            let categories: &[&str] = match (service, id) {
+                (Some("sysmon"), Some(id)) => sysmon_categories(id),
+                (Some(service), Some(id)) => other_categories(service, id),
+                _ => &[],
+            };
+            if service == Some("security") && id == Some(4688) {
+                hint = Hint::Security4688;
+            }
+            sources.push(Source::new("windows", None, service));
+            for category in categories {
+                sources.push(Source::new("windows", Some(category), service));
+            }
+        } else if object.contains_key("eventSource") && object.contains_key("eventName") {
+            sources.push(Source::new("aws", None, Some("cloudtrail")));
+        } else if let Some(path) = object
+            .get("_path")
+            .or_else(|| object.get("@stream"))
+            .and_then(Value::as_str)
+        {
+            hint = Hint::Zeek;
+            sources.push(Source::new("zeek", None, Some(path)));
+        } else if object.contains_key("activityDisplayName") {
+            sources.push(Source::new("azure", None, Some("auditlogs")));
+        } else if object.contains_key("operationName") && object.contains_key("resourceId") {
+            sources.push(Source::new("azure", None, Some("activitylogs")));
+        }
+    }
+    if sources.is_empty()
+        && let Some(declared) = declared
+    {
+        sources.push(declared.clone());
+    }
+    if let Value::Object(object) = &mut value {
+        add_aliases(object, hint);
+    }
+    let timestamp = timestamp_of(&value);
+    Prepared {
+        value,
+        sources,
+        timestamp,
+    }
+}
+
+/// Fields that carry an event's time, most specific first.
+const TIME_FIELDS: &[&str] = &[
+    "TimeCreated",
+    "eventTime",
+    "@timestamp",
+    "timestamp",
+    "ts",
+    "time",
+    "UtcTime",
+    "createdDateTime",
+    "activityDateTime",
+];
+
+fn timestamp_of(value: &Value) -> Option<String> {
+    let object = value.as_object()?;
+    for field in TIME_FIELDS {
+        match object.get(*field) {
+            Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
+            Some(Value::Number(n)) => {
+                // Zeek's epoch seconds with a fraction.
+                let seconds = n.as_f64()?;
+                let whole = seconds.floor() as i64;
+                let nanos = ((seconds - seconds.floor()) * 1e9) as i32;
+                let ts = jiff::Timestamp::new(whole, nanos).ok()?;
+                return Some(ts.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Seconds since the epoch for a timestamp string, for correlation windows.
+pub fn epoch_seconds(timestamp: &str) -> Option<i64> {
+    if let Ok(ts) = timestamp.parse::<jiff::Timestamp>() {
+        return Some(ts.as_second());
+    }
+    // "2025-11-27 07:40:10.132" (Sysmon UtcTime): UTC without a zone.
+    let civil = timestamp.replace(' ', "T");
+    civil
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp().as_second())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sysmon_registry_set_event_is_in_both_registry_categories() {
+        let record = serde_json::json!({"Event": {"System": {
+            "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+            "EventID": 13, "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "TimeCreated": {"#attributes": {"SystemTime": "2025-01-02T03:04:05.000Z"}}},
+            "EventData": {"TargetObject": "HKLM\\Software\\x", "Details": "DWORD (0x00000001)"}}});
+        let p = prepare(record, None);
+        assert_eq!(p.value["Provider_Name"], "Microsoft-Windows-Sysmon");
+        assert_eq!(p.value["TargetObject"], "HKLM\\Software\\x");
+        let categories: Vec<_> = p
+            .sources
+            .iter()
+            .filter_map(|s| s.category.clone())
+            .collect();
+        assert_eq!(categories, ["registry_set", "registry_event"]);
+        assert_eq!(p.timestamp.as_deref(), Some("2025-01-02T03:04:05.000Z"));
+    }
+
+    #[test]
+    fn security_4688_answers_to_sysmon_names() {
+        let record = serde_json::json!({"Channel": "Security", "EventID": 4688,
+            "NewProcessName": "C:\\Windows\\System32\\whoami.exe",
+            "SubjectDomainName": "CORP", "SubjectUserName": "alice"});
+        let p = prepare(record, None);
+        assert_eq!(p.value["Image"], "C:\\Windows\\System32\\whoami.exe");
+        assert_eq!(p.value["User"], "CORP\\alice");
+        assert!(
+            p.sources
+                .iter()
+                .any(|s| s.category.as_deref() == Some("process_creation"))
+        );
+    }
+
+    #[test]
+    fn zeek_and_defender_names_get_their_sigma_spelling() {
+        let p = prepare(
+            serde_json::json!({"@stream": "dns", "id_orig_h": "10.0.0.1", "ts": 1588205199.5}),
+            None,
+        );
+        assert_eq!(p.value["id.orig_h"], "10.0.0.1");
+        assert_eq!(p.sources[0].service.as_deref(), Some("dns"));
+        assert_eq!(p.timestamp.as_deref(), Some("2020-04-30T00:06:39.500000Z"));
+        let p = prepare(
+            serde_json::json!({"Channel": "Microsoft-Windows-Windows Defender/Operational", "EventID": 1116, "Source Name": "x"}),
+            None,
+        );
+        assert_eq!(p.value["SourceName"], "x");
+    }
+
+    #[test]
+    fn unknown_json_takes_the_declared_logsource() {
+        let declared = Source::parse("linux::process_creation");
+        let p = prepare(serde_json::json!({"cmd": "id"}), Some(&declared));
+        assert_eq!(p.sources, [declared]);
+        assert_eq!(
+            epoch_seconds("2025-11-27 07:40:10.132"),
+            Some(1_764_229_210)
+        );
+    }
+}

@@ -1,0 +1,696 @@
+//! `ctiforge hunt`: Sigma rules over logs.
+//!
+//! Each rule is prepared (filters, pipelines) and compiled once by rsigma's evaluator
+//! (docs/decisions/0008). Rules are grouped by logsource and, when they require one, by event
+//! id, so an event meets only the rules of its logsources and id; within a group an
+//! Aho-Corasick automaton per field over the literals each rule needs (at least one of them
+//! must occur for the rule to match) picks the rules worth evaluating. Files are read in
+//! parallel on all cores. With correlation rules the events are fed, file after file,
+//! to rsigma's correlation engine, which keeps the windows.
+//!
+//! Readers ([`readers`]) and field resolution ([`event`]) are ours.
+
+pub mod event;
+pub mod readers;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, RwLock, mpsc};
+
+use rsigma_eval::event::JsonEvent;
+use rsigma_eval::pipeline::Pipeline;
+use rsigma_eval::{CompiledRule, CorrelationConfig, CorrelationEngine, EvaluationResult};
+use rsigma_parser::{Level, LogSource, SigmaCollection};
+use serde::Serialize;
+
+pub use event::Source;
+
+/// How much a level weighs, for `--min-level` and sorting.
+pub fn level_rank(level: Option<&str>) -> u8 {
+    match level {
+        Some("informational") => 1,
+        Some("low") => 2,
+        Some("medium") => 3,
+        Some("high") => 4,
+        Some("critical") => 5,
+        _ => 0,
+    }
+}
+
+/// What the hunt is asked to do besides the rules.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The logsource of JSON events whose own cannot be recognised.
+    pub declared: Option<Source>,
+    /// Detections below this level are dropped (`informational`...`critical`).
+    pub min_level: Option<String>,
+    /// Worker threads; 0 = one per core.
+    pub threads: usize,
+    /// Evaluate every rule of an event's logsource, without the literal prefilter (for
+    /// checking that the prefilter never drops a detection).
+    pub no_prefilter: bool,
+}
+
+/// Where a detection's event came from.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    /// The log file.
+    pub file: PathBuf,
+    /// The record number in it (EVTX: the event record id; others: from 1).
+    pub record: u64,
+}
+
+/// One rule firing on one event (or a correlation firing on a group).
+#[derive(Debug, Clone, Serialize)]
+pub struct Detection {
+    /// The rule's id.
+    pub rule_id: Option<String>,
+    /// Its title.
+    pub rule_title: String,
+    /// Its level.
+    pub level: Option<String>,
+    /// `detection` or `correlation`.
+    pub kind: &'static str,
+    /// The event's time as written in the log.
+    pub timestamp: Option<String>,
+    /// The event's place.
+    pub source: Origin,
+    /// The rule's tags.
+    pub tags: Vec<String>,
+    /// The selections that matched and the field values that made them.
+    pub matched: serde_json::Value,
+    /// The event, with the field names the rules saw.
+    pub event: serde_json::Value,
+}
+
+/// What a hunt read, skipped and found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Files that could not be read, with the reason.
+    pub failed_files: Vec<(PathBuf, String)>,
+    /// Events read.
+    pub events: u64,
+    /// Events skipped, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Events whose logsource was not recognised (no rule could apply).
+    pub unrouted: u64,
+    /// Detections per rule: (level rank, title, id) → count.
+    pub per_rule: BTreeMap<(u8, String, String), u64>,
+}
+
+/// Rules of one logsource (and one required event id, when they have one).
+struct Bucket {
+    logsource: LogSource,
+    event_id: Option<i64>,
+    /// Indexes into `Hunter::rules`.
+    rules: Vec<usize>,
+    prefilter: Prefilter,
+}
+
+/// Which rules of a bucket an event can match, from the literals each rule needs.
+#[derive(Default)]
+struct Prefilter {
+    /// Positions (in the bucket) of rules without a literal set: always evaluated.
+    always: Vec<usize>,
+    /// Per field: an automaton over its literals, and the rules each literal admits.
+    fields: Vec<(String, aho_corasick::AhoCorasick, Vec<Vec<usize>>)>,
+}
+
+impl Prefilter {
+    fn build(literals: &[Option<Vec<(String, String)>>]) -> Prefilter {
+        let mut always = Vec::new();
+        let mut by_field: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
+        for (position, set) in literals.iter().enumerate() {
+            // Non-ASCII literals would need Unicode case folding: evaluate those rules always.
+            match set {
+                Some(set) if set.iter().all(|(_, l)| !l.is_empty() && l.is_ascii()) => {
+                    for (field, literal) in set {
+                        by_field
+                            .entry(field.clone())
+                            .or_default()
+                            .entry(literal.clone())
+                            .or_default()
+                            .push(position);
+                    }
+                }
+                _ => always.push(position),
+            }
+        }
+        let mut fields = Vec::new();
+        for (field, literals) in by_field {
+            let (patterns, rules): (Vec<String>, Vec<Vec<usize>>) = literals.into_iter().unzip();
+            match aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&patterns)
+            {
+                Ok(automaton) => fields.push((field, automaton, rules)),
+                Err(_) => always.extend(rules.into_iter().flatten()),
+            }
+        }
+        always.sort_unstable();
+        always.dedup();
+        Prefilter { always, fields }
+    }
+
+    /// The positions of the rules `event` may match, in order.
+    fn candidates(&self, event: &serde_json::Value, count: usize) -> Vec<usize> {
+        let mut marked = vec![false; count];
+        for &p in &self.always {
+            marked[p] = true;
+        }
+        for (field, automaton, rules) in &self.fields {
+            let Some(value) = field_value(event, field) else {
+                continue;
+            };
+            let mut scan = |text: &str| {
+                for m in automaton.find_overlapping_iter(text) {
+                    for &p in &rules[m.pattern().as_usize()] {
+                        marked[p] = true;
+                    }
+                }
+            };
+            match value {
+                serde_json::Value::String(s) => scan(s),
+                serde_json::Value::Array(items) => {
+                    for item in items {
+                        match item {
+                            serde_json::Value::String(s) => scan(s),
+                            other => scan(&other.to_string()),
+                        }
+                    }
+                }
+                serde_json::Value::Null | serde_json::Value::Object(_) => {}
+                other => scan(&other.to_string()),
+            }
+        }
+        marked
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| **m)
+            .map(|(p, _)| p)
+            .collect()
+    }
+}
+
+/// A field by name: the key itself, else a dotted path.
+fn field_value<'a>(event: &'a serde_json::Value, field: &str) -> Option<&'a serde_json::Value> {
+    if let Some(v) = event.get(field) {
+        return Some(v);
+    }
+    if !field.contains('.') {
+        return None;
+    }
+    let mut v = event;
+    for part in field.split('.') {
+        v = v.get(part)?;
+    }
+    Some(v)
+}
+
+/// What routing depends on: the event's logsources and event id.
+type RouteKey = (Vec<Source>, Option<i64>);
+
+/// Rules compiled for hunting.
+pub struct Hunter {
+    compiled: Vec<CompiledRule>,
+    buckets: Vec<Bucket>,
+    routes: RwLock<HashMap<RouteKey, Vec<usize>>>,
+    correlation: Option<Mutex<CorrelationEngine>>,
+    options: Options,
+    rules: usize,
+}
+
+impl std::fmt::Debug for Hunter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hunter")
+            .field("engines", &self.buckets.len())
+            .field("rules", &self.rules)
+            .field("correlations", &self.correlation.is_some())
+            .finish()
+    }
+}
+
+impl Hunter {
+    /// Compiles `collection` (after `pipelines`). Rules that do not compile are returned with
+    /// the reason; the others hunt.
+    pub fn new(
+        collection: &SigmaCollection,
+        pipelines: &[Pipeline],
+        options: Options,
+    ) -> (Hunter, Vec<(String, String)>) {
+        // One engine per logsource and, for rules that require an event id, per id.
+        type GroupKey = (String, String, String, Option<i64>);
+        let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
+        for (i, rule) in collection.rules.iter().enumerate() {
+            let key = |v: &Option<String>| v.as_deref().unwrap_or("").to_ascii_lowercase();
+            let ids = required_event_ids(rule).unwrap_or_default();
+            let ids: Vec<Option<i64>> = if ids.is_empty() {
+                vec![None]
+            } else {
+                ids.into_iter().map(Some).collect()
+            };
+            for id in ids {
+                groups
+                    .entry((
+                        key(&rule.logsource.product),
+                        key(&rule.logsource.category),
+                        key(&rule.logsource.service),
+                        id,
+                    ))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut errors = Vec::new();
+        // Each rule prepared (filters, pipelines), compiled once, with its literals.
+        let mut compiled = Vec::new();
+        let mut slot: Vec<Option<usize>> = Vec::with_capacity(collection.rules.len());
+        let mut literals = Vec::new();
+        for rule in &collection.rules {
+            let name = || rule_name(rule.id.as_deref(), &rule.title);
+            let prepared =
+                match ctiforge_sigma::convert::prepare_rule(rule, &collection.filters, pipelines) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        errors.push((name(), e.to_string()));
+                        slot.push(None);
+                        continue;
+                    }
+                };
+            match rsigma_eval::compile_rule(&prepared) {
+                Ok(c) => {
+                    slot.push(Some(compiled.len()));
+                    compiled.push(c);
+                    literals.push(ctiforge_sigma::convert::rule_literals(&prepared));
+                }
+                Err(e) => {
+                    errors.push((name(), e.to_string()));
+                    slot.push(None);
+                }
+            }
+        }
+        let mut buckets = Vec::new();
+        for ((_, _, _, event_id), members) in groups {
+            let rules: Vec<usize> = members.iter().filter_map(|&i| slot[i]).collect();
+            if rules.is_empty() {
+                continue;
+            }
+            let sets: Vec<Option<Vec<(String, String)>>> =
+                rules.iter().map(|&r| literals[r].clone()).collect();
+            buckets.push(Bucket {
+                logsource: collection.rules[members[0]].logsource.clone(),
+                event_id,
+                rules,
+                prefilter: Prefilter::build(&sets),
+            });
+        }
+        let rules = compiled.len();
+        let correlation = (!collection.correlations.is_empty()).then(|| {
+            let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+            for p in pipelines {
+                engine.add_pipeline(p.clone());
+            }
+            if let Err(e) = engine.add_collection(collection) {
+                errors.push(("correlation rules".into(), e.to_string()));
+            }
+            Mutex::new(engine)
+        });
+        (
+            Hunter {
+                compiled,
+                buckets,
+                routes: RwLock::new(HashMap::new()),
+                correlation,
+                options,
+                rules,
+            },
+            errors,
+        )
+    }
+
+    /// How many rules compiled.
+    pub fn rule_count(&self) -> usize {
+        self.rules
+    }
+
+    /// The engines whose rules can match an event of these logsources and event id.
+    fn route(&self, key: &RouteKey) -> Vec<usize> {
+        if let Some(found) = self.routes.read().ok().and_then(|r| r.get(key).cloned()) {
+            return found;
+        }
+        let (sources, event_id) = key;
+        let found: Vec<usize> = self
+            .buckets
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| {
+                (b.event_id.is_none() || b.event_id == *event_id)
+                    && sources.iter().any(|s| logsource_fits(&b.logsource, s))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if let Ok(mut routes) = self.routes.write() {
+            routes.insert(key.clone(), found.clone());
+        }
+        found
+    }
+
+    /// Evaluates one prepared event; `last` keeps the previous event's route, which most
+    /// events of a file share.
+    fn evaluate(
+        &self,
+        prepared: &event::Prepared,
+        last: &mut Option<(RouteKey, Vec<usize>)>,
+    ) -> Vec<EvaluationResult> {
+        let event_id = prepared.value.get("EventID").and_then(|v| match v {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
+        });
+        let same = last
+            .as_ref()
+            .is_some_and(|((s, id), _)| *id == event_id && *s == prepared.sources);
+        if !same {
+            let key = (prepared.sources.clone(), event_id);
+            let route = self.route(&key);
+            *last = Some((key, route));
+        }
+        let json = JsonEvent::borrow(&prepared.value);
+        let mut out = Vec::new();
+        if let Some((_, route)) = last {
+            for index in route.iter() {
+                let bucket = &self.buckets[*index];
+                let positions = if self.options.no_prefilter {
+                    (0..bucket.rules.len()).collect()
+                } else {
+                    bucket
+                        .prefilter
+                        .candidates(&prepared.value, bucket.rules.len())
+                };
+                for position in positions {
+                    let rule = &self.compiled[bucket.rules[position]];
+                    if let Some(result) = rsigma_eval::evaluate_rule(rule, &json) {
+                        out.push(result);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn keep(&self, result: &EvaluationResult) -> bool {
+        match &self.options.min_level {
+            None => true,
+            Some(min) => {
+                level_rank(result.header.level.as_ref().map(Level::as_str))
+                    >= level_rank(Some(min.as_str()))
+            }
+        }
+    }
+
+    /// Hunts through `files`, calling `progress(files done, files, detections so far)` after
+    /// each file. Detections come back in time order (then file and record).
+    pub fn hunt(
+        &self,
+        files: &[PathBuf],
+        progress: &(dyn Fn(usize, usize, usize) + Sync),
+    ) -> (Vec<Detection>, Summary) {
+        if self.correlation.is_some() {
+            return self.hunt_in_order(files, progress);
+        }
+        let threads = match self.options.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        }
+        .min(files.len().max(1));
+        let next = AtomicUsize::new(0);
+        let (send, receive) = mpsc::channel::<(Vec<Detection>, Summary)>();
+        let mut detections = Vec::new();
+        let mut summary = Summary::default();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let send = send.clone();
+                let next = &next;
+                scope.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(i) else {
+                            break;
+                        };
+                        let mut found = Vec::new();
+                        let mut part = Summary::default();
+                        self.hunt_file(file, &mut part, &mut |prepared, origin, results| {
+                            found.extend(
+                                results
+                                    .into_iter()
+                                    .map(|r| detection(r, prepared, origin.clone())),
+                            );
+                        });
+                        if send.send((found, part)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(send);
+            let mut done = 0;
+            for (found, part) in receive {
+                done += 1;
+                detections.extend(found);
+                merge(&mut summary, part);
+                progress(done, files.len(), detections.len());
+            }
+        });
+        finish(detections, summary)
+    }
+
+    /// With correlation rules: one file after the other, every event through the
+    /// correlation engine with its time.
+    fn hunt_in_order(
+        &self,
+        files: &[PathBuf],
+        progress: &(dyn Fn(usize, usize, usize) + Sync),
+    ) -> (Vec<Detection>, Summary) {
+        let mut detections = Vec::new();
+        let mut summary = Summary::default();
+        for (done, file) in files.iter().enumerate() {
+            let mut part = Summary::default();
+            self.hunt_file(file, &mut part, &mut |prepared, origin, results| {
+                let json = JsonEvent::borrow(&prepared.value);
+                let seconds = prepared
+                    .timestamp
+                    .as_deref()
+                    .and_then(event::epoch_seconds)
+                    .unwrap_or(0);
+                let results = match self.correlation.as_ref().and_then(|c| c.lock().ok()) {
+                    Some(mut engine) => engine.process_with_detections(&json, results, seconds),
+                    None => results,
+                };
+                detections.extend(
+                    results
+                        .into_iter()
+                        .filter(|r| self.keep(r))
+                        .map(|r| detection(r, prepared, origin.clone())),
+                );
+            });
+            merge(&mut summary, part);
+            progress(done + 1, files.len(), detections.len());
+        }
+        finish(detections, summary)
+    }
+
+    fn hunt_file(
+        &self,
+        file: &Path,
+        summary: &mut Summary,
+        on_results: &mut dyn FnMut(&event::Prepared, &Origin, Vec<EvaluationResult>),
+    ) {
+        summary.files += 1;
+        let declared = self.options.declared.as_ref();
+        let mut last_route = None;
+        let result = readers::read(file, &mut |item| match item {
+            readers::Item::Event { record, value } => {
+                summary.events += 1;
+                let prepared = event::prepare(value, declared);
+                if prepared.sources.is_empty() {
+                    summary.unrouted += 1;
+                    return;
+                }
+                let results: Vec<EvaluationResult> = self
+                    .evaluate(&prepared, &mut last_route)
+                    .into_iter()
+                    .filter(|r| self.correlation.is_some() || self.keep(r))
+                    .collect();
+                if !results.is_empty() || self.correlation.is_some() {
+                    let origin = Origin {
+                        file: file.to_owned(),
+                        record,
+                    };
+                    on_results(&prepared, &origin, results);
+                }
+            }
+            readers::Item::Skipped { reason, .. } => {
+                let class = reason.split(':').next().unwrap_or(&reason).to_owned();
+                *summary.skipped.entry(class).or_default() += 1;
+            }
+        });
+        if let Err(e) = result {
+            summary.failed_files.push((file.to_owned(), e.to_string()));
+        }
+    }
+}
+
+/// The event ids a rule requires, when every way it can match goes through a selection
+/// that names `EventID` with plain numbers: a top-level AND term of its condition (or the
+/// whole condition) that is a selection whose items include `EventID: n` or a list of them.
+fn required_event_ids(rule: &rsigma_parser::SigmaRule) -> Option<Vec<i64>> {
+    use rsigma_parser::{ConditionExpr, Detection, SigmaValue};
+    if rule.detection.conditions.len() != 1 {
+        return None;
+    }
+    let ids_of = |name: &str| -> Option<Vec<i64>> {
+        let Detection::AllOf(items) = rule.detection.named.get(name)? else {
+            return None;
+        };
+        items.iter().find_map(|item| {
+            if item.field.name.as_deref() != Some("EventID") || !item.field.modifiers.is_empty() {
+                return None;
+            }
+            item.values
+                .iter()
+                .map(|v| match v {
+                    SigmaValue::Integer(n) => Some(*n),
+                    _ => None,
+                })
+                .collect::<Option<Vec<i64>>>()
+        })
+    };
+    match &rule.detection.conditions[0] {
+        ConditionExpr::Identifier(name) => ids_of(name),
+        ConditionExpr::And(terms) => terms.iter().find_map(|t| match t {
+            ConditionExpr::Identifier(name) => ids_of(name),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+fn rule_name(id: Option<&str>, title: &str) -> String {
+    match id {
+        Some(id) => format!("{id} ({title})"),
+        None => title.to_owned(),
+    }
+}
+
+/// Whether a rule's logsource admits an event of `source`: every field the rule names must
+/// be the event's.
+fn logsource_fits(rule: &LogSource, source: &Source) -> bool {
+    let fits = |r: &Option<String>, e: &Option<String>| match r {
+        None => true,
+        Some(r) => e.as_ref().is_some_and(|e| e.eq_ignore_ascii_case(r)),
+    };
+    fits(&rule.product, &source.product)
+        && fits(&rule.category, &source.category)
+        && fits(&rule.service, &source.service)
+}
+
+fn detection(result: EvaluationResult, prepared: &event::Prepared, origin: Origin) -> Detection {
+    let kind = if result.is_correlation() {
+        "correlation"
+    } else {
+        "detection"
+    };
+    let matched = match &result.body {
+        rsigma_eval::ResultBody::Detection(d) => serde_json::json!({
+            "selections": d.matched_selections,
+            "fields": d.matched_fields,
+        }),
+        rsigma_eval::ResultBody::Correlation(c) => serde_json::json!({
+            "correlation_type": c.correlation_type,
+            "group": c.group_key,
+            "value": c.aggregated_value,
+            "timespan_seconds": c.timespan_secs,
+        }),
+    };
+    Detection {
+        rule_id: result.header.rule_id.clone(),
+        rule_title: result.header.rule_title.clone(),
+        level: result.header.level.as_ref().map(|l| l.as_str().to_owned()),
+        kind,
+        timestamp: prepared.timestamp.clone(),
+        source: origin,
+        tags: result.header.tags.clone(),
+        matched,
+        event: prepared.value.clone(),
+    }
+}
+
+fn merge(into: &mut Summary, part: Summary) {
+    into.files += part.files;
+    into.failed_files.extend(part.failed_files);
+    into.events += part.events;
+    into.unrouted += part.unrouted;
+    for (k, v) in part.skipped {
+        *into.skipped.entry(k).or_default() += v;
+    }
+}
+
+fn finish(mut detections: Vec<Detection>, mut summary: Summary) -> (Vec<Detection>, Summary) {
+    detections.sort_by(|a, b| {
+        (a.timestamp.as_deref(), &a.source, &a.rule_title).cmp(&(
+            b.timestamp.as_deref(),
+            &b.source,
+            &b.rule_title,
+        ))
+    });
+    for d in &detections {
+        *summary
+            .per_rule
+            .entry((
+                level_rank(d.level.as_deref()),
+                d.rule_title.clone(),
+                d.rule_id.clone().unwrap_or_default(),
+            ))
+            .or_default() += 1;
+    }
+    summary.failed_files.sort();
+    (detections, summary)
+}
+
+/// The log files at or under `paths` (folders walked recursively, hidden files skipped).
+pub fn log_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        walk(path, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
+    })?;
+    if meta.is_file() {
+        out.push(path.to_owned());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            walk(&entry, out)?;
+        } else {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
