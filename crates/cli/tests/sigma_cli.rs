@@ -210,3 +210,44 @@ fn convert_handles_the_whole_sigmahq_collection_for_every_target() {
         }
     }
 }
+
+/// pySigma (installed by .ci/run in its own venv, `CTIFORGE_SIGMA_PYTHON`) and we convert
+/// SigmaHQ rule by rule; bench/sigma_parity.py compares. The floors are a little under the
+/// agreement BENCHMARKS.md records, so that a regression fails CI.
+#[test]
+fn conversion_agrees_with_pysigma_rule_by_rule() {
+    let Some(python) = std::env::var_os("CTIFORGE_SIGMA_PYTHON") else {
+        eprintln!("SKIPPED: CTIFORGE_SIGMA_PYTHON is not set (.ci/run sets it)");
+        return;
+    };
+    let Some(sigma) = shared_sigma() else {
+        return;
+    };
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/sigma_parity.py");
+    for (target, floor) in [("splunk", 0.995), ("lucene", 0.985), ("kusto", 0.90)] {
+        let output = std::process::Command::new(&python)
+            .arg(&script)
+            .args([
+                "--ctiforge",
+                env!("CARGO_BIN_EXE_ctiforge"),
+                "--target",
+                target,
+                "--rules",
+            ])
+            .arg(sigma.join("rules"))
+            .arg(sigma.join("rules-emerging-threats"))
+            .arg(sigma.join("rules-threat-hunting"))
+            .output()
+            .expect("python runs");
+        common::assert_succeeded(&output, "sigma_parity.py");
+        let summary: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("summary JSON");
+        let agreement = summary["agreement"].as_f64().expect("agreement");
+        assert!(
+            agreement >= floor && summary["both_converted"].as_u64() > Some(3_600),
+            "{target}: {summary}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

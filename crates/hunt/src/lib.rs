@@ -265,29 +265,27 @@ impl Hunter {
             }
         }
         let mut errors = Vec::new();
-        // Each rule prepared (filters, pipelines), compiled once, with its literals.
+        // Each rule prepared (filters, pipelines), compiled once (on all cores), with its
+        // literals.
+        let outcomes = ctiforge_sigma::rules::parallel_map(&collection.rules, |rule| {
+            let prepared =
+                ctiforge_sigma::convert::prepare_rule(rule, &collection.filters, pipelines)
+                    .map_err(|e| e.to_string())?;
+            let compiled = rsigma_eval::compile_rule(&prepared).map_err(|e| e.to_string())?;
+            Ok((compiled, ctiforge_sigma::convert::rule_literals(&prepared)))
+        });
         let mut compiled = Vec::new();
         let mut slot: Vec<Option<usize>> = Vec::with_capacity(collection.rules.len());
         let mut literals = Vec::new();
-        for rule in &collection.rules {
-            let name = || rule_name(rule.id.as_deref(), &rule.title);
-            let prepared =
-                match ctiforge_sigma::convert::prepare_rule(rule, &collection.filters, pipelines) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        errors.push((name(), e.to_string()));
-                        slot.push(None);
-                        continue;
-                    }
-                };
-            match rsigma_eval::compile_rule(&prepared) {
-                Ok(c) => {
+        for (rule, outcome) in collection.rules.iter().zip(outcomes) {
+            match outcome {
+                Ok((c, l)) => {
                     slot.push(Some(compiled.len()));
                     compiled.push(c);
-                    literals.push(ctiforge_sigma::convert::rule_literals(&prepared));
+                    literals.push(l);
                 }
                 Err(e) => {
-                    errors.push((name(), e.to_string()));
+                    errors.push((rule_name(rule.id.as_deref(), &rule.title), e));
                     slot.push(None);
                 }
             }

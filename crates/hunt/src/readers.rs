@@ -76,6 +76,16 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Item)) -> Result<Format, ReadError
     }
 }
 
+/// Reads log content held in memory (gzip is looked through), as [`read`] does a file.
+pub fn read_bytes(bytes: &[u8], sink: &mut dyn FnMut(Item)) -> Result<Format, ReadError> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let decoder = flate2::read::MultiGzDecoder::new(bytes);
+        read_stream(BufReader::new(decoder), sink)
+    } else {
+        read_stream(bytes, sink)
+    }
+}
+
 fn read_stream<R: BufRead>(mut reader: R, sink: &mut dyn FnMut(Item)) -> Result<Format, ReadError> {
     let head = reader.fill_buf()?.to_vec();
     match detect(&head) {
@@ -127,11 +137,24 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     if trimmed.starts_with("#separator") {
         return Some(Format::ZeekTsv);
     }
-    let first_line = trimmed.lines().next().unwrap_or("");
-    if first_line.contains(',') && !first_line.contains('\0') {
+    if looks_like_csv(trimmed) {
         return Some(Format::Csv);
     }
     None
+}
+
+/// A header of short names and a first row with as many commas (prose with a comma does
+/// not qualify).
+fn looks_like_csv(text: &str) -> bool {
+    let mut lines = text.lines();
+    let (Some(header), Some(row)) = (lines.next(), lines.next()) else {
+        return false;
+    };
+    let commas = header.matches(',').count();
+    commas > 0
+        && !header.contains('\0')
+        && header.split(',').all(|name| name.trim().len() <= 64)
+        && row.matches(',').count() >= commas
 }
 
 fn read_evtx(bytes: Vec<u8>, sink: &mut dyn FnMut(Item)) -> Result<(), ReadError> {
@@ -419,6 +442,11 @@ mod tests {
         let mut n = 0;
         assert_eq!(read(&path, &mut |_| n += 1).ok(), Some(Format::JsonLines));
         assert_eq!(n, 1);
+        let (format, _) = collect(b"# A readme, with a comma\n\nSome prose.\n");
+        assert!(format.is_err());
+        let (format, items) = collect(b"time,user,action\n2026-01-01,alice,login\n");
+        assert_eq!(format, Ok(Format::Csv));
+        assert!(matches!(&items[0], Item::Event { value, .. } if value["user"] == "alice"));
         let (format, _) = collect(b"\x00\x01binary junk");
         assert!(format.is_err());
         let (format, _) = collect(b"ElfFile\0 but truncated");

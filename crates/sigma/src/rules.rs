@@ -52,27 +52,8 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Parses `files` on all cores. A file that fails does not stop the others.
 pub fn load(files: &[PathBuf]) -> RuleSet {
-    let threads = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .min(files.len().max(1));
-    let chunk = files.len().div_ceil(threads).max(1);
-    let parsed: Vec<(PathBuf, Result<SigmaCollection, String>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|f| (f.clone(), parse_file(f)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
+    let parsed: Vec<(PathBuf, Result<SigmaCollection, String>)> =
+        parallel_map(files, |f| (f.clone(), parse_file(f)));
     let mut set = RuleSet {
         collection: SigmaCollection::new(),
         rule_files: Vec::new(),
@@ -97,6 +78,27 @@ pub fn load(files: &[PathBuf]) -> RuleSet {
         }
     }
     set
+}
+
+/// `f` over `items` on all cores, results in order; a panic in `f` is raised here.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len().max(1));
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 fn parse_file(path: &Path) -> Result<SigmaCollection, String> {

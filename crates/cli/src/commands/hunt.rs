@@ -34,6 +34,10 @@ pub struct HuntArgs {
     /// No progress line, even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// Evaluate every rule of an event's logsource instead of only those whose literals the
+    /// event contains: slower, same detections (for checking and benchmarking).
+    #[arg(long)]
+    no_prefilter: bool,
     /// Log files or folders (walked recursively): EVTX, JSON lines, JSON arrays, CloudTrail
     /// `{"Records": [...]}`, Zeek JSON or TSV, CSV; gzip-compressed or not. The format is
     /// found from the content.
@@ -94,7 +98,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<Outcome> {
         declared: args.logsource.as_deref().map(Source::parse),
         min_level: args.min_level.map(|l| l.name().to_owned()),
         threads: 0,
-        no_prefilter: false,
+        no_prefilter: args.no_prefilter,
     };
     let (hunter, errors) = Hunter::new(&set.collection, &pipelines, options);
     for (rule, error) in &errors {
