@@ -103,6 +103,95 @@ fn rule_ids(text: &str) -> Vec<(String, usize)> {
 }
 
 /// The line (1-based) and column of the first top-level or nested `key:` in `text`.
+/// The modifiers of the Sigma specification, for suggestions.
+const MODIFIERS: &[&str] = &[
+    "contains",
+    "startswith",
+    "endswith",
+    "all",
+    "base64",
+    "base64offset",
+    "wide",
+    "utf16le",
+    "utf16be",
+    "utf16",
+    "windash",
+    "re",
+    "i",
+    "m",
+    "s",
+    "cidr",
+    "cased",
+    "exists",
+    "expand",
+    "fieldref",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "neq",
+];
+
+/// The modifier nearest to an unknown one, when it is near enough to be a typo.
+fn suggest_modifier(unknown: &str) -> Option<&'static str> {
+    MODIFIERS
+        .iter()
+        .map(|m| (strsim::damerau_levenshtein(unknown, m), *m))
+        .filter(|(d, m)| *d <= 2 && m.len() > 2)
+        .min()
+        .map(|(_, m)| m)
+}
+
+/// Named detections no condition reaches (`them` reaches all but `_`-prefixed ones).
+fn unused_selections(rule: &rsigma_parser::SigmaRule) -> Vec<String> {
+    use rsigma_parser::{ConditionExpr, SelectorPattern};
+    fn reached(expr: &ConditionExpr, names: &[&String], out: &mut Vec<String>) {
+        match expr {
+            ConditionExpr::And(a) | ConditionExpr::Or(a) => {
+                a.iter().for_each(|x| reached(x, names, out));
+            }
+            ConditionExpr::Not(x) => reached(x, names, out),
+            ConditionExpr::Identifier(n) => out.push(n.clone()),
+            ConditionExpr::Selector { pattern, .. } => {
+                for name in names {
+                    let hit = match pattern {
+                        SelectorPattern::Them => !name.starts_with('_'),
+                        SelectorPattern::Pattern(p) => glob_matches(p, name),
+                    };
+                    if hit {
+                        out.push((*name).clone());
+                    }
+                }
+            }
+        }
+    }
+    let names: Vec<&String> = rule.detection.named.keys().collect();
+    let mut used = Vec::new();
+    for condition in &rule.detection.conditions {
+        reached(condition, &names, &mut used);
+    }
+    let mut unused: Vec<String> = names
+        .into_iter()
+        .filter(|n| !used.contains(n))
+        .cloned()
+        .collect();
+    unused.sort();
+    unused
+}
+
+/// `*`-only globbing, for selection-name patterns.
+fn glob_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            name.starts_with(head)
+                && (0..=name.len() - head.len())
+                    .filter(|i| name.is_char_boundary(head.len() + i))
+                    .any(|i| glob_matches(rest, &name[head.len() + i..]))
+        }
+    }
+}
+
 fn key_position(text: &str, key: &str) -> Option<(usize, usize)> {
     text.lines().enumerate().find_map(|(i, line)| {
         let trimmed = line.trim_start();
@@ -169,12 +258,16 @@ pub fn check_text(text: &str, file: &Path, kb: &KnowledgeBase) -> Vec<Finding> {
                 ));
             } else if let Some(c) = modifier_error.captures(error) {
                 let (line, column) = text_position(text, &format!("|{}", &c[1])).unwrap_or((0, 0));
+                let message = match suggest_modifier(&c[1]) {
+                    Some(near) => format!("{first_line}; did you mean `{near}`?"),
+                    None => first_line,
+                };
                 findings.push(finding(
                     line,
                     column,
                     Severity::Error,
                     "unknown-modifier",
-                    first_line,
+                    message,
                 ));
             } else if let Some(c) = yaml_error.captures(error) {
                 let line = c[1].parse().unwrap_or(0);
@@ -188,6 +281,32 @@ pub fn check_text(text: &str, file: &Path, kb: &KnowledgeBase) -> Vec<Finding> {
             if let Err(e) = rsigma_eval::compile_rule(rule) {
                 let (line, column) = key_position(text, "condition").unwrap_or((0, 0));
                 let mut f = finding(line, column, Severity::Error, "compile", e.to_string());
+                f.rule_id = rule.id.clone().or(f.rule_id);
+                findings.push(f);
+            }
+            for name in unused_selections(rule) {
+                let (line, column) = key_position(text, &name).unwrap_or((0, 0));
+                let mut f = finding(
+                    line,
+                    column,
+                    Severity::Warning,
+                    "unused-selection",
+                    format!("selection `{name}` is not used by the condition"),
+                );
+                f.rule_id = rule.id.clone().or(f.rule_id);
+                findings.push(f);
+            }
+            if !crate::taxonomy::known(&rule.logsource) {
+                let (line, column) = key_position(text, "logsource").unwrap_or((0, 0));
+                let mut f = finding(
+                    line,
+                    column,
+                    Severity::Info,
+                    "logsource-unmapped",
+                    "no built-in reader or pipeline maps this logsource: hunting needs \
+                     --logsource or a pipeline, conversion the target's field names"
+                        .into(),
+                );
                 f.rule_id = rule.id.clone().or(f.rule_id);
                 findings.push(f);
             }

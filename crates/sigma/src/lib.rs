@@ -10,5 +10,6 @@
 mod check;
 pub mod convert;
 pub mod rules;
+pub mod taxonomy;
 
 pub use check::{Finding, Severity, check_files, check_text};

@@ -155,3 +155,44 @@ fn the_sigmahq_corpus_has_no_errors() {
         &errors[..errors.len().min(5)]
     );
 }
+
+#[test]
+fn typos_unused_selections_and_unmapped_logsources_are_pointed_out() {
+    let typo = format!(
+        "{HEAD}detection:\n    sel:\n        Image|endwith: 'x.exe'\n    condition: sel\nlevel: low\n"
+    );
+    let findings = check(&[("typo.yml", typo)]);
+    let f = find(&findings, "unknown-modifier");
+    assert!(
+        f.message.contains("did you mean `endswith`?"),
+        "{}",
+        f.message
+    );
+    assert_eq!((f.line, f.severity), (12, Severity::Error));
+
+    let unused = format!(
+        "{HEAD}detection:\n    sel:\n        Image|endswith: 'x.exe'\n    filter_forgotten:\n        User: admin\n    condition: sel\nlevel: low\n"
+    );
+    let findings = check(&[("unused.yml", unused)]);
+    let f = find(&findings, "unused-selection");
+    assert!(f.message.contains("`filter_forgotten`"), "{}", f.message);
+    assert_eq!((f.line, f.severity), (13, Severity::Warning));
+    assert!(findings.iter().all(|f| f.code != "logsource-unmapped"));
+
+    // `1 of sel_*` reaches every selection it names; an unknown product is only noted.
+    let okta = HEAD
+        .replace("product: windows", "product: okta")
+        .replace("category: process_creation", "service: okta");
+    let used = format!(
+        "{okta}detection:\n    sel_a:\n        A: 1\n    sel_b:\n        B: 1\n    condition: 1 of sel_*\nlevel: low\n"
+    );
+    let findings = check(&[("okta.yml", used)]);
+    assert!(
+        findings.iter().all(|f| f.code != "unused-selection"),
+        "{findings:#?}"
+    );
+    assert_eq!(
+        find(&findings, "logsource-unmapped").severity,
+        Severity::Info
+    );
+}
