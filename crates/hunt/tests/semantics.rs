@@ -402,3 +402,41 @@ detection:
     assert_eq!(count("cloudtrail stop logging"), 1);
     assert!(count("zeek dns to the eval domain") >= 1);
 }
+
+#[test]
+fn a_user_pipeline_maps_rule_fields_to_the_logs_own() {
+    // The rule speaks Sysmon (`Image`); the log is an EDR export with `process.path`.
+    let rules = "title: rundll32 from an EDR export
+id: 4c2d8e10-0000-4000-8000-000000000001
+logsource:
+  product: edr
+  category: process_creation
+detection:
+  sel:
+    Image|endswith: '\\rundll32.exe'
+  condition: sel
+";
+    let pipeline = rsigma_eval::pipeline::parse_pipeline(
+        "name: edr\ntransformations:\n  - type: field_name_mapping\n    mapping:\n      Image: process.path\n",
+    )
+    .expect("pipeline");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule_file = dir.path().join("r.yml");
+    std::fs::write(&rule_file, rules).expect("write");
+    let log = dir.path().join("edr.jsonl");
+    std::fs::write(
+        &log,
+        "{\"process\": {\"path\": \"C:\\\\Windows\\\\System32\\\\rundll32.exe\"}}\n{\"process\": {\"path\": \"C:\\\\x.exe\"}}\n",
+    )
+    .expect("write");
+    let set = ctiforge_sigma::rules::load(&[rule_file]);
+    let options = Options {
+        declared: Some(Source::parse("edr::process_creation")),
+        ..Options::default()
+    };
+    let (hunter, errors) = Hunter::new(&set.collection, &[pipeline], options);
+    assert!(errors.is_empty(), "{errors:?}");
+    let (hits, _) = hunter.hunt(&[log], &|_, _, _| {});
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].source.record, 1);
+}
