@@ -68,6 +68,16 @@ fn findings(a: &serde_json::Value) -> serde_json::Value {
         "hunting_lead_kinds": a["hunting_leads"].as_array().into_iter().flatten()
             .map(|l| l["kind"].as_str().unwrap_or("").to_owned())
             .collect::<Vec<_>>(),
+        "detection_rules": a["detection"]["generated"].as_array().into_iter().flatten()
+            .map(|r| format!(
+                "{} [{}] passed={} negatives={}",
+                r["logsource"].as_str().unwrap_or(""),
+                r["origin"].as_str().unwrap_or(""),
+                r["proof"]["passed"],
+                r["proof"]["negative"].as_array().map_or(0, Vec::len)
+            ))
+            .collect::<Vec<_>>(),
+        "detection_notes": a["detection"]["notes"],
         "response_phases": a["response"].as_array().into_iter().flatten()
             .map(|p| format!("{} ({} steps)", p["phase"].as_str().unwrap_or(""), p["steps"].as_array().map_or(0, Vec::len)))
             .collect::<Vec<_>>(),

@@ -55,6 +55,84 @@ pub struct Analysis {
     pub hunting_leads: Vec<HuntingLead>,
     /// Incident-response steps by phase.
     pub response: Vec<ResponsePhase>,
+    /// Sigma rules for this report, each proven on test events, and their queries.
+    pub detection: DetectionContent,
+}
+
+/// Detection content: rules generated from the report, rules selected from a collection,
+/// and why some were not made.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct DetectionContent {
+    /// Rules generated from the report's indicators and hunting leads; only rules that passed
+    /// their own test.
+    pub generated: Vec<GeneratedRule>,
+    /// Existing rules selected from `--sigma-rules` for the report's techniques, best first.
+    pub selected: Vec<SelectedRule>,
+    /// Why rules were not generated or not emitted.
+    pub notes: Vec<String>,
+    /// The query targets converted to.
+    pub targets: Vec<String>,
+}
+
+/// A Sigma rule made for this report.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GeneratedRule {
+    /// Deterministic rule id (UUIDv5 of the report and the rule's content).
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// `indicators` or `hunting_lead`.
+    pub origin: String,
+    /// What it looks at: `process_creation`, `dns_query`, `cloudtrail`...
+    pub logsource: String,
+    /// Its level.
+    pub level: String,
+    /// ATT&CK tags.
+    pub tags: Vec<String>,
+    /// Placeholders the user fills (`%iomt_subnets%`...), each with what it means.
+    pub placeholders: Vec<(String, String)>,
+    /// The rule, as Sigma YAML.
+    pub yaml: String,
+    /// Its self-test.
+    pub proof: Proof,
+    /// Converted queries: target name and query, or the reason it does not convert.
+    pub queries: Vec<(String, String)>,
+}
+
+/// A rule's self-test: synthetic events the hunt engine must and must not match.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Proof {
+    /// Events the rule must match.
+    pub positive: Vec<serde_json::Value>,
+    /// Events it must not match.
+    pub negative: Vec<serde_json::Value>,
+    /// Positive events matched.
+    pub positive_matched: usize,
+    /// Negative events matched (must be 0).
+    pub negative_matched: usize,
+    /// Whether the rule passed.
+    pub passed: bool,
+}
+
+/// An existing rule chosen for one of the report's techniques.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SelectedRule {
+    /// The rule's id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its file.
+    pub path: String,
+    /// Its level and status.
+    pub level: String,
+    /// Its status.
+    pub status: String,
+    /// The report's techniques it is tagged with.
+    pub techniques: Vec<String>,
+    /// Why it was chosen and where it ranks.
+    pub reason: String,
+    /// Converted queries: target name and query, or the reason it does not convert.
+    pub queries: Vec<(String, String)>,
 }
 
 /// The program and data versions behind an analysis.

@@ -163,6 +163,7 @@ impl<'kb> Analyzer<'kb> {
             mitigations,
             hunting_leads,
             response,
+            detection: analysis::DetectionContent::default(),
         }
     }
 

@@ -409,6 +409,17 @@ impl Hunter {
         }
     }
 
+    /// The ids (or titles) of the rules that match one event given as JSON (its logsource
+    /// recognised as for a log, else the declared one).
+    pub fn matching_rules(&self, event: serde_json::Value) -> Vec<String> {
+        let prepared = event::prepare(event, self.options.declared.as_ref());
+        let mut last = None;
+        self.evaluate(&prepared, &mut last)
+            .into_iter()
+            .map(|r| r.header.rule_id.unwrap_or(r.header.rule_title))
+            .collect()
+    }
+
     /// Hunts through `files`, calling `progress(files done, files, detections so far)` after
     /// each file. Detections come back in time order (then file and record).
     pub fn hunt(

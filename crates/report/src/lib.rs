@@ -294,6 +294,8 @@ fn write_markdown(out: &mut String, a: &Analysis) -> std::fmt::Result {
     }
     writeln!(out)?;
 
+    write_detection(out, a)?;
+
     writeln!(out, "## Response\n")?;
     for phase in &a.response {
         writeln!(out, "### {}\n", phase.phase.replace('_', " "))?;
@@ -305,6 +307,73 @@ fn write_markdown(out: &mut String, a: &Analysis) -> std::fmt::Result {
                 step.because.join(", ")
             )?;
         }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn write_detection(out: &mut String, a: &Analysis) -> std::fmt::Result {
+    let d = &a.detection;
+    writeln!(
+        out,
+        "## Detection rules ({} generated, {} selected)\n",
+        d.generated.len(),
+        d.selected.len()
+    )?;
+    for rule in &d.generated {
+        writeln!(
+            out,
+            "### {} ({}, {})\n",
+            rule.title, rule.logsource, rule.level
+        )?;
+        writeln!(
+            out,
+            "Id `{}`, from the report's {}. Self-test: {} of {} positive events matched, {} of {} negative events matched — {}.\n",
+            rule.id,
+            rule.origin.replace('_', " "),
+            rule.proof.positive_matched,
+            rule.proof.positive.len(),
+            rule.proof.negative_matched,
+            rule.proof.negative.len(),
+            if rule.proof.passed {
+                "passed"
+            } else {
+                "failed"
+            }
+        )?;
+        for (name, meaning) in &rule.placeholders {
+            writeln!(out, "- Fill `{name}`: {meaning}")?;
+        }
+        if !rule.placeholders.is_empty() {
+            writeln!(out)?;
+        }
+        writeln!(out, "```yaml\n{}```\n", rule.yaml)?;
+        for (target, query) in &rule.queries {
+            writeln!(out, "{target}:\n\n```\n{query}\n```\n")?;
+        }
+    }
+    if !d.selected.is_empty() {
+        writeln!(out, "### Selected from the rule collection\n")?;
+        writeln!(out, "| rule | level | status | techniques | file |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        for rule in &d.selected {
+            writeln!(
+                out,
+                "| {} (`{}`) | {} | {} | {} | {} |",
+                rule.title.replace('|', "\\|"),
+                rule.id,
+                rule.level,
+                rule.status,
+                rule.techniques.join(", "),
+                rule.path
+            )?;
+        }
+        writeln!(out)?;
+    }
+    for note in &d.notes {
+        writeln!(out, "- {note}")?;
+    }
+    if !d.notes.is_empty() {
         writeln!(out)?;
     }
     Ok(())

@@ -14,7 +14,7 @@ use ctiforge_kb::KnowledgeBase;
 use super::{Outcome, load_kb};
 
 /// Output formats.
-const FORMATS: &[&str] = &["json", "md", "html", "stix", "navigator", "misp"];
+const FORMATS: &[&str] = &["json", "md", "html", "stix", "navigator", "misp", "sigma"];
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
@@ -27,7 +27,8 @@ pub struct AnalyzeArgs {
     out: Option<PathBuf>,
     /// Comma-separated outputs: json (analysis.json), md (report.md), html (report.html, one
     /// self-contained page with the threat graph), stix (bundle.json), navigator
-    /// (navigator-<domain>.json), misp (misp-event.json), or all.
+    /// (navigator-<domain>.json), misp (misp-event.json), sigma (sigma/<rule id>.yml for
+    /// each generated rule and queries/<target>/ for every rule), or all.
     #[arg(long, default_value = "all", value_name = "LIST")]
     format: String,
     /// TLP marking of the outputs.
@@ -44,6 +45,28 @@ pub struct AnalyzeArgs {
     /// with the reports already in it (shared indicators and techniques), then added.
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
+    /// A Sigma rule collection (e.g. a SigmaHQ checkout) to select existing rules from for
+    /// the report's techniques.
+    #[arg(long, value_name = "DIR")]
+    sigma_rules: Option<PathBuf>,
+    /// Comma-separated query targets for every rule: splunk, kusto, lucene, esql, eql,
+    /// logscale, qradar (aql), sql.
+    #[arg(long, value_name = "LIST", default_value = "")]
+    siem: String,
+}
+
+fn parse_targets(list: &str) -> anyhow::Result<Vec<ctiforge_sigma::convert::Target>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|name| {
+            ctiforge_sigma::convert::Target::from_name(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown --siem target {name:?}; choose from splunk, kusto, lucene, esql, eql, logscale, qradar, sql"
+                )
+            })
+        })
+        .collect()
 }
 
 pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome> {
@@ -57,6 +80,20 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
     if args.out.is_none() && args.inputs.len() > 1 {
         bail!("several inputs need an output folder: add -o DIR");
     }
+    let targets = parse_targets(&args.siem)?;
+    let collection = match &args.sigma_rules {
+        Some(dir) => {
+            let files = ctiforge_sigma::rules::rule_files(std::slice::from_ref(dir))?;
+            if files.is_empty() {
+                bail!(
+                    "no .yml or .yaml rules under --sigma-rules {}",
+                    dir.display()
+                );
+            }
+            Some(ctiforge_sigma::rules::load(&files))
+        }
+        None => None,
+    };
     let kb = load_kb(kb_path)?;
     let analyzer = Analyzer::new(&kb, Mapper::embedded(&kb)?);
     let options = Options {
@@ -72,6 +109,13 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
     let analyze_one = |input: &Path| -> anyhow::Result<Analysis> {
         let mut analysis = read_and_analyze(&analyzer, input, &options, args.allow_private)?;
         analysis.correlate_history(&history);
+        let detect = ctiforge_detect::Options {
+            collection: collection.as_ref(),
+            targets: targets.clone(),
+            per_technique: 5,
+            date: timestamp(&analysis, now)[..10].to_owned(),
+        };
+        analysis.detection = ctiforge_detect::detection_content(&analysis, &detect);
         if let Ok(mut list) = analyzed.lock() {
             list.push(HistoryEntry::of(&analysis));
         }
@@ -250,6 +294,28 @@ fn write_outputs(
                     files.push((format!("navigator-{domain}.json"), pretty(&layer)?));
                 }
             }
+            "sigma" => {
+                for rule in &analysis.detection.generated {
+                    files.push((
+                        format!("sigma/{}.yml", rule.id),
+                        rule.yaml.clone().into_bytes(),
+                    ));
+                    for (target, query) in &rule.queries {
+                        files.push((
+                            query_file(target, &rule.id),
+                            format!("{query}\n").into_bytes(),
+                        ));
+                    }
+                }
+                for rule in &analysis.detection.selected {
+                    for (target, query) in &rule.queries {
+                        files.push((
+                            query_file(target, &rule.id),
+                            format!("{query}\n").into_bytes(),
+                        ));
+                    }
+                }
+            }
             _ => files.push((
                 "misp-event.json".into(),
                 pretty(&ctiforge_report::misp_event(analysis, &time[..10]))?,
@@ -258,10 +324,31 @@ fn write_outputs(
     }
     for (name, bytes) in files {
         let path = folder.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
         ctiforge_kb::snapshot::write_atomic(&path, &bytes)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// `queries/<target>/<rule id>.<extension>`.
+fn query_file(target: &str, id: &str) -> String {
+    let extension =
+        ctiforge_sigma::convert::Target::from_name(target).map_or("txt", |t| t.extension());
+    let safe: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("queries/{target}/{safe}.{extension}")
 }
 
 fn pretty(value: &serde_json::Value) -> anyhow::Result<Vec<u8>> {

@@ -734,6 +734,147 @@ pub fn necessary_literals(expr: &Expr) -> Option<Vec<(String, String)>> {
     }
 }
 
+/// Events built from an expression: one that satisfies it, and for each way it can fail (each
+/// AND term in turn) one that does not. `None` when a test cannot be satisfied by
+/// construction (a regular expression, a field compared with itself...).
+pub fn examples(expr: &Expr) -> Option<(Map, Vec<Map>)> {
+    let mut positive = Map::new();
+    if !satisfy(expr, &mut positive) {
+        return None;
+    }
+    let terms: Vec<&Expr> = match expr {
+        Expr::And(parts) => parts.iter().collect(),
+        other => vec![other],
+    };
+    let mut negatives = Vec::new();
+    for term in terms {
+        let mut negative = positive.clone();
+        falsify(term, &mut negative);
+        negatives.push(negative);
+    }
+    Some((positive, negatives))
+}
+
+/// A JSON object.
+pub type Map = serde_json::Map<String, serde_json::Value>;
+
+/// The value no generated pattern matches.
+const OTHER: &str = "ctiforge-unrelated-value";
+
+fn satisfy(expr: &Expr, event: &mut Map) -> bool {
+    use serde_json::Value;
+    match expr {
+        Expr::And(parts) => parts.iter().all(|p| satisfy(p, event)),
+        Expr::Or(parts) => parts.first().is_some_and(|p| satisfy(p, event)),
+        Expr::Not(inner) => {
+            falsify(inner, event);
+            true
+        }
+        Expr::Test(test) => {
+            let field = test.field.clone().unwrap_or_else(|| "message".to_owned());
+            let value = match &test.kind {
+                TestKind::Str { pattern, .. } => {
+                    let text: String = pattern
+                        .0
+                        .iter()
+                        .map(|p| match p {
+                            Piece::Text(t) => t.as_str(),
+                            Piece::Any => "",
+                            Piece::One => "x",
+                        })
+                        .collect();
+                    // Two tests on one field (`contains|all`): both texts.
+                    match event.get(&field).and_then(Value::as_str) {
+                        Some(existing) => Value::String(format!("{existing} {text}")),
+                        None => Value::String(text),
+                    }
+                }
+                TestKind::Number { op, value } => {
+                    let Ok(n) = value.parse::<i64>() else {
+                        return false;
+                    };
+                    Value::from(match op {
+                        Compare::Eq | Compare::Lte | Compare::Gte => n,
+                        Compare::Lt => n - 1,
+                        Compare::Gt => n + 1,
+                    })
+                }
+                TestKind::Bool(b) => Value::Bool(*b),
+                TestKind::Null => {
+                    event.remove(&field);
+                    return true;
+                }
+                TestKind::Exists => Value::String("present".into()),
+                TestKind::Cidr(net) => {
+                    let Ok(net) = net.parse::<ipnet::IpNet>() else {
+                        return false;
+                    };
+                    Value::String(net.hosts().next().unwrap_or(net.addr()).to_string())
+                }
+                TestKind::Regex { .. } | TestKind::FieldRef(_) => return false,
+            };
+            event.insert(field, value);
+            true
+        }
+    }
+}
+
+fn fields_of(expr: &Expr) -> Vec<String> {
+    match expr {
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().flat_map(fields_of).collect(),
+        Expr::Not(inner) => fields_of(inner),
+        Expr::Test(test) => vec![test.field.clone().unwrap_or_else(|| "message".to_owned())],
+    }
+}
+
+fn falsify(expr: &Expr, event: &mut Map) {
+    use serde_json::Value;
+    match expr {
+        Expr::And(parts) => {
+            if let Some(first) = parts.first() {
+                falsify(first, event);
+            }
+        }
+        Expr::Or(parts) => parts.iter().for_each(|p| falsify(p, event)),
+        Expr::Not(inner) => {
+            // Start its fields afresh: satisfying appends to a field already set.
+            for field in fields_of(inner) {
+                event.remove(&field);
+            }
+            satisfy(inner, event);
+        }
+        Expr::Test(test) => {
+            let field = test.field.clone().unwrap_or_else(|| "message".to_owned());
+            match &test.kind {
+                TestKind::Null => {
+                    event.insert(field, Value::String(OTHER.into()));
+                }
+                TestKind::Exists => {
+                    event.remove(&field);
+                }
+                TestKind::Number { value, .. } => {
+                    let n: i64 = value.parse().unwrap_or(0);
+                    event.insert(field, Value::from(n.wrapping_add(100_003)));
+                }
+                TestKind::Bool(b) => {
+                    event.insert(field, Value::Bool(!b));
+                }
+                TestKind::Cidr(net) => {
+                    let other = if net.contains(':') {
+                        "2001:db8::dead"
+                    } else {
+                        "192.0.2.200"
+                    };
+                    event.insert(field, Value::String(other.into()));
+                }
+                _ => {
+                    event.insert(field, Value::String(OTHER.into()));
+                }
+            }
+        }
+    }
+}
+
 /// Flattens nested AND/OR, drops one-child groups and double negation.
 pub fn simplify(expr: Expr) -> Expr {
     match expr {

@@ -7,7 +7,7 @@
 //! aggregations where the target language has them (Splunk, ES|QL, Kusto).
 
 mod correlate;
-mod ir;
+pub mod ir;
 mod render;
 mod targets;
 
@@ -251,7 +251,34 @@ pub fn prepare_rule(
         append_filter(&mut rule, filter);
     }
     apply_pipelines(&mut rule, pipelines)?;
+    for detection in rule.detection.named.values_mut() {
+        drop_resolved_expand(detection);
+    }
     Ok(rule)
+}
+
+/// Removes `expand` from items whose placeholders a pipeline has filled, so that evaluators
+/// read the filled values as ordinary Sigma strings (wildcards included).
+fn drop_resolved_expand(detection: &mut rsigma_parser::Detection) {
+    use rsigma_parser::{Detection, Modifier, SigmaValue};
+    match detection {
+        Detection::AllOf(items) => {
+            for item in items {
+                let unresolved = item.values.iter().any(
+                    |v| matches!(v, SigmaValue::String(s) if s.original.matches('%').count() >= 2),
+                );
+                if !unresolved {
+                    item.field.modifiers.retain(|m| *m != Modifier::Expand);
+                }
+            }
+        }
+        Detection::AnyOf(parts) | Detection::And(parts) => {
+            parts.iter_mut().for_each(drop_resolved_expand)
+        }
+        Detection::ArrayMatch { body, .. } => drop_resolved_expand(body),
+        Detection::Conditional { named, .. } => named.values_mut().for_each(drop_resolved_expand),
+        Detection::Keywords(_) => {}
+    }
 }
 
 /// Literals of which an event must contain one (case-insensitively, in the named field) for
@@ -259,6 +286,14 @@ pub fn prepare_rule(
 pub fn rule_literals(rule: &SigmaRule) -> Option<Vec<(String, String)>> {
     let expr = ir::lower(&rule.detection).ok()?;
     ir::necessary_literals(&expr)
+}
+
+/// Test events for a rule (after its pipelines): one that must match and, for each AND term
+/// of its condition, one that must not. `None` when the rule has a test that cannot be
+/// satisfied by construction (a regular expression, a field reference...).
+pub fn rule_examples(rule: &SigmaRule) -> Option<(ir::Map, Vec<ir::Map>)> {
+    let expr = ir::lower(&rule.detection).ok()?;
+    ir::examples(&expr)
 }
 
 /// Converts one rule.

@@ -1,0 +1,179 @@
+//! Generated rules on reports of our own: every rule made passes its self-test, and the
+//! self-test means what it says — a fresh hunt engine matches each positive event and none of
+//! the negative ones (a property over random indicators).
+
+use ctiforge_attack::Mapper;
+use ctiforge_enrich::{Analysis, Analyzer, Options};
+use ctiforge_hunt::{Hunter, Source};
+use ctiforge_kb::KnowledgeBase;
+use ctiforge_text::Input;
+use proptest::prelude::*;
+
+fn analyze(analyzer: &Analyzer<'_>, text: &str) -> Analysis {
+    let document = ctiforge_text::ingest(Input {
+        bytes: text.as_bytes(),
+        path: Some("report.txt"),
+        ..Input::default()
+    })
+    .expect("ingests");
+    analyzer.analyze(
+        &document,
+        &Options {
+            tlp: "clear".to_owned(),
+            version: "test".to_owned(),
+        },
+    )
+}
+
+fn options() -> ctiforge_detect::Options<'static> {
+    ctiforge_detect::Options {
+        collection: None,
+        targets: vec![ctiforge_sigma::convert::Target::Splunk],
+        per_technique: 5,
+        date: "2026-11-26".into(),
+    }
+}
+
+/// Re-hunts a generated rule's proof with an engine built from its YAML alone.
+fn check_proof(rule: &ctiforge_enrich::analysis::GeneratedRule) {
+    let collection = rsigma_parser::parse_sigma_yaml(&rule.yaml).expect("valid Sigma");
+    let parsed = &collection.rules[0];
+    let mut yaml = String::from("name: examples\nvars:\n");
+    // The placeholders' example values are not in the rule; fill them as the proof did.
+    let examples = [
+        ("device_subnets", "10.20.*"),
+        ("allowed_destinations", "10.1.1.5"),
+        ("inference_paths", "/v1/predict*"),
+        ("inference_clients", "10.9.0.*"),
+    ];
+    for (name, value) in examples {
+        yaml.push_str(&format!("  {name}:\n    - '{value}'\n"));
+    }
+    yaml.push_str("transformations:\n  - type: value_placeholders\n");
+    let pipeline = rsigma_eval::pipeline::parse_pipeline(&yaml).expect("pipeline");
+    let declared = Source {
+        product: parsed.logsource.product.clone(),
+        category: parsed.logsource.category.clone(),
+        service: parsed.logsource.service.clone(),
+    };
+    let (hunter, errors) = Hunter::new(
+        &collection,
+        &[pipeline],
+        ctiforge_hunt::Options {
+            declared: Some(declared),
+            ..ctiforge_hunt::Options::default()
+        },
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    for event in &rule.proof.positive {
+        assert_eq!(
+            hunter.matching_rules(event.clone()),
+            std::slice::from_ref(&rule.id),
+            "{}",
+            rule.yaml
+        );
+    }
+    for event in &rule.proof.negative {
+        assert!(
+            hunter.matching_rules(event.clone()).is_empty(),
+            "{event} matched\n{}",
+            rule.yaml
+        );
+    }
+    assert!(rule.proof.passed && !rule.proof.negative.is_empty());
+}
+
+#[test]
+fn a_report_without_indicators_still_gets_lead_rules_and_says_why_not_more() {
+    let kb = KnowledgeBase::embedded().expect("kb");
+    let analyzer = Analyzer::new(&kb, Mapper::embedded(&kb).expect("model"));
+    let text = "Advisory on hospital infusion pumps.\n\nThe intruders stopped CloudTrail logging with \
+                StopLogging and deleted the trail (T1562.008) after moving into the hospital's \
+                medical device network. They then queried the AI triage model's inference API \
+                thousands of times to extract the model (AML.T0024).";
+    let analysis = analyze(&analyzer, text);
+    let content = ctiforge_detect::detection_content(&analysis, &options());
+    let logsources: Vec<&str> = content
+        .generated
+        .iter()
+        .map(|r| r.logsource.as_str())
+        .collect();
+    assert!(
+        logsources.contains(&"aws/cloudtrail"),
+        "{logsources:?} {:?}",
+        content.notes
+    );
+    assert!(logsources.contains(&"firewall"), "{logsources:?}");
+    assert!(logsources.contains(&"webserver"), "{logsources:?}");
+    assert!(
+        content
+            .notes
+            .iter()
+            .any(|n| n.contains("names no indicators")),
+        "{:?}",
+        content.notes
+    );
+    for rule in &content.generated {
+        check_proof(rule);
+        assert!(
+            !rule.queries.is_empty() && !rule.queries[0].1.starts_with("not converted"),
+            "{:?}",
+            rule.queries
+        );
+    }
+    let cloudtrail = content
+        .generated
+        .iter()
+        .find(|r| r.logsource == "aws/cloudtrail")
+        .expect("cloudtrail rule");
+    assert!(cloudtrail.tags.contains(&"attack.t1562.008".to_owned()));
+    let egress = content
+        .generated
+        .iter()
+        .find(|r| r.logsource == "firewall")
+        .expect("egress rule");
+    assert!(egress.yaml.contains("%device_subnets%"));
+    assert!(
+        egress.queries[0].1.contains("<device_subnets>"),
+        "{:?}",
+        egress.queries
+    );
+}
+
+fn hex(len: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(proptest::sample::select(b"0123456789abcdef".to_vec()), len)
+        .prop_map(|v| String::from_utf8(v).unwrap_or_default())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_generated_rule_matches_its_positives_and_not_its_negatives(
+        sha in hex(64),
+        md5 in hex(32),
+        octet in 1u8..=223,
+        label in "[a-z]{4,10}",
+        file in "[a-z]{3,8}",
+        key in "[A-Za-z]{4,10}",
+    ) {
+        let kb = KnowledgeBase::embedded().expect("kb");
+        let analyzer = Analyzer::new(&kb, Mapper::embedded(&kb).expect("model"));
+        let text = format!(
+            "Incident report.\n\nThe loader {file}.exe (SHA256 {sha}, MD5 {md5}) was written to \
+             C:\\Users\\Public\\{file}.dll and contacted {label}-update[.]com and \
+             45.{octet}.17.{octet} over HTTPS. It persisted under \
+             HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\{key}."
+        );
+        let analysis = analyze(&analyzer, &text);
+        let content = ctiforge_detect::detection_content(&analysis, &options());
+        prop_assert!(
+            !content.notes.iter().any(|n| n.contains("not emitted")),
+            "{:?}", content.notes
+        );
+        prop_assert!(content.generated.len() >= 6, "{:?}", content.generated.iter().map(|r| &r.title).collect::<Vec<_>>());
+        for rule in &content.generated {
+            check_proof(rule);
+        }
+    }
+}
