@@ -158,9 +158,7 @@ fn realise(
         .into_iter()
         .map(serde_json::Value::Object)
         .collect();
-    let hits = |event: &serde_json::Value| {
-        hunter.matching_rules(event.clone()).contains(&id)
-    };
+    let hits = |event: &serde_json::Value| hunter.matching_rules(event.clone()).contains(&id);
     let positive_matched = usize::from(hits(&positive));
     let negative_matched = negatives.iter().filter(|e| hits(e)).count();
     let passed = positive_matched == 1 && negative_matched == 0;

@@ -77,10 +77,7 @@ fn page(out: &mut String, a: &Analysis, bundle: &Value) -> std::fmt::Result {
     mitigations(out, a)?;
     leads(out, a)?;
     response(out, a)?;
-    writeln!(
-        out,
-        "<section id=\"detections\"><h2>Detection rules</h2><p class=\"muted\">Sigma rules and SIEM queries for this report are not generated yet.</p></section>"
-    )?;
+    detections(out, a)?;
     writeln!(out, "</main>")?;
     writeln!(
         out,
@@ -555,6 +552,92 @@ fn leads(out: &mut String, a: &Analysis) -> std::fmt::Result {
         )?;
     }
     writeln!(out, "</tbody></table></section>")
+}
+
+fn detections(out: &mut String, a: &Analysis) -> std::fmt::Result {
+    let d = &a.detection;
+    writeln!(
+        out,
+        "<section id=\"detections\"><h2>Detection rules ({} generated, {} selected)</h2><p class=\"muted\">Sigma rules made from this report, each proven on test events by the hunt engine, then existing rules chosen for its techniques. Queries for the targets given with <code>--siem</code>.</p>",
+        d.generated.len(),
+        d.selected.len()
+    )?;
+    for rule in &d.generated {
+        writeln!(
+            out,
+            "<article class=\"rule\" id=\"rule-{}\"><h3>{}</h3><p><span class=\"badge {}\">self-test {}</span> {} · {} · level {} · {} of {} positive events matched, {} of {} negative</p>",
+            text(&rule.id),
+            text(&rule.title),
+            if rule.proof.passed { "pass" } else { "fail" },
+            if rule.proof.passed {
+                "passed"
+            } else {
+                "failed"
+            },
+            text(&rule.logsource),
+            text(&rule.origin.replace('_', " ")),
+            text(&rule.level),
+            rule.proof.positive_matched,
+            rule.proof.positive.len(),
+            rule.proof.negative_matched,
+            rule.proof.negative.len()
+        )?;
+        if !rule.placeholders.is_empty() {
+            writeln!(out, "<ul>")?;
+            for (name, meaning) in &rule.placeholders {
+                writeln!(
+                    out,
+                    "<li>Fill <code>{}</code>: {}</li>",
+                    text(name),
+                    text(meaning)
+                )?;
+            }
+            writeln!(out, "</ul>")?;
+        }
+        writeln!(
+            out,
+            "<details><summary>Sigma rule</summary><button type=\"button\" data-copy=\"{}\">Copy</button><pre><code>{}</code></pre></details>",
+            attr(&rule.yaml),
+            text(&rule.yaml)
+        )?;
+        for (target, query) in &rule.queries {
+            writeln!(
+                out,
+                "<details class=\"query\"><summary>{}</summary><button type=\"button\" data-copy=\"{}\">Copy</button><pre><code>{}</code></pre></details>",
+                text(target),
+                attr(query),
+                text(query)
+            )?;
+        }
+        writeln!(out, "</article>")?;
+    }
+    if !d.selected.is_empty() {
+        writeln!(
+            out,
+            "<h3>Selected from the rule collection</h3><table id=\"selected-rules\"><thead><tr><th scope=\"col\">rule</th><th scope=\"col\">level</th><th scope=\"col\">status</th><th scope=\"col\">techniques</th><th scope=\"col\">why</th></tr></thead><tbody>"
+        )?;
+        for rule in &d.selected {
+            writeln!(
+                out,
+                "<tr><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                text(&rule.title),
+                text(&rule.path),
+                text(&rule.level),
+                text(&rule.status),
+                text(&rule.techniques.join(", ")),
+                text(&rule.reason)
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+    }
+    if !d.notes.is_empty() {
+        writeln!(out, "<ul class=\"notes\">")?;
+        for note in &d.notes {
+            writeln!(out, "<li>{}</li>", text(note))?;
+        }
+        writeln!(out, "</ul>")?;
+    }
+    writeln!(out, "</section>")
 }
 
 fn response(out: &mut String, a: &Analysis) -> std::fmt::Result {

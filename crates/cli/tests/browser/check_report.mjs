@@ -1,6 +1,7 @@
 // Opens ctiforge's report.html in Debian's headless chromium and checks it as a user would:
 // no console errors, no network requests, one graph node per graphable STIX object, a click on
-// a technique node shows its evidence, the IOC filter narrows the table. Saves a screenshot.
+// a technique node shows its evidence, the IOC filter narrows the table, each generated
+// detection rule is shown with its self-test and YAML. Saves a screenshot.
 //
 // Usage: node check_report.mjs REPORT.html BUNDLE.json SCREENSHOT.png
 import { chromium } from 'playwright-core';
@@ -70,8 +71,22 @@ try {
     await page.fill('#ioc-filter', '');
   }
 
+  // Detection rules: one article per generated rule (the bundle's Sigma indicators); opening
+  // one shows its YAML.
+  const sigmaRules = bundle.objects.filter((o) => o.type === 'indicator' && o.pattern_type === 'sigma').length;
+  const articles = await page.locator('#detections article.rule').count();
+  if (articles !== sigmaRules) failures.push(`${articles} rule articles for ${sigmaRules} Sigma indicators`);
+  if (articles > 0) {
+    const rule = page.locator('#detections article.rule details').first();
+    await rule.locator('summary').click();
+    const code = await rule.locator('pre').innerText();
+    if (!code.includes('detection:') || !code.includes('status: experimental')) failures.push(`rule YAML not shown: ${code.slice(0, 120)}`);
+    const passed = await page.locator('#detections article.rule .badge.pass').count();
+    if (passed !== articles) failures.push(`${passed} of ${articles} rules show a passed self-test`);
+  }
+
   await page.screenshot({ path: screenshot, fullPage: true });
-  console.log(JSON.stringify({ nodes, clicked: target.label, iocRows: rows, screenshot }));
+  console.log(JSON.stringify({ nodes, clicked: target.label, iocRows: rows, rules: articles, screenshot }));
 } finally {
   await browser.close();
 }
