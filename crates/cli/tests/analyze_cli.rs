@@ -496,7 +496,14 @@ fn the_report_page_works_in_a_real_browser() {
         analyze_into(
             &report,
             dir.path(),
-            &["--format", "html,stix", "--now", "2026-11-01T00:00:00Z"],
+            &[
+                "--format",
+                "html,stix",
+                "--now",
+                "2026-11-01T00:00:00Z",
+                "--siem",
+                "splunk,kusto",
+            ],
         );
         let name = report
             .file_stem()

@@ -600,15 +600,7 @@ fn detections(out: &mut String, a: &Analysis) -> std::fmt::Result {
             attr(&rule.yaml),
             text(&rule.yaml)
         )?;
-        for (target, query) in &rule.queries {
-            writeln!(
-                out,
-                "<details class=\"query\"><summary>{}</summary><button type=\"button\" data-copy=\"{}\">Copy</button><pre><code>{}</code></pre></details>",
-                text(target),
-                attr(query),
-                text(query)
-            )?;
-        }
+        query_tabs(out, &rule.id, &rule.queries)?;
         writeln!(out, "</article>")?;
     }
     if !d.selected.is_empty() {
@@ -638,6 +630,38 @@ fn detections(out: &mut String, a: &Analysis) -> std::fmt::Result {
         writeln!(out, "</ul>")?;
     }
     writeln!(out, "</section>")
+}
+
+/// One tab per SIEM target with its query and a copy button. Without script every panel
+/// shows (and prints) one after the other.
+fn query_tabs(out: &mut String, id: &str, queries: &[(String, String)]) -> std::fmt::Result {
+    if queries.is_empty() {
+        return Ok(());
+    }
+    let key: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
+    writeln!(
+        out,
+        "<div class=\"query-tabs\"><div role=\"tablist\" aria-label=\"Queries by SIEM\">"
+    )?;
+    for (i, (target, _)) in queries.iter().enumerate() {
+        writeln!(
+            out,
+            "<button type=\"button\" role=\"tab\" id=\"tab-{key}-{i}\" aria-controls=\"panel-{key}-{i}\" aria-selected=\"{}\">{}</button>",
+            i == 0,
+            text(target)
+        )?;
+    }
+    writeln!(out, "</div>")?;
+    for (i, (target, query)) in queries.iter().enumerate() {
+        writeln!(
+            out,
+            "<div role=\"tabpanel\" id=\"panel-{key}-{i}\" aria-labelledby=\"tab-{key}-{i}\" data-target=\"{}\"><button type=\"button\" data-copy=\"{}\">Copy</button><pre><code>{}</code></pre></div>",
+            attr(target),
+            attr(query),
+            text(query)
+        )?;
+    }
+    writeln!(out, "</div>")
 }
 
 fn response(out: &mut String, a: &Analysis) -> std::fmt::Result {

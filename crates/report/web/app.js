@@ -172,6 +172,29 @@
     button.addEventListener('click', function () { copy(button.getAttribute('data-copy'), button); });
   });
 
+  // Query tabs: one panel visible per rule; arrows move between tabs.
+  document.querySelectorAll('.query-tabs').forEach(function (group) {
+    var tabs = Array.prototype.slice.call(group.querySelectorAll('[role="tab"]'));
+    function select(index) {
+      tabs.forEach(function (tab, i) {
+        var on = i === index;
+        tab.setAttribute('aria-selected', on ? 'true' : 'false');
+        tab.tabIndex = on ? 0 : -1;
+        document.getElementById(tab.getAttribute('aria-controls')).hidden = !on;
+      });
+    }
+    tabs.forEach(function (tab, i) {
+      tab.addEventListener('click', function () { select(i); });
+      tab.addEventListener('keydown', function (e) {
+        var next = e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : null;
+        if (next === null) { return; }
+        next = (next + tabs.length) % tabs.length;
+        select(next); tabs[next].focus(); e.preventDefault();
+      });
+    });
+    select(0);
+  });
+
   function download(name, type, text) {
     var a = document.createElement('a');
     a.href = 'data:' + type + ';charset=utf-8,' + encodeURIComponent(text);

@@ -83,6 +83,18 @@ try {
     if (!code.includes('detection:') || !code.includes('status: experimental')) failures.push(`rule YAML not shown: ${code.slice(0, 120)}`);
     const passed = await page.locator('#detections article.rule .badge.pass').count();
     if (passed !== articles) failures.push(`${passed} of ${articles} rules show a passed self-test`);
+    // One tab per SIEM target: the second tab shows its own query and hides the first.
+    const tabs = page.locator('#detections article.rule').first().locator('[role="tab"]');
+    if (await tabs.count() >= 2) {
+      const panels = page.locator('#detections article.rule').first().locator('[role="tabpanel"]');
+      if (!(await panels.nth(0).isVisible()) || await panels.nth(1).isVisible()) failures.push('the first query tab is not the only one shown');
+      await tabs.nth(1).click();
+      if (await panels.nth(0).isVisible() || !(await panels.nth(1).isVisible())) failures.push('clicking the second query tab does not show its panel');
+      const copyButtons = await panels.nth(1).locator('button[data-copy]').count();
+      if (copyButtons !== 1) failures.push(`the query panel has ${copyButtons} copy buttons`);
+    } else {
+      failures.push('no query tabs: the page was made without --siem targets');
+    }
   }
 
   await page.screenshot({ path: screenshot, fullPage: true });
