@@ -194,17 +194,29 @@ fn rules_are_selected_for_the_reports_techniques_with_the_reason() {
         );
         assert_eq!(rule["queries"][0][0], "lucene");
     }
-    // Best first: levels never rise down the list.
+    // Best first: rules for a platform the report points at, then by level.
     let rank = |l: &str| {
         ["informational", "low", "medium", "high", "critical"]
             .iter()
             .position(|x| *x == l)
     };
-    let levels: Vec<Option<usize>> = selected
+    let keys: Vec<(bool, Option<usize>)> = selected
         .iter()
-        .map(|r| rank(r["level"].as_str().unwrap_or("")))
+        .map(|r| {
+            let reason = r["reason"].as_str().unwrap_or("");
+            (
+                !reason.contains("does not mention"),
+                rank(r["level"].as_str().unwrap_or("")),
+            )
+        })
         .collect();
-    assert!(levels.windows(2).all(|w| w[0] >= w[1]), "{levels:?}");
+    assert!(keys.windows(2).all(|w| w[0] >= w[1]), "{keys:?}");
+    // The hospital report's registry keys and .exe names point at Windows.
+    assert!(selected.iter().any(|r| {
+        r["reason"]
+            .as_str()
+            .is_some_and(|x| x.contains("windows, which the report points at"))
+    }));
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //!   (one that must match; for each AND term one that must not) and hunted with the same
 //!   engine as `ctiforge hunt`; a rule that fails is not emitted, and a note says why.
 //! - **Selected rules**: existing rules from a collection (`--sigma-rules`) tagged with the
-//!   report's techniques, ranked by level and status, with the reason.
+//!   report's techniques, ranked by logsource fit (the rule's product is a platform the
+//!   report points at), level and status, with the reason.
 //! - **Queries**: every rule converted for the requested targets.
 
 mod draft;
@@ -234,7 +235,60 @@ fn status_rank(status: &str) -> u8 {
 /// Rules of the collection tagged with the report's techniques: per technique the best
 /// `per_technique` by level, then status, then title; a rule that serves several techniques
 /// is listed once with all of them.
+/// The platforms the report points at: from its products and platform-shaped indicators.
+/// Lower-cased Sigma product names.
+fn platforms(analysis: &Analysis) -> Vec<&'static str> {
+    let mut text: Vec<String> = analysis
+        .entities
+        .products
+        .iter()
+        .map(|p| p.name.to_lowercase())
+        .collect();
+    // Indicators and observables shaped by one platform (the leads' log sources are not
+    // used: ATT&CK lists every platform a technique exists on).
+    for ioc in analysis.iocs.iter().chain(&analysis.observables) {
+        let value = ioc.value.to_lowercase();
+        let windows = ioc.kind == "registry"
+            || (ioc.kind == "filepath" && value.contains('\\'))
+            || (ioc.kind == "filename"
+                && [".exe", ".dll", ".ps1", ".bat"]
+                    .iter()
+                    .any(|e| value.ends_with(e)));
+        if windows {
+            text.push("windows".into());
+        } else if ioc.kind == "filepath"
+            && ["/etc/", "/tmp/", "/var/", "/usr/"]
+                .iter()
+                .any(|p| value.starts_with(p))
+        {
+            text.push("linux".into());
+        }
+    }
+    let hints: &[(&str, &[&str])] = &[
+        ("windows", &["windows", "winevent", "sysmon", "microsoft"]),
+        ("linux", &["linux", "auditd"]),
+        ("macos", &["macos"]),
+        ("aws", &["aws", "cloudtrail", "amazon"]),
+        ("azure", &["azure", "entra"]),
+        ("gcp", &["gcp", "google cloud"]),
+        ("m365", &["m365", "office 365", "microsoft 365"]),
+        ("okta", &["okta"]),
+    ];
+    hints
+        .iter()
+        .filter(|(_, words)| text.iter().any(|t| words.iter().any(|w| t.contains(w))))
+        .map(|(product, _)| *product)
+        .collect()
+}
+
 fn select(analysis: &Analysis, set: &RuleSet, options: &Options) -> Vec<SelectedRule> {
+    let platforms = platforms(analysis);
+    let fits = |rule: &rsigma_parser::SigmaRule| {
+        rule.logsource
+            .product
+            .as_deref()
+            .is_none_or(|p| platforms.iter().any(|q| q.eq_ignore_ascii_case(p)))
+    };
     let wanted: Vec<String> = analysis
         .techniques
         .iter()
@@ -246,10 +300,10 @@ fn select(analysis: &Analysis, set: &RuleSet, options: &Options) -> Vec<Selected
     } else {
         options.per_technique
     };
-    let mut chosen: BTreeMap<usize, (Vec<String>, u8, u8)> = BTreeMap::new();
+    let mut chosen: BTreeMap<usize, (Vec<String>, u8, u8, bool)> = BTreeMap::new();
     for technique in &wanted {
         let tag = format!("attack.{}", technique.to_lowercase());
-        let mut candidates: Vec<(usize, u8, u8)> = set
+        let mut candidates: Vec<(usize, u8, u8, bool)> = set
             .collection
             .rules
             .iter()
@@ -261,24 +315,25 @@ fn select(analysis: &Analysis, set: &RuleSet, options: &Options) -> Vec<Selected
                     .map(|s| format!("{s:?}").to_lowercase())
                     .unwrap_or_default();
                 let rank = status_rank(&status);
-                (rank > 0).then_some((i, level_rank(r.level.as_ref().map(|l| l.as_str())), rank))
+                let level = level_rank(r.level.as_ref().map(|l| l.as_str()));
+                (rank > 0).then_some((i, level, rank, fits(r)))
             })
             .collect();
         candidates.sort_by(|a, b| {
-            (b.1, b.2).cmp(&(a.1, a.2)).then_with(|| {
+            (b.3, b.1, b.2).cmp(&(a.3, a.1, a.2)).then_with(|| {
                 set.collection.rules[a.0]
                     .title
                     .cmp(&set.collection.rules[b.0].title)
             })
         });
-        for (i, level, status) in candidates.into_iter().take(per_technique) {
-            let entry = chosen.entry(i).or_insert((Vec::new(), level, status));
+        for (i, level, status, fit) in candidates.into_iter().take(per_technique) {
+            let entry = chosen.entry(i).or_insert((Vec::new(), level, status, fit));
             entry.0.push(technique.clone());
         }
     }
     let mut out: Vec<SelectedRule> = chosen
         .into_iter()
-        .map(|(i, (techniques, level, status))| {
+        .map(|(i, (techniques, level, status, fit))| {
             let rule = &set.collection.rules[i];
             let level_name = rule.level.as_ref().map(|l| l.as_str().to_owned()).unwrap_or_default();
             let status_name = rule
@@ -298,16 +353,23 @@ fn select(analysis: &Analysis, set: &RuleSet, options: &Options) -> Vec<Selected
                 status: status_name.clone(),
                 techniques,
                 reason: format!(
-                    "tagged {}; level {level_name} ({level}/5), status {status_name} ({status}/3); among the {per_technique} best per technique",
-                    tags.join(", ")
+                    "tagged {}; {}; level {level_name} ({level}/5), status {status_name} ({status}/3); among the {per_technique} best per technique",
+                    tags.join(", "),
+                    match (&rule.logsource.product, fit) {
+                        (None, _) => "any platform".to_owned(),
+                        (Some(p), true) => format!("{p}, which the report points at"),
+                        (Some(p), false) => format!("{p}, which the report does not mention"),
+                    }
                 ),
                 queries: queries_for(rule, &options.targets, &[]),
             }
         })
         .collect();
     out.sort_by(|a, b| {
-        level_rank(Some(&b.level))
-            .cmp(&level_rank(Some(&a.level)))
+        let fit = |r: &SelectedRule| !r.reason.contains("does not mention");
+        fit(b)
+            .cmp(&fit(a))
+            .then(level_rank(Some(&b.level)).cmp(&level_rank(Some(&a.level))))
             .then(status_rank(&b.status).cmp(&status_rank(&a.status)))
             .then(a.title.cmp(&b.title))
     });
