@@ -162,18 +162,30 @@ fn every_example_gives_byte_identical_outputs_on_a_second_run() {
         let now = ["--now", "2026-11-01T00:00:00Z"];
         analyze_into(&report, first.path(), &now);
         analyze_into(&report, second.path(), &now);
-        let mut names: Vec<String> = std::fs::read_dir(first.path())
-            .expect("outputs")
-            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-            .collect();
+        // Every file, the `sigma/` rules included.
+        fn files(dir: &Path, prefix: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("outputs").flatten() {
+                let path = entry.path();
+                let relative = prefix.join(entry.file_name());
+                if path.is_dir() {
+                    files(&path, &relative, out);
+                } else {
+                    out.push(relative);
+                }
+            }
+        }
+        let mut names = Vec::new();
+        files(first.path(), Path::new(""), &mut names);
         names.sort();
         assert!(names.len() >= 5, "{names:?}");
+        assert!(names.iter().any(|n| n.starts_with("sigma")), "{names:?}");
         for name in &names {
             let a = std::fs::read(first.path().join(name)).expect("first");
             let b = std::fs::read(second.path().join(name)).expect("second");
             assert!(
                 a == b,
-                "{name} of {} differs between runs",
+                "{} of {} differs between runs",
+                name.display(),
                 report.display()
             );
         }
