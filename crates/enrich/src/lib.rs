@@ -455,5 +455,22 @@ pub fn json_schema() -> serde_json::Value {
     schema["description"] = serde_json::json!(
         "ctiforge Analysis document, schema ctiforge.analysis/1: everything `ctiforge analyze` found in one report, each claim with its evidence (byte offsets into the report's extracted text)."
     );
-    schema
+    sorted(schema)
+}
+
+/// The value with every object's keys in sorted order, whether or not serde_json preserves
+/// insertion order in this build (feature unification differs between a crate's build and the
+/// workspace's).
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }
