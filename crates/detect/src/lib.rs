@@ -219,8 +219,11 @@ fn queries_for(
         .collect()
 }
 
-fn level_rank(level: Option<&str>) -> u8 {
-    ctiforge_hunt::level_rank(level)
+/// A rule's status as Sigma writes it (`stable`, `test`...), empty when it has none.
+fn status_name(rule: &rsigma_parser::SigmaRule) -> String {
+    rule.status
+        .map(|s| format!("{s:?}").to_lowercase())
+        .unwrap_or_default()
 }
 
 fn status_rank(status: &str) -> u8 {
@@ -310,12 +313,8 @@ fn select(analysis: &Analysis, set: &RuleSet, options: &Options) -> Vec<Selected
             .enumerate()
             .filter(|(_, r)| r.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)))
             .filter_map(|(i, r)| {
-                let status = r
-                    .status
-                    .map(|s| format!("{s:?}").to_lowercase())
-                    .unwrap_or_default();
-                let rank = status_rank(&status);
-                let level = level_rank(r.level.as_ref().map(|l| l.as_str()));
+                let rank = status_rank(&status_name(r));
+                let level = ctiforge_hunt::level_rank(r.level.as_ref().map(|l| l.as_str()));
                 (rank > 0).then_some((i, level, rank, fits(r)))
             })
             .collect();
@@ -331,15 +330,21 @@ fn select(analysis: &Analysis, set: &RuleSet, options: &Options) -> Vec<Selected
             entry.0.push(technique.clone());
         }
     }
-    let mut out: Vec<SelectedRule> = chosen
+    // Best first: logsource fit, level, status, then title.
+    let mut chosen: Vec<(usize, (Vec<String>, u8, u8, bool))> = chosen.into_iter().collect();
+    chosen.sort_by(|(a, x), (b, y)| {
+        (y.3, y.1, y.2).cmp(&(x.3, x.1, x.2)).then_with(|| {
+            set.collection.rules[*a]
+                .title
+                .cmp(&set.collection.rules[*b].title)
+        })
+    });
+    chosen
         .into_iter()
         .map(|(i, (techniques, level, status, fit))| {
             let rule = &set.collection.rules[i];
             let level_name = rule.level.as_ref().map(|l| l.as_str().to_owned()).unwrap_or_default();
-            let status_name = rule
-                .status
-                .map(|s| format!("{s:?}").to_lowercase())
-                .unwrap_or_default();
+            let status_name = status_name(rule);
             let tags: Vec<String> = techniques.iter().map(|t| format!("attack.{}", t.to_lowercase())).collect();
             SelectedRule {
                 id: rule.id.clone().unwrap_or_default(),
@@ -364,16 +369,7 @@ fn select(analysis: &Analysis, set: &RuleSet, options: &Options) -> Vec<Selected
                 queries: queries_for(rule, &options.targets, &[]),
             }
         })
-        .collect();
-    out.sort_by(|a, b| {
-        let fit = |r: &SelectedRule| !r.reason.contains("does not mention");
-        fit(b)
-            .cmp(&fit(a))
-            .then(level_rank(Some(&b.level)).cmp(&level_rank(Some(&a.level))))
-            .then(status_rank(&b.status).cmp(&status_rank(&a.status)))
-            .then(a.title.cmp(&b.title))
-    });
-    out
+        .collect()
 }
 
 #[cfg(test)]

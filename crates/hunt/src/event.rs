@@ -184,6 +184,8 @@ pub struct Prepared {
     pub value: Value,
     /// The logsources it belongs to; empty when none is recognised.
     pub sources: Vec<Source>,
+    /// Its `EventID`, when it has a numeric one.
+    pub event_id: Option<i64>,
     /// Its time, as written in the log, when it has one.
     pub timestamp: Option<String>,
 }
@@ -193,17 +195,18 @@ pub fn prepare(record: Value, declared: Option<&Source>) -> Prepared {
     let mut value = flatten_windows(&record).unwrap_or(record);
     let mut sources = Vec::new();
     let mut hint = Hint::None;
+    let event_id = value.get("EventID").and_then(|v| match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    });
     if let Value::Object(object) = &value {
         if let Some(channel) = object.get("Channel").and_then(Value::as_str) {
             let service = CHANNELS
                 .iter()
                 .find(|(c, _)| c.eq_ignore_ascii_case(channel))
                 .map(|(_, s)| *s);
-            let id = object.get("EventID").and_then(|v| match v {
-                Value::Number(n) => n.as_i64(),
-                Value::String(s) => s.parse().ok(),
-                _ => None,
-            });
+            let id = event_id;
             let categories: &[&str] = match (service, id) {
                 (Some("sysmon"), Some(id)) => sysmon_categories(id),
                 (Some(service), Some(id)) => other_categories(service, id),
@@ -243,6 +246,7 @@ pub fn prepare(record: Value, declared: Option<&Source>) -> Prepared {
     Prepared {
         value,
         sources,
+        event_id,
         timestamp,
     }
 }

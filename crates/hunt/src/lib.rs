@@ -363,11 +363,7 @@ impl Hunter {
         prepared: &event::Prepared,
         last: &mut Option<(RouteKey, Vec<usize>)>,
     ) -> Vec<EvaluationResult> {
-        let event_id = prepared.value.get("EventID").and_then(|v| match v {
-            serde_json::Value::Number(n) => n.as_i64(),
-            serde_json::Value::String(s) => s.parse().ok(),
-            _ => None,
-        });
+        let event_id = prepared.event_id;
         let same = last
             .as_ref()
             .is_some_and(|((s, id), _)| *id == event_id && *s == prepared.sources);

@@ -156,7 +156,7 @@ fn unused_selections(rule: &rsigma_parser::SigmaRule) -> Vec<String> {
                 for name in names {
                     let hit = match pattern {
                         SelectorPattern::Them => !name.starts_with('_'),
-                        SelectorPattern::Pattern(p) => glob_matches(p, name),
+                        SelectorPattern::Pattern(p) => crate::convert::ir::name_matches(p, name),
                     };
                     if hit {
                         out.push((*name).clone());
@@ -177,19 +177,6 @@ fn unused_selections(rule: &rsigma_parser::SigmaRule) -> Vec<String> {
         .collect();
     unused.sort();
     unused
-}
-
-/// `*`-only globbing, for selection-name patterns.
-fn glob_matches(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, rest)) => {
-            name.starts_with(head)
-                && (0..=name.len() - head.len())
-                    .filter(|i| name.is_char_boundary(head.len() + i))
-                    .any(|i| glob_matches(rest, &name[head.len() + i..]))
-        }
-    }
 }
 
 fn key_position(text: &str, key: &str) -> Option<(usize, usize)> {

@@ -259,8 +259,8 @@ fn lower_condition(condition: &ConditionExpr, d: &Detections) -> Result<Expr, Un
     })
 }
 
-/// Selection-name patterns: `*` is the only wildcard.
-fn name_matches(pattern: &str, name: &str) -> bool {
+/// Selection-name patterns (`selection_*`): `*` is the only wildcard.
+pub(crate) fn name_matches(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == name,
         Some((head, tail)) => {

@@ -246,15 +246,24 @@ pub fn prepare_rule(
     pipelines: &[Pipeline],
 ) -> Result<SigmaRule, Unsupported> {
     let applicable: Vec<&FilterRule> = filters.iter().filter(|f| filter_applies(f, rule)).collect();
+    prepare(rule, &applicable, pipelines).map(|(rule, _)| rule)
+}
+
+/// The rule with `filters` AND-ed in and `pipelines` applied, and the pipelines' state.
+fn prepare(
+    rule: &SigmaRule,
+    filters: &[&FilterRule],
+    pipelines: &[Pipeline],
+) -> Result<(SigmaRule, PipelineState), Unsupported> {
     let mut rule = rule.clone();
-    for filter in applicable {
+    for filter in filters {
         append_filter(&mut rule, filter);
     }
-    apply_pipelines(&mut rule, pipelines)?;
+    let state = apply_pipelines(&mut rule, pipelines)?;
     for detection in rule.detection.named.values_mut() {
         drop_resolved_expand(detection);
     }
-    Ok(rule)
+    Ok((rule, state))
 }
 
 /// Removes `expand` from items whose placeholders a pipeline has filled, so that evaluators
@@ -324,11 +333,7 @@ fn convert_rule_with(
     target: Target,
     pipelines: &[Pipeline],
 ) -> Result<Converted, Unsupported> {
-    let mut rule = rule.clone();
-    for filter in filters {
-        append_filter(&mut rule, filter);
-    }
-    let state = apply_pipelines(&mut rule, pipelines)?;
+    let (rule, state) = prepare(rule, filters, pipelines)?;
     let mut expr = ir::lower(&rule.detection)?;
     let postscript = if target == Target::Splunk {
         targets::Splunk::hoist_regexes(&mut expr)
@@ -502,7 +507,7 @@ fn rename_identifiers(
                 .keys()
                 .filter(|n| match pattern {
                     SelectorPattern::Them => !n.starts_with('_'),
-                    SelectorPattern::Pattern(p) => selector_matches(p, n),
+                    SelectorPattern::Pattern(p) => ir::name_matches(p, n),
                 })
                 .map(|n| C::Identifier(format!("{prefix}{n}")))
                 .collect();
@@ -512,11 +517,6 @@ fn rename_identifiers(
             }
         }
     }
-}
-
-fn selector_matches(pattern: &str, name: &str) -> bool {
-    let regex = format!("^{}$", regex::escape(pattern).replace("\\*", ".*"));
-    regex::Regex::new(&regex).is_ok_and(|r| r.is_match(name))
 }
 
 fn convert_correlation(
