@@ -303,7 +303,9 @@ fn select(analysis: &Analysis, set: &RuleSet, options: &Options) -> Vec<Selected
     } else {
         options.per_technique
     };
-    let mut chosen: BTreeMap<usize, (Vec<String>, u8, u8, bool)> = BTreeMap::new();
+    // Rule index → (its report techniques, level rank, status rank, logsource fit).
+    type Choice = (Vec<String>, u8, u8, bool);
+    let mut chosen: BTreeMap<usize, Choice> = BTreeMap::new();
     for technique in &wanted {
         let tag = format!("attack.{}", technique.to_lowercase());
         let mut candidates: Vec<(usize, u8, u8, bool)> = set
@@ -331,7 +333,7 @@ fn select(analysis: &Analysis, set: &RuleSet, options: &Options) -> Vec<Selected
         }
     }
     // Best first: logsource fit, level, status, then title.
-    let mut chosen: Vec<(usize, (Vec<String>, u8, u8, bool))> = chosen.into_iter().collect();
+    let mut chosen: Vec<(usize, Choice)> = chosen.into_iter().collect();
     chosen.sort_by(|(a, x), (b, y)| {
         (y.3, y.1, y.2).cmp(&(x.3, x.1, x.2)).then_with(|| {
             set.collection.rules[*a]
