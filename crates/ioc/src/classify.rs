@@ -3,6 +3,9 @@
 //! Every check is structural and linear in the token's length: no backtracking regexes, so
 //! extraction time grows linearly with the input whatever it holds.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 use crate::IocType;
 use crate::validate;
 
@@ -252,6 +255,9 @@ const AV_PREFIXES: &[&str] = &[
     "program",
 ];
 
+/// The length of the longest entry of [`AV_PREFIXES`].
+const AV_PREFIX_MAX: usize = 16;
+
 /// Trend Micro style detection-name prefixes (`BKDR_URSNIF.SM`, `HKTL_NBTSCAN.GA`).
 const AV_UNDERSCORE_PREFIXES: &[&str] = &[
     "BKDR",
@@ -331,6 +337,26 @@ const UNIX_ROOTS: &[&str] = &[
     "system",
 ];
 
+/// Whether `word` is one of `list` (lower-case entries), in any case. No allocation: this
+/// runs for most tokens.
+fn is_one_of(list: &[&str], word: &str) -> bool {
+    list.iter().any(|entry| entry.eq_ignore_ascii_case(word))
+}
+
+/// Whether `extension`, in any case, is in [`FILE_EXTENSIONS`]: a hash lookup, since the list is
+/// long and most dotted tokens ask.
+fn is_file_extension(extension: &str) -> bool {
+    static SET: LazyLock<HashSet<&'static str>> =
+        LazyLock::new(|| FILE_EXTENSIONS.iter().copied().collect());
+    let mut buffer = [0u8; 24];
+    let Some(lower) = buffer.get_mut(..extension.len()) else {
+        return false;
+    };
+    lower.copy_from_slice(extension.as_bytes());
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower).is_ok_and(|lower| SET.contains(lower))
+}
+
 /// Classifies a token. `defanged` says whether the source spelled it defanged, which decides
 /// between a domain and a file name for `payload.zip`.
 pub fn classify(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
@@ -348,7 +374,7 @@ pub fn classify(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         }
     }
     // `ip=1.2.3.4`, `SHA256:e3b0...`, `Domain:evil.com`: the value follows a label.
-    if let Some(split) = s.find(['=', ':']) {
+    if let Some(split) = memchr::memchr2(b'=', b':', s.as_bytes()) {
         let label = &s[..split];
         let rest = &s[split + 1..];
         // `loader:(973d...)`: the value may sit in brackets or quotes after its label.
@@ -371,27 +397,47 @@ pub fn classify(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     }
 }
 
+const DOT: u16 = 1;
+const COLON: u16 = 2;
+const AT: u16 = 4;
+const SLASH: u16 = 8;
+const BACKSLASH: u16 = 16;
+const DASH: u16 = 32;
+const UNDERSCORE: u16 = 64;
+const BANG: u16 = 128;
+const DIGIT: u16 = 256;
+
+/// The mark bit of each byte that has one.
+static MARKS: [u16; 256] = {
+    let mut table = [0u16; 256];
+    let mut digit = b'0';
+    while digit <= b'9' {
+        table[digit as usize] = DIGIT;
+        digit += 1;
+    }
+    table[b'.' as usize] = DOT;
+    table[b':' as usize] = COLON;
+    table[b'@' as usize] = AT;
+    table[b'/' as usize] = SLASH;
+    table[b'\\' as usize] = BACKSLASH;
+    table[b'-' as usize] = DASH;
+    table[b'_' as usize] = UNDERSCORE;
+    table[b'!' as usize] = BANG;
+    table
+};
+
 fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     let b = s.as_bytes();
     if b.len() < 3 {
         return;
     }
-    // One pass for the marks that decide which checks apply.
-    let (mut digits, mut dot, mut colon, mut at, mut slash, mut backslash) =
-        (0, false, false, false, false, false);
-    for c in b {
-        match c {
-            b'0'..=b'9' => digits += 1,
-            b'.' => dot = true,
-            b':' => colon = true,
-            b'@' => at = true,
-            b'/' => slash = true,
-            b'\\' => backslash = true,
-            _ => {}
-        }
-    }
-    let has_mark = dot || colon || at || slash || backslash || b.contains(&b'-');
-    if (digits == 0 && !has_mark) || digits == b.len() {
+    // One branch-free pass for the marks that decide which checks apply.
+    let marks = b.iter().fold(0u16, |marks, c| marks | MARKS[*c as usize]);
+    let digit = marks & DIGIT != 0;
+    let [dot, colon, at, slash, backslash, dash] =
+        [DOT, COLON, AT, SLASH, BACKSLASH, DASH].map(|mark| marks & mark != 0);
+    let has_mark = dot || colon || at || slash || backslash || dash;
+    if (!digit && !has_mark) || b.iter().all(u8::is_ascii_digit) {
         // Plain words and plain numbers hold no indicator.
         return;
     }
@@ -404,7 +450,7 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     if at && email(s, out) {
         return;
     }
-    if is_av_name(s) {
+    if is_av_name(s, marks) {
         av_name(s, out);
         return;
     }
@@ -797,7 +843,7 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         out.push(Candidate::new(IocType::Mac, value, 0, s.len()));
         return;
     }
-    let first_part = s.split(['/', '.']).next().unwrap_or("");
+    let first_part = &s[..memchr::memchr2(b'/', b'.', s.as_bytes()).unwrap_or(s.len())];
     if first_part.bytes().all(|b| b.is_ascii_digit()) && !first_part.is_empty() {
         numeric_dotted(s, out);
         return;
@@ -818,11 +864,12 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         Some(parts) => parts,
         None => return,
     };
+    let domain = validate::domain(s);
     // `...e802f5.Verification`: a hash glued to the next sentence.
     let first_label = s.split('.').next().unwrap_or("");
     if let Some(kind) = validate::hash_kind(first_label)
-        && validate::domain(s).is_none()
-        && !FILE_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str())
+        && domain.is_none()
+        && !is_file_extension(extension)
     {
         out.push(Candidate::new(
             kind,
@@ -832,15 +879,15 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         ));
         return;
     }
-    let extension_lower = extension.to_ascii_lowercase();
-    if let Some(domain) = validate::domain(s) {
+    if let Some(domain) = domain {
         if !defanged && let Some(reason) = prose_or_code(stem, extension) {
             let mut flagged = Candidate::new(IocType::Domain, domain, 0, s.len());
             flagged.false_positive = Some(reason);
             out.push(flagged);
             return;
         }
-        if FILE_EXTENSION_TLDS.contains(&extension_lower.as_str()) && !defanged {
+        if is_one_of(FILE_EXTENSION_TLDS, extension) && !defanged {
+            let extension_lower = extension.to_ascii_lowercase();
             filename(s, out);
             let mut flagged = Candidate::new(IocType::Domain, domain, 0, s.len());
             flagged.false_positive = Some(format!(
@@ -852,7 +899,7 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         }
         return;
     }
-    if FILE_EXTENSIONS.contains(&extension_lower.as_str()) && !stem.is_empty() {
+    if !stem.is_empty() && is_file_extension(extension) {
         filename(s, out);
     }
 }
@@ -878,8 +925,8 @@ fn prose_or_code(stem: &str, tld: &str) -> Option<String> {
     let wordy = stem
         .bytes()
         .all(|b| b.is_ascii_lowercase() || matches!(b, b'.' | b'-' | b'_'));
-    let tld_lower = tld.to_ascii_lowercase();
-    if wordy && PROPERTY_TLDS.contains(&tld_lower.as_str()) && stem.split('.').count() <= 3 {
+    if wordy && is_one_of(PROPERTY_TLDS, tld) && stem.split('.').count() <= 3 {
+        let tld_lower = tld.to_ascii_lowercase();
         return Some(format!(
             "looks like a field, property or unit name ('.{tld_lower}'); defang it to report a domain"
         ));
@@ -902,9 +949,7 @@ fn filename(s: &str, out: &mut Vec<Candidate>) {
     if !stem_ok {
         return;
     }
-    if extension.eq_ignore_ascii_case("js")
-        && PRODUCT_STEMS.contains(&stem.to_ascii_lowercase().as_str())
-    {
+    if extension.eq_ignore_ascii_case("js") && is_one_of(PRODUCT_STEMS, stem) {
         return;
     }
     // `e.g` or `v1.2.exe`-like version strings are not file names.
@@ -987,8 +1032,11 @@ const AV_PLATFORMS: &[&str] = &[
     "generic",
 ];
 
-fn is_av_name(s: &str) -> bool {
-    if let Some((prefix, rest)) = s.split_once('_')
+/// Whether the token is an antivirus detection name. `marks` are the token's [`MARKS`]; they
+/// rule most tokens out before any search.
+fn is_av_name(s: &str, marks: u16) -> bool {
+    if marks & (UNDERSCORE | DOT) == UNDERSCORE | DOT
+        && let Some((prefix, rest)) = s.split_once('_')
         && AV_UNDERSCORE_PREFIXES
             .iter()
             .any(|p| p.eq_ignore_ascii_case(prefix))
@@ -999,23 +1047,25 @@ fn is_av_name(s: &str) -> bool {
     {
         return true;
     }
-    let prefix_end = s.find(['/', ':', '.']).unwrap_or(s.len());
-    let prefix = s[..prefix_end].to_ascii_lowercase();
-    let named = AV_PREFIXES.contains(&prefix.as_str()) && prefix_end < s.len();
+    let prefix_end = memchr::memchr3(b'/', b':', b'.', s.as_bytes()).unwrap_or(s.len());
+    let named = prefix_end < s.len()
+        && prefix_end <= AV_PREFIX_MAX
+        && is_one_of(AV_PREFIXES, &s[..prefix_end]);
     if named && s.as_bytes()[prefix_end] == b'.' {
         let platform = s[prefix_end + 1..]
             .split(['.', '/', ':', '!'])
             .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if AV_PLATFORMS.contains(&platform.as_str()) {
+            .unwrap_or("");
+        if is_one_of(AV_PLATFORMS, platform) {
             return true;
         }
     }
-    let banged = s
-        .find('!')
-        .is_some_and(|p| p > 0 && s.as_bytes()[p - 1].is_ascii_alphanumeric());
-    (named && (s.contains('/') || s.contains(':') || s.matches('.').count() >= 2)) || banged
+    let banged = marks & BANG != 0
+        && memchr::memchr(b'!', s.as_bytes())
+            .is_some_and(|p| p > 0 && s.as_bytes()[p - 1].is_ascii_alphanumeric());
+    (named
+        && (marks & (SLASH | COLON) != 0 || memchr::memchr_iter(b'.', s.as_bytes()).count() >= 2))
+        || banged
 }
 
 /// Parts of antivirus names that look like domains (`Agent.CA` in `W64/Agent.CA!tr`) are
@@ -1040,6 +1090,12 @@ mod tests {
         let mut out = Vec::new();
         classify(s, false, &mut out);
         out.into_iter().map(|c| (c.kind, c.value)).collect()
+    }
+
+    #[test]
+    fn av_prefix_max_is_the_longest_prefix() {
+        let longest = AV_PREFIXES.iter().map(|p| p.len()).max();
+        assert_eq!(longest, Some(AV_PREFIX_MAX));
     }
 
     #[test]

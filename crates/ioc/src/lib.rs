@@ -206,9 +206,10 @@ impl Extractor {
 /// Domains reserved for documentation and testing (RFC 2606, RFC 6761).
 fn reserved_domain(host: &str) -> Option<&'static str> {
     let reserved = ["example.com", "example.net", "example.org"];
-    let hit = reserved
-        .iter()
-        .any(|r| host == *r || host.ends_with(&format!(".{r}")));
+    let hit = reserved.iter().any(|r| {
+        host.strip_suffix(r)
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+    });
     hit.then_some("domain reserved for documentation (RFC 2606)")
 }
 

@@ -85,9 +85,20 @@ const SCHEMES: &[(&str, &str)] = &[
 
 /// Whether a token may hold a defang marker (cheap test before [`refang`]).
 pub fn may_be_defanged(token: &[u8]) -> bool {
-    token
+    // A table lookup per byte and no branch: this is asked of every candidate token.
+    const OPENERS: [u8; 256] = {
+        let mut table = [0u8; 256];
+        table[b'[' as usize] = 1;
+        table[b'(' as usize] = 1;
+        table[b'{' as usize] = 1;
+        table[b'\\' as usize] = 1;
+        table
+    };
+    let opener = token
         .iter()
-        .any(|b| matches!(b, b'[' | b'(' | b'{' | b'\\'))
+        .fold(0u8, |found, b| found | OPENERS[*b as usize])
+        != 0;
+    opener
         || token.len() > 3 && matches!(token[0] | 0x20, b'h' | b'f') && {
             let lower = token[1] | 0x20;
             lower == b'x' || (token.len() > 2 && token[2] | 0x20 == b'x')

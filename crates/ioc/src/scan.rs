@@ -37,7 +37,17 @@ fn previous_char(text: &str, i: usize) -> usize {
 
 /// The start of the token that contains byte `i`, not going below `floor`.
 fn token_start(text: &str, mut i: usize, floor: usize) -> usize {
+    let bytes = text.as_bytes();
     while i > floor {
+        // ASCII needs no character-boundary search.
+        let b = bytes[i - 1];
+        if b < 0x80 {
+            if DELIMITER[b as usize] {
+                return i;
+            }
+            i -= 1;
+            continue;
+        }
         let j = previous_char(text, i);
         if j < floor || delimiter_at(text, j).0 {
             return i;
@@ -99,6 +109,55 @@ const fn interesting() -> [bool; 256] {
 
 static INTERESTING: [bool; 256] = interesting();
 
+/// The same test as `INTERESTING`, written with comparisons so that the compiler can run it on
+/// a whole block of bytes at once (`.` `/` digits `:` are one range).
+fn is_interesting(b: u8) -> u8 {
+    u8::from(b.wrapping_sub(b'.') <= b':' - b'.')
+        | u8::from(b == b'@')
+        | u8::from(b == b'\\')
+        | u8::from(b == b'[')
+        | u8::from(b == b'(')
+        | u8::from(b == b'{')
+}
+
+/// Whether the scan stops at byte `b`, followed by `next`: an interesting byte, except a period
+/// or colon that ends a word (`word.`, `Note:`), by far the most common in prose. Such a word
+/// holds nothing: had it held an interesting byte, the scan would have stopped there first.
+fn is_stop(b: u8, next: u8) -> u8 {
+    let ends_word = (u8::from(b == b'.') | u8::from(b == b':'))
+        & (u8::from(next == b' ')
+            | u8::from(next == b'\n')
+            | u8::from(next == b'\r')
+            | u8::from(next == b'\t')
+            | u8::from(next == 0x0c));
+    is_interesting(b) & (ends_word ^ 1)
+}
+
+/// The first byte at or after `from` where the scan stops (see [`is_stop`]). Blocks of 32
+/// bytes are tested without a branch per byte (the loop vectorizes); prose has long runs
+/// without a stop.
+fn find_interesting(bytes: &[u8], from: usize) -> Option<usize> {
+    const BLOCK: usize = 32;
+    let mut i = from;
+    // Each block reads one byte past its end: the byte after a period decides.
+    while let Some(window) = bytes.get(i..i + BLOCK + 1) {
+        let mut flags = [0u8; BLOCK];
+        for (k, flag) in flags.iter_mut().enumerate() {
+            *flag = is_stop(window[k], window[k + 1]);
+        }
+        // The first flagged byte: eight flags at a time, read as one little-endian word.
+        for (k, word) in flags.chunks_exact(8).enumerate() {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            if word != 0 {
+                return Some(i + k * 8 + (word.trailing_zeros() / 8) as usize);
+            }
+        }
+        i += BLOCK;
+    }
+    // The end of the text counts as a space.
+    (i..bytes.len()).find(|&k| is_stop(bytes[k], bytes.get(k + 1).copied().unwrap_or(b' ')) != 0)
+}
+
 /// Whether a token could hold an indicator at all.
 fn is_candidate(token: &[u8]) -> bool {
     token.len() >= 3 && token.is_ascii() && token.iter().any(|b| INTERESTING[*b as usize])
@@ -116,6 +175,12 @@ pub fn scan(text: &str) -> Vec<Indicator> {
     let plain_dots = &anchors.plain_dots;
     let mut next_plain_dot = 0;
     let mut candidates = Vec::new();
+    let key = |a: &Indicator| (a.start, a.end, a.kind);
+    // User agents go into the list where they stand in the text, so that it rarely needs a
+    // sort at the end (moving every indicator).
+    let mut agents = user_agents(text, &anchors);
+    agents.sort_by_key(key);
+    let mut agents = agents.into_iter().peekable();
     // Everything before `done` has been handled.
     let mut done = 0;
     let mut i = 0;
@@ -128,10 +193,7 @@ pub fn scan(text: &str) -> Vec<Indicator> {
             Some(Some(at)) if at >= i => Some(at),
             Some(None) => None,
             _ => {
-                let found = bytes[i..]
-                    .iter()
-                    .position(|b| INTERESTING[*b as usize])
-                    .map(|p| i + p);
+                let found = find_interesting(bytes, i);
                 next_interesting = Some(found);
                 found
             }
@@ -145,17 +207,11 @@ pub fn scan(text: &str) -> Vec<Indicator> {
             (None, Some(d)) => d,
             (None, None) => break,
         };
-        // The most common trigger in prose: a period or colon that ends a word ("word." or
-        // "Note:"), with nothing interesting before it in the word.
-        if matches!(bytes[at], b'.' | b':' | b',')
-            && bytes.get(at + 1).is_none_or(|b| b.is_ascii_whitespace())
-            && token_start(text, at, done) >= i
-        {
-            i = at + 1;
-            continue;
-        }
         let start = token_start(text, at, done);
         let end = token_end(text, at);
+        while let Some(agent) = agents.next_if(|a| a.start < start) {
+            out.push(agent);
+        }
         if let Some(chain_end) = spaced_defang(text, start, end, &mut out) {
             done = chain_end;
             i = chain_end;
@@ -165,22 +221,25 @@ pub fn scan(text: &str) -> Vec<Indicator> {
         done = next;
         i = next.max(at + 1);
     }
-    user_agents(text, &anchors, &mut out);
-    out.sort_by_key(|a| (a.start, a.end, a.kind));
+    out.extend(agents);
+    // The scan finds indicators nearly in order; sorting moves them only when it did not.
+    if !out.is_sorted_by_key(key) {
+        out.sort_by_key(key);
+    }
     out.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.kind == b.kind);
     out
 }
 
-/// Anchors found in one pass over the text: where the plain-word connector "dot" stands, and
-/// where user agents start.
+/// Anchors found before the scan: where the plain-word connector "dot" stands, and where user
+/// agents start.
 struct Anchors {
     plain_dots: Vec<usize>,
     user_agent_labels: Vec<usize>,
     mozilla: Vec<usize>,
 }
 
-/// Separate `memmem` passes: each skips ahead on a rare byte of its needle, which one
-/// multi-pattern automaton cannot do for needles that start with a space.
+/// One `memmem` pass per spelling of " dot " (each skips ahead on a rare byte of its needle),
+/// and one pass over colons and slashes for `User-Agent:` labels and `Mozilla/` strings.
 fn anchors(bytes: &[u8]) -> Anchors {
     use memchr::memmem::find_iter;
     let mut plain_dots: Vec<usize> = Vec::new();
@@ -188,21 +247,20 @@ fn anchors(bytes: &[u8]) -> Anchors {
         plain_dots.extend(find_iter(bytes, needle).map(|p| p + 1));
     }
     plain_dots.sort_unstable();
-    // "User-Agent:" in any case: find "gent:" / "GENT:" and check the label before it.
-    let mut user_agent_labels: Vec<usize> = Vec::new();
-    for needle in [&b"gent:"[..], b"GENT:"] {
-        user_agent_labels.extend(find_iter(bytes, needle).filter_map(|p| {
-            let label_start = p.checked_sub(6)?;
-            bytes[label_start..p + 5]
-                .eq_ignore_ascii_case(b"user-agent:")
-                .then_some(p + 5)
-        }));
+    let (mut user_agent_labels, mut mozilla) = (Vec::new(), Vec::new());
+    for p in memchr::memchr2_iter(b':', b'/', bytes) {
+        if bytes[p] == b':' {
+            if p >= 10 && bytes[p - 10..p].eq_ignore_ascii_case(b"user-agent") {
+                user_agent_labels.push(p + 1);
+            }
+        } else if p >= 7 && &bytes[p - 7..p] == b"Mozilla" {
+            mozilla.push(p - 7);
+        }
     }
-    user_agent_labels.sort_unstable();
     Anchors {
         plain_dots,
         user_agent_labels,
-        mozilla: find_iter(bytes, b"Mozilla/").collect(),
+        mozilla,
     }
 }
 
@@ -216,7 +274,10 @@ fn handle_token(
     candidates: &mut Vec<Candidate>,
 ) -> usize {
     let bytes = text.as_bytes();
-    if end < start + 3 || !is_candidate(&bytes[start..end]) {
+    if end < start + 3
+        || !is_candidate(&bytes[start..end])
+        || cannot_hold_indicator(&bytes[start..end])
+    {
         return end;
     }
     let (mut start, mut end) = trim(bytes, start, end);
@@ -241,6 +302,28 @@ fn handle_token(
     }
     process(text, start, end, out, candidates);
     next.max(end)
+}
+
+/// A quick test that rules out most candidate tokens of prose (`2020)`, `RC4`, `x64`,
+/// `64-bit`) before they are trimmed, refanged and classified. A token of at most 13 bytes
+/// without any of `. : @ / \ [ ( { =` can only be an identifier (`T1059`, `CVE-2021-44228`,
+/// `AS13335`, `D3-NI`), and those start with one of a few letters; every other indicator type
+/// needs one of those marks or more bytes (hashes, coin addresses, dashed MACs, a CVE glued
+/// inside a word).
+fn cannot_hold_indicator(token: &[u8]) -> bool {
+    if token.len() > 13 {
+        return false;
+    }
+    let marked = token.iter().fold(false, |marked, b| {
+        marked
+            | matches!(
+                b,
+                b'.' | b':' | b'@' | b'/' | b'\\' | b'[' | b'(' | b'{' | b'='
+            )
+    });
+    // The trim strips these from the front before an identifier is looked for.
+    let first = token.iter().find(|b| !matches!(b, b'*' | b'!' | b'?'));
+    !marked && !matches!(first, Some(b'C' | b'c' | b'A' | b'a' | b'D' | b'T' | b'M'))
 }
 
 /// Which connector a token is: `.` or `@`, and whether it is a plain English word.
@@ -495,8 +578,13 @@ fn process(
     let view = refanged.as_ref().map_or(raw, |r| r.text.as_str());
     candidates.clear();
     classify(view, refanged.is_some(), candidates);
+    let first = out.len();
     for candidate in candidates.drain(..) {
         out.push(to_indicator(text, start, refanged.as_ref(), candidate));
+    }
+    // A token's indicators in text order, so that the whole list usually needs no sort.
+    if out.len() > first + 1 {
+        out[first..].sort_by_key(|a| (a.start, a.end, a.kind));
     }
 }
 
@@ -532,7 +620,8 @@ fn starts_windows_path(token: &[u8]) -> bool {
 }
 
 /// User agents: `Mozilla/5.0 (...) ...` anywhere, and the value of `User-Agent:` labels.
-fn user_agents(text: &str, anchors: &Anchors, out: &mut Vec<Indicator>) {
+fn user_agents(text: &str, anchors: &Anchors) -> Vec<Indicator> {
+    let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut push = |start: usize| {
         let end = bytes[start..]
@@ -580,6 +669,7 @@ fn user_agents(text: &str, anchors: &Anchors, out: &mut Vec<Indicator>) {
             push(position);
         }
     }
+    out
 }
 
 /// Reference lists: from a line reading "References", "Sources", "Further reading"... to the
@@ -587,49 +677,54 @@ fn user_agents(text: &str, anchors: &Anchors, out: &mut Vec<Indicator>) {
 /// a URL, or a blank line).
 pub fn reference_sections(text: &str) -> Vec<(usize, usize)> {
     let mut sections = Vec::new();
-    let mut offset = 0;
     let mut open: Option<usize> = None;
-    for line in text.split_inclusive('\n') {
+    // Lines through memchr: the standard library's line search is several times slower here.
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(|p| p + 1)
+        .chain((!text.ends_with('\n')).then_some(text.len()));
+    let mut offset = 0;
+    for end in ends {
+        let line = &text[offset..end];
         let trimmed = line.trim();
-        let heading = trimmed
-            .trim_start_matches(['#', '*', '=', ' '])
-            .trim_end_matches([':', '*', '=', ' ']);
-        // Headings are short; only those are lower-cased and compared.
-        let heading = if heading.len() <= 24 {
-            heading.to_ascii_lowercase()
-        } else {
-            String::new()
-        };
-        let is_reference_heading = matches!(
-            heading.as_str(),
-            "references"
-                | "reference"
-                | "sources"
-                | "further reading"
-                | "bibliography"
-                | "external links"
-                | "endnotes"
-                | "citations"
-                | "notes and references"
-                | "reference links"
-                | "resources"
-        );
+        let heading = is_reference_heading(trimmed);
         if let Some(start) = open
-            && !is_reference_heading
+            && !heading
             && !is_reference_entry(trimmed)
         {
             sections.push((start, offset));
             open = None;
         }
-        if is_reference_heading && open.is_none() {
-            open = Some(offset + line.len());
+        if heading && open.is_none() {
+            open = Some(end);
         }
-        offset += line.len();
+        offset = end;
     }
     if let Some(start) = open {
         sections.push((start, text.len()));
     }
     sections
+}
+
+/// Whether a trimmed line is the heading of a reference list, decorated or not (`## Sources`,
+/// `**References:**`).
+fn is_reference_heading(line: &str) -> bool {
+    const HEADINGS: &[&str] = &[
+        "references",
+        "reference",
+        "sources",
+        "further reading",
+        "bibliography",
+        "external links",
+        "endnotes",
+        "citations",
+        "notes and references",
+        "reference links",
+        "resources",
+    ];
+    let heading = line
+        .trim_start_matches(['#', '*', '=', ' '])
+        .trim_end_matches([':', '*', '=', ' ']);
+    heading.len() <= 24 && HEADINGS.iter().any(|h| h.eq_ignore_ascii_case(heading))
 }
 
 fn is_reference_entry(line: &str) -> bool {
@@ -660,4 +755,63 @@ pub fn follows_version_word(text: &str, start: usize) -> bool {
         word,
         "version" | "ver" | "ver." | "v" | "v." | "build" | "release" | "firmware" | "versions"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The stop rule byte by byte, without blocks.
+    fn first_stop(bytes: &[u8], from: usize) -> Option<usize> {
+        (from..bytes.len()).find(|&k| {
+            let word_end = matches!(bytes[k], b'.' | b':')
+                && bytes.get(k + 1).is_none_or(|b| b.is_ascii_whitespace());
+            INTERESTING[bytes[k] as usize] && !word_end
+        })
+    }
+
+    proptest! {
+        /// The block search stops where the byte-by-byte rule does, from any start, at block
+        /// edges and at the end of the text included.
+        #[test]
+        fn block_search_agrees_with_the_byte_rule(
+            text in "[a-z .:\n@(\\[0-9/\\\\]{0,100}",
+            from in 0usize..100,
+        ) {
+            let bytes = text.as_bytes();
+            let from = from.min(bytes.len());
+            prop_assert_eq!(find_interesting(bytes, from), first_stop(bytes, from));
+        }
+
+        /// A token that the quick test rules out holds nothing that classification would find.
+        #[test]
+        fn ruled_out_tokens_hold_nothing(token in "[A-Za-z0-9_!?*#%&+~$)\\]}-]{3,13}") {
+            if cannot_hold_indicator(token.as_bytes()) {
+                let mut found = Vec::new();
+                let (start, end) = trim(token.as_bytes(), 0, token.len());
+                crate::classify::classify(&token[start..end], false, &mut found);
+                prop_assert!(found.is_empty(), "{token}: {found:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn identifiers_are_not_ruled_out() {
+        for token in [
+            "T1059",
+            "TA0001",
+            "M1030",
+            "CVE-2021-4422",
+            "cwe-79",
+            "AS13335",
+            "D3-NI",
+        ] {
+            assert!(!cannot_hold_indicator(token.as_bytes()), "{token}");
+        }
+        for token in ["2020)", "RC4", "x64", "64-bit", "base64"] {
+            assert!(cannot_hold_indicator(token.as_bytes()), "{token}");
+        }
+    }
 }

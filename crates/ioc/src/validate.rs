@@ -90,21 +90,28 @@ pub fn domain(text: &str) -> Option<String> {
             return None;
         }
     }
-    let lower = name.to_ascii_lowercase();
-    let tld = lower.rsplit('.').next()?;
+    let tld = name.rsplit('.').next()?;
     if tld.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let registrable = psl::domain(lower.as_bytes());
+    // Lower-cased on the stack: most names asked about are not domains (`cmd.exe`), and they
+    // should cost no allocation.
+    let mut buffer = [0u8; 253];
+    let lower = &mut buffer[..name.len()];
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    let lower: &[u8] = lower;
+    let registrable = psl::domain(lower);
     let valid = match registrable {
         Some(domain) => domain.suffix().is_known(),
         // A name that is itself a suffix from the list's private section (`duckdns.org`,
         // `github.io`, `eu.com`) is a registered domain run by a company; only ICANN suffixes
         // such as `co.uk` are not domains of their own.
-        None => psl::suffix(lower.as_bytes())
-            .is_some_and(|s| s.is_known() && s.typ() == Some(psl::Type::Private)),
+        None => {
+            psl::suffix(lower).is_some_and(|s| s.is_known() && s.typ() == Some(psl::Type::Private))
+        }
     };
-    valid.then_some(lower)
+    valid.then(|| name.to_ascii_lowercase())
 }
 
 /// The hash type of a hex string, by its length.
