@@ -361,19 +361,23 @@ fn is_file_extension(extension: &str) -> bool {
 /// between a domain and a file name for `payload.zip`.
 pub fn classify(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     let before = out.len();
-    classify_whole(s, defanged, out);
+    let marks = marks(s);
+    classify_whole(s, marks, defanged, out);
     if out.len() > before {
         return;
     }
     // `RSCVE-2019-10655Grandstream`: CVE ids are distinctive enough to find inside a word
     // that a conversion glued to its neighbours.
-    if s.len() > 13 && memchr::memmem::find(s.as_bytes(), b"CVE-").is_some() {
+    if s.len() > 13 && marks & DASH != 0 && memchr::memmem::find(s.as_bytes(), b"CVE-").is_some() {
         embedded_cves(s, out);
         if out.len() > before {
             return;
         }
     }
     // `ip=1.2.3.4`, `SHA256:e3b0...`, `Domain:evil.com`: the value follows a label.
+    if marks & (COLON | EQUALS) == 0 {
+        return;
+    }
     if let Some(split) = memchr::memchr2(b'=', b':', s.as_bytes()) {
         let label = &s[..split];
         let rest = &s[split + 1..];
@@ -388,7 +392,7 @@ pub fn classify(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         {
             let offset = split + 1 + skipped;
             let start = out.len();
-            classify_whole(rest, defanged, out);
+            classify_whole(rest, self::marks(rest), defanged, out);
             for candidate in &mut out[start..] {
                 candidate.start += offset;
                 candidate.end += offset;
@@ -406,6 +410,7 @@ const DASH: u16 = 32;
 const UNDERSCORE: u16 = 64;
 const BANG: u16 = 128;
 const DIGIT: u16 = 256;
+const EQUALS: u16 = 512;
 
 /// The mark bit of each byte that has one.
 static MARKS: [u16; 256] = {
@@ -423,16 +428,20 @@ static MARKS: [u16; 256] = {
     table[b'-' as usize] = DASH;
     table[b'_' as usize] = UNDERSCORE;
     table[b'!' as usize] = BANG;
+    table[b'=' as usize] = EQUALS;
     table
 };
 
-fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
+/// The [`MARKS`] of a token, in one branch-free pass: which checks apply.
+fn marks(s: &str) -> u16 {
+    s.bytes().fold(0u16, |marks, c| marks | MARKS[c as usize])
+}
+
+fn classify_whole(s: &str, marks: u16, defanged: bool, out: &mut Vec<Candidate>) {
     let b = s.as_bytes();
     if b.len() < 3 {
         return;
     }
-    // One branch-free pass for the marks that decide which checks apply.
-    let marks = b.iter().fold(0u16, |marks, c| marks | MARKS[*c as usize]);
     let digit = marks & DIGIT != 0;
     let [dot, colon, at, slash, backslash, dash] =
         [DOT, COLON, AT, SLASH, BACKSLASH, DASH].map(|mark| marks & mark != 0);
@@ -441,7 +450,7 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         // Plain words and plain numbers hold no indicator.
         return;
     }
-    if colon && slash && s.contains("://") {
+    if colon && slash && !scheme_separators(s).is_empty() {
         urls(s, out);
         return;
     }
@@ -490,11 +499,26 @@ fn classify_whole(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     }
 }
 
+/// Where `://` stands in a token, left to right and without overlaps. Tokens are short: the
+/// colons are found with `memchr` rather than a substring searcher built for each token.
+fn scheme_separators(s: &str) -> Vec<usize> {
+    let bytes = s.as_bytes();
+    let mut found = Vec::new();
+    for colon in memchr::memchr_iter(b':', bytes) {
+        if bytes[colon + 1..].starts_with(b"//")
+            && found.last().is_none_or(|last| colon >= last + 3)
+        {
+            found.push(colon);
+        }
+    }
+    found
+}
+
 /// Every URL in a token: `[text](https://a.com/x)` and `[hxxps://a[.]com](hxxps://a[.]com)`
 /// hold one or two. A URL runs from its scheme to the end of its path; the path stops where the
 /// next URL's scheme starts, and unbalanced closing brackets are not part of it.
 fn urls(s: &str, out: &mut Vec<Candidate>) {
-    let separators: Vec<usize> = s.match_indices("://").map(|(i, _)| i).collect();
+    let separators = scheme_separators(s);
     let mut previous_end = 0;
     for (n, &separator) in separators.iter().enumerate() {
         if separator < previous_end {

@@ -111,6 +111,7 @@ pub fn refang(token: &str) -> Option<Refanged> {
     // Most tokens with a bracket or backslash hold no marker; find out before allocating.
     let any_marker = (0..bytes.len()).any(|i| {
         (matches!(bytes[i], b'[' | b'(' | b'{' | b'\\')
+            && marker_may_start(bytes.get(i + 1).copied())
             && MARKERS
                 .iter()
                 .any(|(m, _)| starts_with_ignore_case(&bytes[i..], m.as_bytes())))
@@ -173,6 +174,16 @@ pub fn refang(token: &str) -> Option<Refanged> {
     changed.then_some(Refanged { text, map })
 }
 
+/// Whether the byte after an opening bracket or backslash can continue a marker: every
+/// marker's second byte is one of these (`[.]`, `[:]`, `[/]`, `[@]`, `[dot]`, `[at]`, `\.`),
+/// while prose (`(Citation`, `(see`) mostly has others.
+fn marker_may_start(second: Option<u8>) -> bool {
+    matches!(
+        second,
+        Some(b'.' | b':' | b'/' | b'@' | b'd' | b'D' | b'a' | b'A')
+    )
+}
+
 fn push_replacement(text: &mut String, map: &mut Vec<u32>, real: &str, source: usize) {
     text.push_str(real);
     map.extend(std::iter::repeat_n(source as u32, real.len()));
@@ -205,6 +216,18 @@ mod tests {
 
     fn refanged(token: &str) -> String {
         refang(token).map_or_else(|| token.to_owned(), |r| r.text)
+    }
+
+    #[test]
+    fn every_marker_passes_the_quick_test() {
+        for (marker, _) in MARKERS {
+            for second in [
+                marker.as_bytes()[1].to_ascii_lowercase(),
+                marker.as_bytes()[1].to_ascii_uppercase(),
+            ] {
+                assert!(marker_may_start(Some(second)), "{marker}");
+            }
+        }
     }
 
     #[test]
