@@ -154,7 +154,7 @@ fn find_stop(bytes: &[u8], from: usize) -> Option<usize> {
     const BLOCK: usize = 32;
     let mut i = from;
     if i == 0 {
-        if bytes.first().is_some() && is_stop_at(bytes, 0) {
+        if !bytes.is_empty() && is_stop_at(bytes, 0) {
             return Some(0);
         }
         i = 1;
