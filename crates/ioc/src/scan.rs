@@ -59,6 +59,32 @@ fn token_start(text: &str, mut i: usize, floor: usize) -> usize {
 
 /// The end of the token that contains byte `i`.
 fn token_end(text: &str, mut i: usize) -> usize {
+    const BLOCK: usize = 16;
+    let bytes = text.as_bytes();
+    // ASCII blocks first, without a branch per byte: most tokens end within one.
+    while let Some(block) = bytes.get(i..i + BLOCK) {
+        let mut flags = [0u8; BLOCK];
+        for (flag, b) in flags.iter_mut().zip(block) {
+            *flag = ends_ascii_run(*b);
+        }
+        let words = flags
+            .chunks_exact(8)
+            .map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()));
+        let Some((k, word)) = words.enumerate().find(|(_, word)| *word != 0) else {
+            i += BLOCK;
+            continue;
+        };
+        i += k * 8 + (word.trailing_zeros() / 8) as usize;
+        if bytes[i] < 0x80 {
+            return i;
+        }
+        // A non-ASCII character: a delimiter or a letter of the word.
+        let (delimiter, width) = delimiter_at(text, i);
+        if delimiter {
+            return i;
+        }
+        i += width;
+    }
     while i < text.len() {
         let (delimiter, width) = delimiter_at(text, i);
         if delimiter {
@@ -67,6 +93,23 @@ fn token_end(text: &str, mut i: usize) -> usize {
         i += width;
     }
     i
+}
+
+/// Whether byte `b` ends a run of ASCII word bytes: an ASCII delimiter (see `DELIMITER`) or
+/// the first byte of a non-ASCII character. Comparisons only, so that blocks vectorize.
+fn ends_ascii_run(b: u8) -> u8 {
+    let is = |x: u8| u8::from(b == x);
+    u8::from(b <= b' ')
+        | u8::from(b >= 0x80)
+        | is(b'"')
+        | is(b'<')
+        | is(b'>')
+        | is(b'|')
+        | is(b'`')
+        | is(b'\'')
+        | is(b',')
+        | is(b';')
+        | is(b'^')
 }
 
 /// The next token at or after byte `i`.
@@ -266,10 +309,7 @@ fn handle_token(
     candidates: &mut Vec<Candidate>,
 ) -> usize {
     let bytes = text.as_bytes();
-    if end < start + 3
-        || !is_candidate(&bytes[start..end])
-        || cannot_hold_indicator(&bytes[start..end])
-    {
+    if !worth_classifying(&bytes[start..end]) {
         return end;
     }
     let (mut start, mut end) = trim(bytes, start, end);
@@ -296,26 +336,51 @@ fn handle_token(
     next.max(end)
 }
 
-/// A quick test that rules out most candidate tokens of prose (`2020)`, `RC4`, `x64`,
-/// `64-bit`) before they are trimmed, refanged and classified. A token of at most 13 bytes
-/// without any of `. : @ / \ [ ( { =` can only be an identifier (`T1059`, `CVE-2021-44228`,
-/// `AS13335`, `D3-NI`), and those start with one of a few letters; every other indicator type
-/// needs one of those marks or more bytes (hashes, coin addresses, dashed MACs, a CVE glued
-/// inside a word).
-fn cannot_hold_indicator(token: &[u8]) -> bool {
-    if token.len() > 13 {
+/// Bits of [`PROFILE`].
+const NON_ASCII: u8 = 1;
+const HAS_INTERESTING: u8 = 2;
+const MARKED: u8 = 4;
+
+/// Per byte: whether it is non-ASCII, interesting (`INTERESTING`), or one of the marks
+/// `. : @ / \ [ ( { =` that nearly every indicator type needs.
+static PROFILE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        if b >= 0x80 {
+            table[b] = NON_ASCII;
+        } else if INTERESTING[b] {
+            table[b] = HAS_INTERESTING;
+        }
+        b += 1;
+    }
+    let marks = *b".:@/\\[({=";
+    let mut k = 0;
+    while k < marks.len() {
+        table[marks[k] as usize] |= MARKED;
+        k += 1;
+    }
+    table
+};
+
+/// Whether a raw token deserves trimming, refanging and classifying, from one pass over it:
+/// it is a candidate ([`is_candidate`]), and not ruled out by the quick test. A token of at
+/// most 13 bytes without any of `. : @ / \ [ ( { =` can only be an identifier (`T1059`,
+/// `CVE-2021-44228`, `AS13335`, `D3-NI`), and those start with one of a few letters; every other
+/// indicator type needs one of those marks or more bytes (hashes, coin addresses, dashed MACs, a
+/// CVE glued inside a word). That rules out most candidate tokens of prose (`2020)`, `RC4`,
+/// `x64`, `64-bit`).
+fn worth_classifying(token: &[u8]) -> bool {
+    let profile = token.iter().fold(0u8, |p, b| p | PROFILE[*b as usize]);
+    if token.len() < 3 || profile & NON_ASCII != 0 || profile & HAS_INTERESTING == 0 {
         return false;
     }
-    let marked = token.iter().fold(false, |marked, b| {
-        marked
-            | matches!(
-                b,
-                b'.' | b':' | b'@' | b'/' | b'\\' | b'[' | b'(' | b'{' | b'='
-            )
-    });
+    if token.len() > 13 || profile & MARKED != 0 {
+        return true;
+    }
     // The trim strips these from the front before an identifier is looked for.
     let first = token.iter().find(|b| !matches!(b, b'*' | b'!' | b'?'));
-    !marked && !matches!(first, Some(b'C' | b'c' | b'A' | b'a' | b'D' | b'T' | b'M'))
+    matches!(first, Some(b'C' | b'c' | b'A' | b'a' | b'D' | b'T' | b'M'))
 }
 
 /// Which connector a token is: `.` or `@`, and whether it is a plain English word.
@@ -784,12 +849,44 @@ mod tests {
         /// A token that the quick test rules out holds nothing that classification would find.
         #[test]
         fn ruled_out_tokens_hold_nothing(token in "[A-Za-z0-9_!?*#%&+~$)\\]}-]{3,13}") {
-            if cannot_hold_indicator(token.as_bytes()) {
+            if !worth_classifying(token.as_bytes()) {
                 let mut found = Vec::new();
                 let (start, end) = trim(token.as_bytes(), 0, token.len());
                 crate::classify::classify(&token[start..end], false, &mut found);
                 prop_assert!(found.is_empty(), "{token}: {found:?}");
             }
+        }
+    }
+
+    #[test]
+    fn the_block_delimiter_test_agrees_with_the_table() {
+        for b in 0..=255u8 {
+            let expected = if b < 0x80 {
+                DELIMITER[b as usize]
+            } else {
+                true
+            };
+            assert_eq!(ends_ascii_run(b) != 0, expected, "byte {b:#x}");
+        }
+    }
+
+    proptest! {
+        /// Tokens end where the byte-by-byte walk ends them, across blocks and non-ASCII text.
+        #[test]
+        fn token_end_agrees_with_the_byte_walk(text in "[a-z.;,\" é电\u{a0}]{0,60}", from in 0usize..60) {
+            let mut from = from.min(text.len());
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            let mut expected = from;
+            while expected < text.len() {
+                let (delimiter, width) = delimiter_at(&text, expected);
+                if delimiter {
+                    break;
+                }
+                expected += width;
+            }
+            prop_assert_eq!(token_end(&text, from), expected);
         }
     }
 
@@ -803,11 +900,15 @@ mod tests {
             "cwe-79",
             "AS13335",
             "D3-NI",
+            "8.8.8.8",
+            "a.b/c",
         ] {
-            assert!(!cannot_hold_indicator(token.as_bytes()), "{token}");
+            assert!(worth_classifying(token.as_bytes()), "{token}");
         }
-        for token in ["2020)", "RC4", "x64", "64-bit", "base64"] {
-            assert!(cannot_hold_indicator(token.as_bytes()), "{token}");
+        for token in [
+            "2020)", "RC4", "x64", "64-bit", "base64", "abc", "ab", "é1.com",
+        ] {
+            assert!(!worth_classifying(token.as_bytes()), "{token}");
         }
     }
 }
