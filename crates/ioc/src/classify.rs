@@ -450,7 +450,8 @@ fn classify_whole(s: &str, marks: u16, defanged: bool, out: &mut Vec<Candidate>)
         // Plain words and plain numbers hold no indicator.
         return;
     }
-    if colon && slash && !scheme_separators(s).is_empty() {
+    if colon && slash && memchr::memchr_iter(b':', b).any(|colon| b[colon + 1..].starts_with(b"//"))
+    {
         urls(s, out);
         return;
     }
