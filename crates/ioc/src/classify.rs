@@ -874,7 +874,7 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         return;
     }
     // `evil.com/gate.php`: a URL without a scheme (none is added).
-    if let Some(slash) = s.find('/') {
+    if let Some(slash) = memchr::memchr(b'/', s.as_bytes()) {
         let host = &s[..slash];
         if let Some((host, port)) = host_and_port(host) {
             let value = format!("{}{}", s[..slash].to_ascii_lowercase(), &s[slash..]);
@@ -885,13 +885,13 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         }
         return;
     }
-    let (stem, extension) = match s.rsplit_once('.') {
-        Some(parts) => parts,
-        None => return,
+    let Some(last_dot) = memchr::memrchr(b'.', s.as_bytes()) else {
+        return;
     };
+    let (stem, extension) = (&s[..last_dot], &s[last_dot + 1..]);
     let domain = validate::domain(s);
     // `...e802f5.Verification`: a hash glued to the next sentence.
-    let first_label = s.split('.').next().unwrap_or("");
+    let first_label = &s[..memchr::memchr(b'.', s.as_bytes()).unwrap_or(s.len())];
     if let Some(kind) = validate::hash_kind(first_label)
         && domain.is_none()
         && !is_file_extension(extension)

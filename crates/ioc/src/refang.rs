@@ -163,9 +163,13 @@ pub fn refang(token: &str) -> Option<Refanged> {
                 continue;
             }
         }
-        // Copy one character (whole UTF-8 sequence) unchanged.
-        let width = utf8_width(bytes[i]);
-        let end = (i + width).min(bytes.len());
+        // Copy unchanged up to the next byte that may start a scheme or a marker (at least
+        // this one, which did not); those bytes are ASCII, so the run ends on a character
+        // boundary.
+        let end = bytes[i + 1..]
+            .iter()
+            .position(|b| may_start_replacement(*b))
+            .map_or(bytes.len(), |p| i + 1 + p);
         text.push_str(&token[i..end]);
         map.extend((i..end).map(|p| p as u32));
         i = end;
@@ -201,13 +205,10 @@ fn starts_with_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.len() >= needle.len() && haystack[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
-fn utf8_width(first: u8) -> usize {
-    match first {
-        0x00..=0x7f => 1,
-        0xc0..=0xdf => 2,
-        0xe0..=0xef => 3,
-        _ => 4,
-    }
+/// Whether a defanged scheme (`hxxp`, `fxp`) or a marker (`[.]`, `(dot)`, `\.`) may start at
+/// byte `b`.
+fn may_start_replacement(b: u8) -> bool {
+    matches!(b, b'[' | b'(' | b'{' | b'\\') || matches!(b | 0x20, b'h' | b'f')
 }
 
 #[cfg(test)]

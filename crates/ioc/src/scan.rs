@@ -244,16 +244,16 @@ pub fn scan(text: &str) -> Vec<Indicator> {
     let key = |a: &Indicator| (a.start, a.end, a.kind);
     // User agents go into the list where they stand in the text, so that it rarely needs a
     // sort at the end (moving every indicator).
+    // Last first, so that the next one to place is popped from the end.
     let mut agents = user_agents(text, &anchors);
-    agents.sort_by_key(key);
-    let mut agents = agents.into_iter().peekable();
+    agents.sort_by_key(|a| std::cmp::Reverse(key(a)));
     // Everything before `done` has been handled.
     let mut done = 0;
     let mut i = 0;
     while let Some(at) = find_stop(bytes, i) {
         let start = token_start(text, at, done);
         let end = token_end(text, at);
-        while let Some(agent) = agents.next_if(|a| a.start < start) {
+        while let Some(agent) = agents.pop_if(|a| a.start < start) {
             out.push(agent);
         }
         if let Some(chain_end) = spaced_defang(text, start, end, &mut out) {
@@ -265,7 +265,7 @@ pub fn scan(text: &str) -> Vec<Indicator> {
         done = next;
         i = next.max(at + 1);
     }
-    out.extend(agents);
+    out.extend(agents.into_iter().rev());
     // The scan finds indicators nearly in order; sorting moves them only when it did not.
     if !out.is_sorted_by_key(key) {
         out.sort_by_key(key);
@@ -742,11 +742,10 @@ pub fn reference_sections(text: &str) -> Vec<(usize, usize)> {
     let mut offset = 0;
     for end in ends {
         let line = &text[offset..end];
-        let trimmed = line.trim();
-        let heading = is_reference_heading(trimmed);
+        let heading = may_be_heading(line.as_bytes()) && is_reference_heading(line.trim());
         if let Some(start) = open
             && !heading
-            && !is_reference_entry(trimmed)
+            && !is_reference_entry(line.trim())
         {
             sections.push((start, offset));
             open = None;
@@ -760,6 +759,20 @@ pub fn reference_sections(text: &str) -> Vec<(usize, usize)> {
         sections.push((start, text.len()));
     }
     sections
+}
+
+/// False for a line that cannot be a reference heading, decided from its length and its two
+/// ends: a long line that starts with a letter or digit and ends with none of the decorations
+/// stays longer than any heading once trimmed. Most lines of prose are such lines.
+fn may_be_heading(line: &[u8]) -> bool {
+    let content = line.strip_suffix(b"\n").unwrap_or(line);
+    let content = content.strip_suffix(b"\r").unwrap_or(content);
+    let (Some(first), Some(last)) = (content.first(), content.last()) else {
+        return true;
+    };
+    let plain_start = first.is_ascii_alphanumeric();
+    let plain_end = last.is_ascii_graphic() && !matches!(last, b':' | b'*' | b'=');
+    content.len() <= 64 || !plain_start || !plain_end
 }
 
 /// Whether a trimmed line is the heading of a reference list, decorated or not (`## Sources`,

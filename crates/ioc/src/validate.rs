@@ -9,14 +9,17 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 pub fn ipv4(text: &str) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut count = 0;
-    for part in text.split('.') {
+    for part in text.as_bytes().split(|b| *b == b'.') {
         if count == 4 || part.is_empty() || part.len() > 3 {
             return None;
         }
-        if !part.bytes().all(|b| b.is_ascii_digit()) || (part.len() > 1 && part.starts_with('0')) {
+        if !part.iter().all(u8::is_ascii_digit) || (part.len() > 1 && part[0] == b'0') {
             return None;
         }
-        octets[count] = part.parse().ok()?;
+        let value = part
+            .iter()
+            .fold(0u16, |value, digit| value * 10 + u16::from(digit - b'0'));
+        octets[count] = u8::try_from(value).ok()?;
         count += 1;
     }
     (count == 4).then(|| Ipv4Addr::from(octets))
@@ -77,21 +80,11 @@ pub fn domain(text: &str) -> Option<String> {
     if name.len() > 253 || name.len() < 4 || !name.contains('.') {
         return None;
     }
-    for label in name.split('.') {
-        let bytes = label.as_bytes();
-        if bytes.is_empty()
-            || bytes.len() > 63
-            || bytes[0] == b'-'
-            || bytes[bytes.len() - 1] == b'-'
-            || !bytes
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
-        {
-            return None;
-        }
+    if !labels_are_valid(name.as_bytes()) {
+        return None;
     }
-    let tld = name.rsplit('.').next()?;
-    if tld.bytes().all(|b| b.is_ascii_digit()) {
+    let tld_start = memchr::memrchr(b'.', name.as_bytes()).map_or(0, |p| p + 1);
+    if name.as_bytes()[tld_start..].iter().all(u8::is_ascii_digit) {
         return None;
     }
     // Lower-cased on the stack: most names asked about are not domains (`cmd.exe`), and they
@@ -112,6 +105,29 @@ pub fn domain(text: &str) -> Option<String> {
         }
     };
     valid.then(|| name.to_ascii_lowercase())
+}
+
+/// Whether every dot-separated label is 1–63 bytes of letters, digits, `-` and `_`, neither
+/// starting nor ending with `-`. One pass over the bytes: this runs for every dotted token.
+fn labels_are_valid(name: &[u8]) -> bool {
+    let mut label_len = 0;
+    let mut previous = b'.';
+    for &b in name {
+        if b == b'.' {
+            if label_len == 0 || previous == b'-' {
+                return false;
+            }
+            label_len = 0;
+        } else {
+            let allowed = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+            if !allowed || (label_len == 0 && b == b'-') || label_len == 63 {
+                return false;
+            }
+            label_len += 1;
+        }
+        previous = b;
+    }
+    label_len > 0 && previous != b'-'
 }
 
 /// The hash type of a hex string, by its length.
@@ -252,6 +268,13 @@ pub fn xmr(text: &str) -> bool {
 
 /// `CVE-YYYY-NNNN...`, case-insensitive; returns it upper case.
 pub fn cve(text: &str) -> Option<String> {
+    // Most tokens asked about are not CVE ids; they cost no allocation.
+    if !text
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("CVE-"))
+    {
+        return None;
+    }
     let upper = text.to_ascii_uppercase();
     let rest = upper.strip_prefix("CVE-")?;
     let (year, number) = rest.split_once('-')?;
@@ -264,6 +287,12 @@ pub fn cve(text: &str) -> Option<String> {
 
 /// `PREFIX` followed by 1–6 digits (`CWE-79`, `CAPEC-66`), case-insensitive; upper case.
 pub fn numbered_id(text: &str, prefix: &str) -> Option<String> {
+    if !text
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    {
+        return None;
+    }
     let upper = text.to_ascii_uppercase();
     let digits = upper.strip_prefix(prefix)?;
     ((1..=6).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())).then_some(upper)
@@ -309,6 +338,13 @@ pub fn d3fend_id(text: &str) -> bool {
 
 /// An autonomous system number: `AS13335` or `ASN13335`; returns `AS13335`.
 pub fn asn(text: &str) -> Option<String> {
+    // `AS` and then digits, with `N` or `:` between at most: anything else costs no allocation.
+    let body = text
+        .get(2..)
+        .filter(|_| text[..2].eq_ignore_ascii_case("AS"))?;
+    if !body.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let upper = text.to_ascii_uppercase();
     let digits = upper
         .strip_prefix("ASN")
@@ -328,6 +364,23 @@ pub fn asn(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels() {
+        for good in [
+            "a.b",
+            "evil-site.co_x.com",
+            &format!("{}.com", "a".repeat(63)),
+        ] {
+            assert!(labels_are_valid(good.as_bytes()), "{good}");
+        }
+        let long = format!("{}.com", "a".repeat(64));
+        for bad in [
+            "a..b", ".a", "a.", "-a.b", "a-.b", "a.b-", "a b.c", "é.com", &long,
+        ] {
+            assert!(!labels_are_valid(bad.as_bytes()), "{bad}");
+        }
+    }
 
     #[test]
     fn ipv4_octets_and_forms() {
