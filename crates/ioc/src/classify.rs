@@ -337,6 +337,12 @@ const UNIX_ROOTS: &[&str] = &[
     "system",
 ];
 
+/// The first byte of `s` that `wanted` accepts. Tokens are short: a plain loop costs less than
+/// a call into a vectorized search, which first dispatches on the processor's features.
+fn position(s: &str, wanted: impl Fn(u8) -> bool) -> Option<usize> {
+    s.bytes().position(wanted)
+}
+
 /// Whether `word` is one of `list` (lower-case entries), in any case. No allocation: this
 /// runs for most tokens.
 fn is_one_of(list: &[&str], word: &str) -> bool {
@@ -378,7 +384,7 @@ pub fn classify(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
     if marks & (COLON | EQUALS) == 0 {
         return;
     }
-    if let Some(split) = memchr::memchr2(b'=', b':', s.as_bytes()) {
+    if let Some(split) = position(s, |b| b == b'=' || b == b':') {
         let label = &s[..split];
         let rest = &s[split + 1..];
         // `loader:(973d...)`: the value may sit in brackets or quotes after its label.
@@ -868,13 +874,13 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         out.push(Candidate::new(IocType::Mac, value, 0, s.len()));
         return;
     }
-    let first_part = &s[..memchr::memchr2(b'/', b'.', s.as_bytes()).unwrap_or(s.len())];
+    let first_part = &s[..position(s, |b| b == b'/' || b == b'.').unwrap_or(s.len())];
     if first_part.bytes().all(|b| b.is_ascii_digit()) && !first_part.is_empty() {
         numeric_dotted(s, out);
         return;
     }
     // `evil.com/gate.php`: a URL without a scheme (none is added).
-    if let Some(slash) = memchr::memchr(b'/', s.as_bytes()) {
+    if let Some(slash) = position(s, |b| b == b'/') {
         let host = &s[..slash];
         if let Some((host, port)) = host_and_port(host) {
             let value = format!("{}{}", s[..slash].to_ascii_lowercase(), &s[slash..]);
@@ -885,13 +891,13 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         }
         return;
     }
-    let Some(last_dot) = memchr::memrchr(b'.', s.as_bytes()) else {
+    let Some(last_dot) = s.bytes().rposition(|b| b == b'.') else {
         return;
     };
     let (stem, extension) = (&s[..last_dot], &s[last_dot + 1..]);
     let domain = validate::domain(s);
     // `...e802f5.Verification`: a hash glued to the next sentence.
-    let first_label = &s[..memchr::memchr(b'.', s.as_bytes()).unwrap_or(s.len())];
+    let first_label = &s[..position(s, |b| b == b'.').unwrap_or(s.len())];
     if let Some(kind) = validate::hash_kind(first_label)
         && domain.is_none()
         && !is_file_extension(extension)
@@ -1072,7 +1078,7 @@ fn is_av_name(s: &str, marks: u16) -> bool {
     {
         return true;
     }
-    let prefix_end = memchr::memchr3(b'/', b':', b'.', s.as_bytes()).unwrap_or(s.len());
+    let prefix_end = position(s, |b| matches!(b, b'/' | b':' | b'.')).unwrap_or(s.len());
     let named = prefix_end < s.len()
         && prefix_end <= AV_PREFIX_MAX
         && is_one_of(AV_PREFIXES, &s[..prefix_end]);
@@ -1086,10 +1092,9 @@ fn is_av_name(s: &str, marks: u16) -> bool {
         }
     }
     let banged = marks & BANG != 0
-        && memchr::memchr(b'!', s.as_bytes())
+        && position(s, |b| b == b'!')
             .is_some_and(|p| p > 0 && s.as_bytes()[p - 1].is_ascii_alphanumeric());
-    (named
-        && (marks & (SLASH | COLON) != 0 || memchr::memchr_iter(b'.', s.as_bytes()).count() >= 2))
+    (named && (marks & (SLASH | COLON) != 0 || s.bytes().filter(|b| *b == b'.').count() >= 2))
         || banged
 }
 

@@ -68,8 +68,10 @@ fn token_end(text: &str, mut i: usize) -> usize {
             *flag = ends_ascii_run(*b);
         }
         let words = flags
-            .chunks_exact(8)
-            .map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()));
+            .as_chunks::<8>()
+            .0
+            .iter()
+            .map(|word| u64::from_le_bytes(*word));
         let Some((k, word)) = words.enumerate().find(|(_, word)| *word != 0) else {
             i += BLOCK;
             continue;
@@ -215,8 +217,8 @@ fn find_stop(bytes: &[u8], from: usize) -> Option<usize> {
             );
         }
         // The first flagged byte: eight flags at a time, read as one little-endian word.
-        for (k, word) in flags.chunks_exact(8).enumerate() {
-            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        for (k, word) in flags.as_chunks::<8>().0.iter().enumerate() {
+            let word = u64::from_le_bytes(*word);
             if word != 0 {
                 return Some(i + k * 8 + (word.trailing_zeros() / 8) as usize);
             }

@@ -83,7 +83,7 @@ pub fn domain(text: &str) -> Option<String> {
     if !labels_are_valid(name.as_bytes()) {
         return None;
     }
-    let tld_start = memchr::memrchr(b'.', name.as_bytes()).map_or(0, |p| p + 1);
+    let tld_start = name.bytes().rposition(|b| b == b'.').map_or(0, |p| p + 1);
     if name.as_bytes()[tld_start..].iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -140,7 +140,11 @@ pub fn hash_kind(text: &str) -> Option<crate::IocType> {
         128 => IocType::Sha512,
         _ => return None,
     };
-    text.bytes().all(|b| b.is_ascii_hexdigit()).then_some(kind)
+    // Without a branch per byte: the whole token is read either way.
+    let hex = text
+        .bytes()
+        .fold(true, |hex, b| hex & b.is_ascii_hexdigit());
+    hex.then_some(kind)
 }
 
 /// An ssdeep hash: `blocksize:hash:hash` with base64 hash parts.
