@@ -2,7 +2,8 @@
 //! extractor blow up.
 //!
 //! Corpus: the 31,335 report sentences of `shared/data/tram/train.jsonl` (TRAM's annotated
-//! reports), joined per report — 2.8 MB of real threat-report prose with IOC appendices.
+//! reports), joined per report — 2.8 MB of real threat-report prose with IOC appendices; and
+//! the descriptions of ATT&CK Enterprise's objects, prose with fewer indicators.
 //! Set `CTIFORGE_DATA` to read the data from elsewhere.
 //!
 //! Run: `cargo bench -p ctiforge-ioc --bench extract`. Results: BENCHMARKS.md.
@@ -12,12 +13,29 @@ use std::path::PathBuf;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ctiforge_ioc::Extractor;
 
-/// The TRAM report text, one report per paragraph.
-pub fn corpus() -> Option<String> {
-    let data = std::env::var_os("CTIFORGE_DATA").map_or_else(
+fn data_dir() -> PathBuf {
+    std::env::var_os("CTIFORGE_DATA").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
         PathBuf::from,
-    );
+    )
+}
+
+/// The descriptions of every object in ATT&CK Enterprise, one per paragraph: threat-report
+/// prose with fewer indicators than TRAM's reports (about 14 MB).
+fn attack_descriptions() -> Option<String> {
+    let bundle = std::fs::read(data_dir().join("attack/enterprise-attack.json")).ok()?;
+    let bundle: serde_json::Value = serde_json::from_slice(&bundle).ok()?;
+    let descriptions = bundle["objects"]
+        .as_array()?
+        .iter()
+        .filter_map(|object| object["description"].as_str())
+        .collect::<Vec<_>>();
+    Some(descriptions.join("\n\n"))
+}
+
+/// The TRAM report text, one report per paragraph.
+pub fn corpus() -> Option<String> {
+    let data = data_dir();
     let text = std::fs::read_to_string(data.join("tram/train.jsonl")).ok()?;
     let mut reports: Vec<(String, Vec<String>)> = Vec::new();
     for line in text.lines() {
@@ -58,6 +76,16 @@ fn extract(c: &mut Criterion) {
         b.iter(|| checked.extract(&text))
     });
     group.finish();
+
+    if let Some(descriptions) = attack_descriptions() {
+        let mut group = c.benchmark_group("ioc_extract_attack");
+        group.sample_size(10);
+        group.throughput(Throughput::Bytes(descriptions.len() as u64));
+        group.bench_function("enterprise_descriptions", |b| {
+            b.iter(|| plain.extract(&descriptions))
+        });
+        group.finish();
+    }
 
     // Inputs that make backtracking regexes or naive loops explode; time must stay linear.
     let mut group = c.benchmark_group("ioc_adversarial");

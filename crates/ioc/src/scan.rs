@@ -260,7 +260,8 @@ pub fn scan(text: &str) -> Vec<Indicator> {
         }
         if let Some(chain_end) = spaced_defang(text, start, end, &mut out) {
             done = chain_end;
-            i = chain_end;
+            // Always forward, whatever the chain: time stays linear.
+            i = chain_end.max(at + 1);
             continue;
         }
         let next = handle_token(text, start, end, &mut out, &mut candidates);
@@ -314,9 +315,11 @@ fn handle_token(
     if !worth_classifying(&bytes[start..end]) {
         return end;
     }
+    let raw = (start, end);
     let (mut start, mut end) = trim(bytes, start, end);
     let mut next = end.max(start);
-    if end < start + 3 || !is_candidate(&bytes[start..end]) {
+    // An untrimmed token passed the test above already.
+    if (start, end) != raw && (end < start + 3 || !is_candidate(&bytes[start..end])) {
         return next;
     }
     if starts_windows_path(&bytes[start..end]) {
@@ -476,7 +479,10 @@ fn spaced_defang(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>)
     // Plain English connectors join only single labels in lower case or digits (`evil dot
     // com`), never a capitalized word or an already dotted name; a plain "at" needs a spaced
     // dot after it too (`look at evil.com` is prose).
-    if parts == 0 || (plain_words && !single_labels) || (plain_at && dots == 0) {
+    // The chain must reach past the connector the scan stopped at: one that began earlier and
+    // ended before it (`E [@] y.Hu [@]`, stopped at the second `[@]`) was found already.
+    if parts == 0 || last_end <= start || (plain_words && !single_labels) || (plain_at && dots == 0)
+    {
         return None;
     }
     map.push((last_end - first.0) as u32);
@@ -903,6 +909,20 @@ mod tests {
             }
             prop_assert_eq!(token_end(&text, from), expected);
         }
+    }
+
+    /// Found by the `extract_iocs` fuzz target: the second `[@]` rebuilt the chain that the
+    /// first one had already reported, ending before it, and the scan never moved on.
+    #[test]
+    fn a_spaced_chain_is_reported_once_and_the_scan_moves_on() {
+        let text = "E\u{FFFD}[@]\u{FFFD}y.Hu\u{FFFD}[@]";
+        let found = scan(text);
+        let emails: Vec<&str> = found
+            .iter()
+            .filter(|i| i.kind == IocType::Email)
+            .map(|i| i.value.as_str())
+            .collect();
+        assert_eq!(emails, ["e@y.hu"]);
     }
 
     #[test]
