@@ -915,14 +915,18 @@ mod tests {
     /// first one had already reported, ending before it, and the scan never moved on.
     #[test]
     fn a_spaced_chain_is_reported_once_and_the_scan_moves_on() {
-        let text = "E\u{FFFD}[@]\u{FFFD}y.Hu\u{FFFD}[@]";
-        let found = scan(text);
-        let emails: Vec<&str> = found
-            .iter()
-            .filter(|i| i.kind == IocType::Email)
-            .map(|i| i.value.as_str())
-            .collect();
-        assert_eq!(emails, ["e@y.hu"]);
+        for (text, email) in [
+            ("E\u{FFFD}[@]\u{FFFD}y.Hu\u{FFFD}[@]", "e@y.hu"),
+            ("mail admin [@] evil.com [@] noon", "admin@evil.com"),
+        ] {
+            let found = scan(text);
+            let emails: Vec<&str> = found
+                .iter()
+                .filter(|i| i.kind == IocType::Email)
+                .map(|i| i.value.as_str())
+                .collect();
+            assert_eq!(emails, [email], "{text}");
+        }
     }
 
     #[test]
