@@ -456,8 +456,7 @@ fn classify_whole(s: &str, marks: u16, defanged: bool, out: &mut Vec<Candidate>)
         // Plain words and plain numbers hold no indicator.
         return;
     }
-    if colon && slash && memchr::memchr_iter(b':', b).any(|colon| b[colon + 1..].starts_with(b"//"))
-    {
+    if colon && slash && scheme_separators(s).next().is_some() {
         urls(s, out);
         return;
     }
@@ -506,26 +505,18 @@ fn classify_whole(s: &str, marks: u16, defanged: bool, out: &mut Vec<Candidate>)
     }
 }
 
-/// Where `://` stands in a token, left to right and without overlaps. Tokens are short: the
-/// colons are found with `memchr` rather than a substring searcher built for each token.
-fn scheme_separators(s: &str) -> Vec<usize> {
+/// Where `://` stands in a token, left to right (two can never overlap). Tokens are short: the
+/// colons are found directly rather than with a substring searcher built for each token.
+fn scheme_separators(s: &str) -> impl Iterator<Item = usize> + '_ {
     let bytes = s.as_bytes();
-    let mut found = Vec::new();
-    for colon in memchr::memchr_iter(b':', bytes) {
-        if bytes[colon + 1..].starts_with(b"//")
-            && found.last().is_none_or(|last| colon >= last + 3)
-        {
-            found.push(colon);
-        }
-    }
-    found
+    (0..bytes.len()).filter(|&i| bytes[i] == b':' && bytes[i + 1..].starts_with(b"//"))
 }
 
 /// Every URL in a token: `[text](https://a.com/x)` and `[hxxps://a[.]com](hxxps://a[.]com)`
 /// hold one or two. A URL runs from its scheme to the end of its path; the path stops where the
 /// next URL's scheme starts, and unbalanced closing brackets are not part of it.
 fn urls(s: &str, out: &mut Vec<Candidate>) {
-    let separators = scheme_separators(s);
+    let separators: Vec<usize> = scheme_separators(s).collect();
     let mut previous_end = 0;
     for (n, &separator) in separators.iter().enumerate() {
         if separator < previous_end {

@@ -88,10 +88,11 @@ pub fn may_be_defanged(token: &[u8]) -> bool {
     // A table lookup per byte and no branch: this is asked of every candidate token.
     const OPENERS: [u8; 256] = {
         let mut table = [0u8; 256];
-        table[b'[' as usize] = 1;
-        table[b'(' as usize] = 1;
-        table[b'{' as usize] = 1;
-        table[b'\\' as usize] = 1;
+        let mut b = 0;
+        while b < 256 {
+            table[b] = opens_marker(b as u8) as u8;
+            b += 1;
+        }
         table
     };
     let opener = token
@@ -99,7 +100,7 @@ pub fn may_be_defanged(token: &[u8]) -> bool {
         .fold(0u8, |found, b| found | OPENERS[*b as usize])
         != 0;
     opener
-        || token.len() > 3 && matches!(token[0] | 0x20, b'h' | b'f') && {
+        || token.len() > 3 && may_start_scheme(token[0]) && {
             let lower = token[1] | 0x20;
             lower == b'x' || (token.len() > 2 && token[2] | 0x20 == b'x')
         }
@@ -110,12 +111,12 @@ pub fn refang(token: &str) -> Option<Refanged> {
     let bytes = token.as_bytes();
     // Most tokens with a bracket or backslash hold no marker; find out before allocating.
     let any_marker = (0..bytes.len()).any(|i| {
-        (matches!(bytes[i], b'[' | b'(' | b'{' | b'\\')
+        (opens_marker(bytes[i])
             && marker_may_start(bytes.get(i + 1).copied())
             && MARKERS
                 .iter()
                 .any(|(m, _)| starts_with_ignore_case(&bytes[i..], m.as_bytes())))
-            || (matches!(bytes[i] | 0x20, b'h' | b'f')
+            || (may_start_scheme(bytes[i])
                 && bytes[i + 1..].iter().take(2).any(|b| *b | 0x20 == b'x')
                 && SCHEMES
                     .iter()
@@ -133,7 +134,7 @@ pub fn refang(token: &str) -> Option<Refanged> {
     // conversion glued a word in front (`Controlhxxp://`); the URL classifier then starts the
     // URL at the scheme, so the glued word never becomes part of the value.
     while i < bytes.len() {
-        if matches!(bytes[i] | 0x20, b'h' | b'f')
+        if may_start_scheme(bytes[i])
             && let Some((defanged, real)) = SCHEMES
                 .iter()
                 .find(|(d, _)| starts_with_ignore_case(&bytes[i..], d.as_bytes()))
@@ -146,7 +147,7 @@ pub fn refang(token: &str) -> Option<Refanged> {
                 continue;
             }
         }
-        if matches!(bytes[i], b'[' | b'(' | b'{' | b'\\')
+        if opens_marker(bytes[i])
             && let Some((marker, real)) = MARKERS
                 .iter()
                 .find(|(m, _)| starts_with_ignore_case(&bytes[i..], m.as_bytes()))
@@ -205,10 +206,19 @@ fn starts_with_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.len() >= needle.len() && haystack[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
-/// Whether a defanged scheme (`hxxp`, `fxp`) or a marker (`[.]`, `(dot)`, `\.`) may start at
-/// byte `b`.
+/// Whether a marker (`[.]`, `(dot)`, `{@}`, `\.`) starts with byte `b`.
+const fn opens_marker(b: u8) -> bool {
+    matches!(b, b'[' | b'(' | b'{' | b'\\')
+}
+
+/// Whether a defanged scheme (`hxxp`, `hXXps`, `fxp`) may start with byte `b`.
+fn may_start_scheme(b: u8) -> bool {
+    matches!(b | 0x20, b'h' | b'f')
+}
+
+/// Whether a defanged scheme or a marker may start at byte `b`.
 fn may_start_replacement(b: u8) -> bool {
-    matches!(b, b'[' | b'(' | b'{' | b'\\') || matches!(b | 0x20, b'h' | b'f')
+    opens_marker(b) || may_start_scheme(b)
 }
 
 #[cfg(test)]

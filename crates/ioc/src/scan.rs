@@ -139,31 +139,28 @@ fn previous_token(text: &str, i: usize) -> Option<(usize, usize)> {
     (end > 0).then(|| (token_start(text, end, 0), end))
 }
 
-/// Bytes that make a token worth a look: digits and the marks indicators carry.
-const fn interesting() -> [bool; 256] {
+/// Whether byte `b` makes a token worth a look: a digit or one of the marks indicators carry
+/// (`.` `:` `@` `\` `/` `[` `(` `{`), as 0 or 1. Comparisons only (`.` `/` digits `:` are one
+/// range), so that the compiler can run it on a whole block of bytes at once.
+const fn is_interesting(b: u8) -> u8 {
+    (b.wrapping_sub(b'.') <= b':' - b'.') as u8
+        | (b == b'@') as u8
+        | (b == b'\\') as u8
+        | (b == b'[') as u8
+        | (b == b'(') as u8
+        | (b == b'{') as u8
+}
+
+/// [`is_interesting`] as a table, for byte-at-a-time loops.
+static INTERESTING: [bool; 256] = {
     let mut table = [false; 256];
     let mut i = 0;
     while i < 256 {
-        let b = i as u8;
-        table[i] = b.is_ascii_digit()
-            || matches!(b, b'.' | b':' | b'@' | b'\\' | b'/' | b'[' | b'(' | b'{');
+        table[i] = is_interesting(i as u8) != 0;
         i += 1;
     }
     table
-}
-
-static INTERESTING: [bool; 256] = interesting();
-
-/// The same test as `INTERESTING`, written with comparisons so that the compiler can run it on
-/// a whole block of bytes at once (`.` `/` digits `:` are one range).
-fn is_interesting(b: u8) -> u8 {
-    u8::from(b.wrapping_sub(b'.') <= b':' - b'.')
-        | u8::from(b == b'@')
-        | u8::from(b == b'\\')
-        | u8::from(b == b'[')
-        | u8::from(b == b'(')
-        | u8::from(b == b'{')
-}
+};
 
 /// Whether the scan stops at byte `b`, given the byte before it and the three after it (a
 /// missing byte is passed as a space after the text's end for `next`, as 0 elsewhere):
@@ -243,12 +240,11 @@ pub fn scan(text: &str) -> Vec<Indicator> {
     let mut out = Vec::new();
     let anchors = anchors(bytes);
     let mut candidates = Vec::new();
-    let key = |a: &Indicator| (a.start, a.end, a.kind);
     // User agents go into the list where they stand in the text, so that it rarely needs a
     // sort at the end (moving every indicator).
     // Last first, so that the next one to place is popped from the end.
     let mut agents = user_agents(text, &anchors);
-    agents.sort_by_key(|a| std::cmp::Reverse(key(a)));
+    agents.sort_by_key(|a| std::cmp::Reverse(order(a)));
     // Everything before `done` has been handled.
     let mut done = 0;
     let mut i = 0;
@@ -270,11 +266,16 @@ pub fn scan(text: &str) -> Vec<Indicator> {
     }
     out.extend(agents.into_iter().rev());
     // The scan finds indicators nearly in order; sorting moves them only when it did not.
-    if !out.is_sorted_by_key(key) {
-        out.sort_by_key(key);
+    if !out.is_sorted_by_key(order) {
+        out.sort_by_key(order);
     }
-    out.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.kind == b.kind);
+    out.dedup_by_key(|a| order(a));
     out
+}
+
+/// The order of the indicator list: by position, then kind. One indicator per key is kept.
+fn order(a: &Indicator) -> (usize, usize, IocType) {
+    (a.start, a.end, a.kind)
 }
 
 /// Where user agents start, found before the scan.
@@ -649,7 +650,7 @@ fn process(
     }
     // A token's indicators in text order, so that the whole list usually needs no sort.
     if out.len() > first + 1 {
-        out[first..].sort_by_key(|a| (a.start, a.end, a.kind));
+        out[first..].sort_by_key(order);
     }
 }
 
