@@ -172,43 +172,31 @@ pub fn ssdeep(text: &str) -> bool {
 /// it lower case with colons.
 pub fn mac(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
-    let hex_pairs: Vec<&str> = match bytes.len() {
-        17 => {
-            let separator = bytes[2];
-            if !matches!(separator, b':' | b'-') {
-                return None;
-            }
-            let parts: Vec<&str> = text.split(separator as char).collect();
-            if parts.len() != 6 || parts.iter().any(|p| p.len() != 2) {
-                return None;
-            }
-            parts
-        }
-        14 => {
-            let parts: Vec<&str> = text.split('.').collect();
-            if parts.len() != 3 || parts.iter().any(|p| p.len() != 4) {
-                return None;
-            }
-            parts.iter().flat_map(|p| [&p[..2], &p[2..]]).collect()
-        }
+    // Where the separators stand: `00:1a:2b:3c:4d:5e` / `00-1a-...`, or `001a.2b3c.4d5e`.
+    let (separator, separators): (u8, &[usize]) = match bytes.len() {
+        17 if matches!(bytes[2], b':' | b'-') => (bytes[2], &[2, 5, 8, 11, 14]),
+        14 => (b'.', &[4, 9]),
         _ => return None,
     };
-    if !hex_pairs
-        .iter()
-        .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
+    let laid_out = bytes.iter().enumerate().all(|(k, b)| {
+        if separators.contains(&k) {
+            *b == separator
+        } else {
+            b.is_ascii_hexdigit()
+        }
+    });
+    // All-digit forms are usually times or version strings, not MACs.
+    if !laid_out || bytes.iter().all(|b| b.is_ascii_digit() || *b == separator) {
         return None;
     }
-    // All-zero and all-same values are placeholders, and pure-digit forms are usually times
-    // or version strings, not MACs.
-    if text
-        .bytes()
-        .filter(|b| b.is_ascii_hexdigit())
-        .all(|b| b.is_ascii_digit())
-    {
-        return None;
+    let mut value = String::with_capacity(17);
+    for b in bytes.iter().filter(|b| **b != separator) {
+        if value.len() % 3 == 2 {
+            value.push(':');
+        }
+        value.push(char::from(b.to_ascii_lowercase()));
     }
-    Some(hex_pairs.join(":").to_ascii_lowercase())
+    Some(value)
 }
 
 /// A Bitcoin address: base58check with version 0x00 (P2PKH) or 0x05 (P2SH), or a bech32 /
@@ -383,6 +371,29 @@ mod tests {
             "a..b", ".a", "a.", "-a.b", "a-.b", "a.b-", "a b.c", "é.com", &long,
         ] {
             assert!(!labels_are_valid(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mac_forms_and_look_alikes() {
+        for (text, value) in [
+            ("00:1A:2B:3C:4D:5E", "00:1a:2b:3c:4d:5e"),
+            ("00-1a-2b-3c-4d-5f", "00:1a:2b:3c:4d:5f"),
+            ("0011.22AA.bbcc", "00:11:22:aa:bb:cc"),
+        ] {
+            assert_eq!(mac(text).as_deref(), Some(value), "{text}");
+        }
+        for bad in [
+            "12:30:45:00:11:22", // all digits: a time or a version
+            "1234.5678.9012",    // all digits
+            "00:1a-2b:3c:4d:5e", // mixed separators
+            "00:1a:2b:3c:4d5:e", // a separator out of place
+            "001a:2b3c:4d5e:0f", // 17 bytes, wrong layout
+            "00:1a:2b:3c:4d:5g", // not hex
+            "001a.2b3c.4d5e.",   // 15 bytes
+            "001a-2b3c-4d5e",    // Cisco form with dashes
+        ] {
+            assert_eq!(mac(bad), None, "{bad}");
         }
     }
 
