@@ -24,6 +24,7 @@
 mod classify;
 mod kind;
 pub mod refang;
+mod references;
 mod scan;
 pub mod validate;
 mod warninglist;
@@ -119,7 +120,6 @@ impl Extractor {
     }
 
     fn flag(&self, text: &str, found: &mut [Indicator]) {
-        let references = scan::reference_sections(text);
         let index = self.warninglist_index();
         for indicator in found.iter_mut() {
             let hits = index.map_or_else(Vec::new, |index| {
@@ -143,7 +143,7 @@ impl Extractor {
                 }
             }
         }
-        flag_reference_only(found, &references);
+        flag_reference_only(text, found);
     }
 
     fn reason(&self, text: &str, indicator: &Indicator, hits: &[WarninglistHit]) -> Option<String> {
@@ -215,28 +215,41 @@ fn reserved_domain(host: &str) -> Option<&'static str> {
 
 /// Domains and URLs whose every occurrence lies in a references section are citations, not
 /// indicators.
-fn flag_reference_only(found: &mut [Indicator], references: &[(usize, usize)]) {
-    if references.is_empty() {
+fn flag_reference_only(text: &str, found: &mut [Indicator]) {
+    let mut sections = references::ReferenceSections::new(text);
+    // For each domain and URL, in text order: whether it lies in a references section.
+    let in_references: Vec<Option<bool>> = found
+        .iter()
+        .map(|i| {
+            matches!(i.kind, IocType::Domain | IocType::Url)
+                .then(|| sections.contains(i.start, i.end))
+        })
+        .collect();
+    // A defanged indicator was written as an indicator, never as a citation.
+    let citation = |i: &Indicator, in_references: Option<bool>| {
+        in_references == Some(true) && i.false_positive.is_none() && !i.defanged
+    };
+    fn host_of(i: &Indicator) -> &str {
+        i.host.as_deref().unwrap_or(&i.value)
+    }
+    let candidates: Vec<usize> = (0..found.len())
+        .filter(|&k| citation(&found[k], in_references[k]))
+        .collect();
+    if candidates.is_empty() {
         return;
     }
-    let in_references =
-        |i: &Indicator| references.iter().any(|(s, e)| i.start >= *s && i.end <= *e);
-    let host_of = |i: &Indicator| i.host.clone().unwrap_or_else(|| i.value.clone());
-    let cited_elsewhere: HashSet<String> = found
+    let cited_elsewhere: HashSet<&str> = found
         .iter()
-        .filter(|i| matches!(i.kind, IocType::Domain | IocType::Url) && !in_references(i))
-        .map(host_of)
+        .zip(&in_references)
+        .filter(|(_, inside)| **inside == Some(false))
+        .map(|(i, _)| host_of(i))
         .collect();
-    for indicator in found.iter_mut() {
-        // A defanged indicator was written as an indicator, never as a citation.
-        if matches!(indicator.kind, IocType::Domain | IocType::Url)
-            && indicator.false_positive.is_none()
-            && !indicator.defanged
-            && in_references(indicator)
-            && !cited_elsewhere.contains(&host_of(indicator))
-        {
-            indicator.false_positive =
-                Some("appears only in the report's references, as a citation".to_owned());
-        }
+    let only_cited: Vec<usize> = candidates
+        .into_iter()
+        .filter(|&k| !cited_elsewhere.contains(host_of(&found[k])))
+        .collect();
+    for k in only_cited {
+        found[k].false_positive =
+            Some("appears only in the report's references, as a citation".to_owned());
     }
 }
