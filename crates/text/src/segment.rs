@@ -6,9 +6,15 @@
 //! them. Known abbreviations (`e.g.`, `Fig. 3`, `Inc.`) and initials do not end a sentence
 //! either, and neither does a period followed by a lower-case word. A line break ends a
 //! sentence unless the next line continues it in lower case (wrapped text); a blank line always
-//! does.
+//! does. Text without any of these (a minified page, a log line, a list run together) is cut
+//! into pieces of about [`MAX_SENTENCE`] bytes at spaces, so that a sentence quoted as evidence
+//! stays readable and output does not grow with the square of the input.
 
 use ctiforge_model::Span;
+
+/// The length after which a sentence is cut at the next space or tab. Real sentences, even
+/// long lists of indicators, stay well below it.
+pub const MAX_SENTENCE: usize = 1_000;
 
 /// Words that end with a period without ending a sentence (lower case, without the period).
 const ABBREVIATIONS: &[&str] = &[
@@ -70,6 +76,13 @@ fn split_paragraph(text: &str, paragraph: Span, out: &mut Vec<Span>) {
     };
     while i < end {
         let b = bytes[i];
+        // Cut at a space: never inside a token, so never inside an indicator.
+        if i - start >= MAX_SENTENCE && matches!(b, b' ' | b'\t') {
+            push(start, i, out);
+            start = i + 1;
+            i += 1;
+            continue;
+        }
         if b == b'\n' {
             if !continues_on_next_line(text, i + 1, end) {
                 push(start, i, out);
@@ -88,6 +101,7 @@ fn split_paragraph(text: &str, paragraph: Span, out: &mut Vec<Span>) {
         while after < end && matches!(bytes[after], b'"' | b'\'' | b')' | b']') {
             after += 1;
         }
+        after = past_citations(bytes, after, end);
         // ASCII terminators need white space after them (the dots of `1.2.3.4` and
         // `update.exe` are not followed by any); full-width ones (。！？) do not, as CJK text
         // has no spaces between sentences.
@@ -108,6 +122,24 @@ fn split_paragraph(text: &str, paragraph: Span, out: &mut Vec<Span>) {
         i = after;
     }
     push(start, end, out);
+}
+
+/// Past the citation marks glued to the end of a sentence, which belong to it:
+/// `...was seen.[3] Next`, `...in 2020.(Citation: Vendor Blog)(Citation: CERT) Next`.
+fn past_citations(bytes: &[u8], mut at: usize, end: usize) -> usize {
+    const LONGEST: usize = 200;
+    while let Some(close) = match bytes.get(at) {
+        Some(b'[') => Some(b']'),
+        Some(b'(') => Some(b')'),
+        _ => None,
+    } {
+        let inside = &bytes[at + 1..end.min(at + 1 + LONGEST)];
+        match inside.iter().position(|b| *b == close || *b == b'\n') {
+            Some(k) if inside[k] == close => at += k + 2,
+            _ => break,
+        }
+    }
+    at
 }
 
 /// The byte length of a sentence terminator at `i`, or 0.
@@ -213,6 +245,48 @@ mod tests {
             split("攻撃者は侵入した。次に移動した。"),
             ["攻撃者は侵入した。", "次に移動した。"]
         );
+    }
+
+    #[test]
+    fn citation_marks_stay_with_the_sentence_they_close() {
+        assert_eq!(
+            split("It spread by USB.[3] Then it beaconed.[4][5] Done."),
+            ["It spread by USB.[3]", "Then it beaconed.[4][5]", "Done."]
+        );
+        assert_eq!(
+            split("It used WMI.(Citation: Vendor 2020)(Citation: CERT) Similarly, it ran."),
+            [
+                "It used WMI.(Citation: Vendor 2020)(Citation: CERT)",
+                "Similarly, it ran."
+            ]
+        );
+        // Not a citation: no space after the bracket, or a bracket left open.
+        assert_eq!(
+            split("See evil[.]com.[x]y now."),
+            ["See evil[.]com.[x]y now."]
+        );
+        assert_eq!(split("It ran.(unclosed Then"), ["It ran.(unclosed Then"]);
+    }
+
+    #[test]
+    fn text_without_sentence_ends_is_cut_at_spaces() {
+        let text = "see https://a.example.com/x ".repeat(200);
+        let pieces = split(&text);
+        assert!(pieces.len() > 1, "{} pieces", pieces.len());
+        for piece in &pieces {
+            assert!(piece.len() <= MAX_SENTENCE + 40, "{} bytes", piece.len());
+            // Whole tokens only: every piece starts and ends a word.
+            assert!(
+                piece.starts_with("see ") && piece.ends_with("/x"),
+                "{piece}"
+            );
+        }
+        // A single token longer than the limit is never cut.
+        let blob = "A".repeat(3 * MAX_SENTENCE);
+        assert_eq!(split(&blob), [blob.as_str()]);
+        // Ordinary long sentences are untouched.
+        let long = format!("{} end.", "word ".repeat(MAX_SENTENCE / 5 - 10));
+        assert_eq!(split(&long), [long.as_str()]);
     }
 
     #[test]
