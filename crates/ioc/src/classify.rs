@@ -516,9 +516,9 @@ fn scheme_separators(s: &str) -> impl Iterator<Item = usize> + '_ {
 /// hold one or two. A URL runs from its scheme to the end of its path; the path stops where the
 /// next URL's scheme starts, and unbalanced closing brackets are not part of it.
 fn urls(s: &str, out: &mut Vec<Candidate>) {
-    let separators: Vec<usize> = scheme_separators(s).collect();
+    let mut separators = scheme_separators(s).peekable();
     let mut previous_end = 0;
-    for (n, &separator) in separators.iter().enumerate() {
+    while let Some(separator) = separators.next() {
         if separator < previous_end {
             continue;
         }
@@ -528,19 +528,21 @@ fn urls(s: &str, out: &mut Vec<Candidate>) {
             .map_or(previous_end, |p| previous_end + p + 1);
         // Conversions glue words to URLs (`C&Ctcp://`, `Controlhttp://`): the scheme is the
         // longest known scheme that ends the letters before `://`; the glued word stays out.
-        let letters = s[scheme_start..separator].to_ascii_lowercase();
+        let letters = &s.as_bytes()[scheme_start..separator];
         let Some(scheme) = SCHEMES
             .iter()
-            .filter(|known| letters.ends_with(*known))
+            .filter(|known| {
+                letters.len() >= known.len()
+                    && letters[letters.len() - known.len()..].eq_ignore_ascii_case(known.as_bytes())
+            })
             .max_by_key(|known| known.len())
         else {
             continue;
         };
-        let scheme = (*scheme).to_owned();
         let scheme_start = separator - scheme.len();
         // The next URL's scheme bounds this one.
         let limit = separators
-            .get(n + 1)
+            .peek()
             .map_or(s.len(), |next| {
                 s[..*next]
                     .bytes()
@@ -580,7 +582,13 @@ fn urls(s: &str, out: &mut Vec<Candidate>) {
         }
         path = balanced(path);
         let end = separator + 3 + authority_end + path.len();
-        let value = format!("{scheme}://{}{path}", authority.to_ascii_lowercase());
+        let mut value = String::with_capacity(scheme.len() + 3 + authority.len() + path.len());
+        value.push_str(scheme);
+        value.push_str("://");
+        let host_start = value.len();
+        value.push_str(authority);
+        value[host_start..].make_ascii_lowercase();
+        value.push_str(path);
         let mut candidate = Candidate::new(IocType::Url, value, scheme_start, end);
         candidate.host = Some(host);
         candidate.port = port;

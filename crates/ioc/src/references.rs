@@ -16,6 +16,8 @@ pub struct ReferenceSections<'t> {
     text: &'t str,
     /// The start of a line and whether a section is open just before it, from the last walk.
     known: Option<(usize, bool)>,
+    /// The last line looked at, as its span and kind: lines with many URLs are read once.
+    line: Option<(usize, usize, Line)>,
 }
 
 /// What a line is to the section rule.
@@ -29,25 +31,21 @@ enum Line {
 impl<'t> ReferenceSections<'t> {
     /// Questions about `text`.
     pub fn new(text: &'t str) -> Self {
-        ReferenceSections { text, known: None }
+        ReferenceSections {
+            text,
+            known: None,
+            line: None,
+        }
     }
 
     /// Whether `start..end` lies inside a reference section. Cheapest when asked in text order.
     pub fn contains(&mut self, start: usize, end: usize) -> bool {
-        let first = line_start(self.text, start);
+        let (first, mut line_end, mut kind) = self.line_at(start);
         // Every line the range touches must keep the section open.
-        let mut line = first;
-        loop {
-            let line_end = line_end(self.text, line);
-            if self.line(line, line_end) == Line::Other {
-                return false;
-            }
-            if line_end >= end || line_end >= self.text.len() {
-                break;
-            }
-            line = line_end;
+        while kind != Line::Other && line_end < end && line_end < self.text.len() {
+            (_, line_end, kind) = self.line_at(line_end);
         }
-        self.open_before(first)
+        kind != Line::Other && self.open_before(first)
     }
 
     /// Whether a section is open just before the line that starts at `line`.
@@ -62,8 +60,8 @@ impl<'t> ReferenceSections<'t> {
             {
                 break open;
             }
-            let previous = line_start(self.text, at - 1);
-            match self.line(previous, at) {
+            let (previous, _, kind) = self.line_at(at - 1);
+            match kind {
                 Line::Heading => break true,
                 Line::Entry => at = previous,
                 Line::Other => break false,
@@ -73,26 +71,27 @@ impl<'t> ReferenceSections<'t> {
         open
     }
 
-    fn line(&self, start: usize, end: usize) -> Line {
-        let line = &self.text[start..end];
-        if may_be_heading(line.as_bytes()) && is_heading(line.trim()) {
+    /// The span and kind of the line that holds byte `at`.
+    fn line_at(&mut self, at: usize) -> (usize, usize, Line) {
+        if let Some(line @ (start, end, _)) = self.line
+            && (start..end).contains(&at)
+        {
+            return line;
+        }
+        let bytes = self.text.as_bytes();
+        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p + 1);
+        let text = &self.text[start..end];
+        let kind = if may_be_heading(text.as_bytes()) && is_heading(text.trim()) {
             Line::Heading
-        } else if is_entry(line.trim()) {
+        } else if is_entry(text.trim()) {
             Line::Entry
         } else {
             Line::Other
-        }
+        };
+        self.line = Some((start, end, kind));
+        (start, end, kind)
     }
-}
-
-/// The start of the line that holds byte `at`.
-fn line_start(text: &str, at: usize) -> usize {
-    memchr::memrchr(b'\n', &text.as_bytes()[..at]).map_or(0, |p| p + 1)
-}
-
-/// The end of the line that starts at `start`, past its newline.
-fn line_end(text: &str, start: usize) -> usize {
-    memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |p| start + p + 1)
 }
 
 /// False for a line that cannot be a reference heading, decided from its length and its two
