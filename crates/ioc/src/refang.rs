@@ -83,27 +83,47 @@ const SCHEMES: &[(&str, &str)] = &[
     ("fxp", "ftp"),
 ];
 
-/// Whether a token may hold a defang marker (cheap test before [`refang`]).
+/// Whether a token may hold a defang marker or a defanged scheme: the cheap test before
+/// [`refang`], asked of every candidate token. It looks at each byte with the two after it: an
+/// opening bracket or backslash followed by a byte that can continue a marker (`[.`, `(d`,
+/// `\.`), or an `h` or `f` with an `x` in the next two bytes (`hxxp`, `hXtp`, `fxp`),
+/// anywhere in the token (`Controlhxxp://`, glued by a conversion). Table lookups and no branch
+/// per byte.
 pub fn may_be_defanged(token: &[u8]) -> bool {
-    // A table lookup per byte and no branch: this is asked of every candidate token.
-    const OPENERS: [u8; 256] = {
+    const OPENS: u8 = 1;
+    const SCHEME: u8 = 2;
+    const SECOND: u8 = 4;
+    const X: u8 = 8;
+    const CLASS: [u8; 256] = {
         let mut table = [0u8; 256];
         let mut b = 0;
         while b < 256 {
-            table[b] = opens_marker(b as u8) as u8;
+            let byte = b as u8;
+            table[b] = if opens_marker(byte) { OPENS } else { 0 }
+                | if may_start_scheme(byte) { SCHEME } else { 0 }
+                | if marker_may_continue(byte) { SECOND } else { 0 }
+                | if byte | 0x20 == b'x' { X } else { 0 };
             b += 1;
         }
         table
     };
-    let opener = token
-        .iter()
-        .fold(0u8, |found, b| found | OPENERS[*b as usize])
-        != 0;
-    opener
-        || token.len() > 3 && may_start_scheme(token[0]) && {
-            let lower = token[1] | 0x20;
-            lower == b'x' || (token.len() > 2 && token[2] | 0x20 == b'x')
-        }
+    let class = |b: Option<&u8>| b.map_or(0, |b| CLASS[*b as usize]);
+    let starts = |b: u8, next: u8, second: u8| {
+        (b & OPENS != 0 && next & SECOND != 0) | (b & SCHEME != 0 && (next | second) & X != 0)
+    };
+    let whole = token.windows(3).fold(false, |found, w| {
+        found
+            | starts(
+                CLASS[w[0] as usize],
+                CLASS[w[1] as usize],
+                CLASS[w[2] as usize],
+            )
+    });
+    // The last two bytes have fewer than two bytes after them.
+    let n = token.len();
+    let tail =
+        (n.saturating_sub(2)..n).any(|k| starts(class(token.get(k)), class(token.get(k + 1)), 0));
+    whole || tail
 }
 
 /// Refangs a token. Returns `None` when nothing in it was defanged.
@@ -183,9 +203,14 @@ pub fn refang(token: &str) -> Option<Refanged> {
 /// marker's second byte is one of these (`[.]`, `[:]`, `[/]`, `[@]`, `[dot]`, `[at]`, `\.`),
 /// while prose (`(Citation`, `(see`) mostly has others.
 fn marker_may_start(second: Option<u8>) -> bool {
+    second.is_some_and(marker_may_continue)
+}
+
+/// [`marker_may_start`] for a byte that is there.
+const fn marker_may_continue(second: u8) -> bool {
     matches!(
         second,
-        Some(b'.' | b':' | b'/' | b'@' | b'd' | b'D' | b'a' | b'A')
+        b'.' | b':' | b'/' | b'@' | b'd' | b'D' | b'a' | b'A'
     )
 }
 
@@ -212,7 +237,7 @@ const fn opens_marker(b: u8) -> bool {
 }
 
 /// Whether a defanged scheme (`hxxp`, `hXXps`, `fxp`) may start with byte `b`.
-fn may_start_scheme(b: u8) -> bool {
+const fn may_start_scheme(b: u8) -> bool {
     matches!(b | 0x20, b'h' | b'f')
 }
 
@@ -223,7 +248,45 @@ fn may_start_replacement(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// The quick test never turns away a token that refangs.
+        #[test]
+        fn the_quick_test_lets_every_defanged_token_through(
+            token in "([a-z]{0,3}|hxxps?|hXtp|fxp|\\[\\.\\]|\\(dot\\)|\\{\\.\\}|\\[:\\]|\\[/\\]|\\[@\\]|\\[at\\]|\\\\\\.|://|[.:/@\\[\\](){}])*"
+        ) {
+            if refang(&token).is_some() {
+                prop_assert!(may_be_defanged(token.as_bytes()), "{}", token);
+            }
+        }
+    }
+
+    #[test]
+    fn the_quick_test_finds_glued_schemes_and_ignores_prose() {
+        for defanged in [
+            "Controlhxxp://a.com",
+            "xhXXps://a",
+            "a[.]b",
+            "a\\.b",
+            "(dot)",
+            "fxp",
+        ] {
+            assert!(may_be_defanged(defanged.as_bytes()), "{defanged}");
+        }
+        for plain in [
+            "(Citation:",
+            "[schtasks](https://a.com/x)",
+            "hello",
+            "often",
+            "h",
+            "",
+        ] {
+            assert!(!may_be_defanged(plain.as_bytes()), "{plain}");
+        }
+    }
 
     fn refanged(token: &str) -> String {
         refang(token).map_or_else(|| token.to_owned(), |r| r.text)
