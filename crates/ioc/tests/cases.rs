@@ -168,6 +168,9 @@ fn defang_styles() {
         ("hxxps://evil.com/x", &[("url", "https://evil.com/x")]),
         ("HXXPS://evil.com/x", &[("url", "https://evil.com/x")]),
         ("fxp://evil.com/x", &[("url", "ftp://evil.com/x")]),
+        // A conversion glued a word to the defanged scheme: the URL starts at the scheme.
+        ("Controlhxxp://evil.com/a", &[("url", "http://evil.com/a")]),
+        ("C2:hXXps://evil.com/a", &[("url", "https://evil.com/a")]),
         ("hxxp[:]//evil[.]com/x", &[("url", "http://evil.com/x")]),
         ("hxxps[://]evil[.]com", &[("url", "https://evil.com")]),
         ("http[:]//evil[.]com", &[("url", "http://evil.com")]),
