@@ -505,11 +505,11 @@ fn classify_whole(s: &str, marks: u16, defanged: bool, out: &mut Vec<Candidate>)
     }
 }
 
-/// Where `://` stands in a token, left to right (two can never overlap). Tokens are short: the
-/// colons are found directly rather than with a substring searcher built for each token.
+/// Where `://` stands in a token, left to right (two can never overlap). The colons are found
+/// with `memchr`, cheaper than a substring searcher built for each token.
 fn scheme_separators(s: &str) -> impl Iterator<Item = usize> + '_ {
     let bytes = s.as_bytes();
-    (0..bytes.len()).filter(|&i| bytes[i] == b':' && bytes[i + 1..].starts_with(b"//"))
+    memchr::memchr_iter(b':', bytes).filter(|&i| bytes[i + 1..].starts_with(b"//"))
 }
 
 /// Every URL in a token: `[text](https://a.com/x)` and `[hxxps://a[.]com](hxxps://a[.]com)`

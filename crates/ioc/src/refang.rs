@@ -107,23 +107,20 @@ pub fn may_be_defanged(token: &[u8]) -> bool {
         }
         table
     };
-    let class = |b: Option<&u8>| b.map_or(0, |b| CLASS[*b as usize]);
     let starts = |b: u8, next: u8, second: u8| {
-        (b & OPENS != 0 && next & SECOND != 0) | (b & SCHEME != 0 && (next | second) & X != 0)
+        (b & OPENS != 0) & (next & SECOND != 0) | (b & SCHEME != 0) & ((next | second) & X != 0)
     };
-    let whole = token.windows(3).fold(false, |found, w| {
-        found
-            | starts(
-                CLASS[w[0] as usize],
-                CLASS[w[1] as usize],
-                CLASS[w[2] as usize],
-            )
-    });
+    // The classes of the two bytes before the current one, and whether a marker or scheme may
+    // start at the first of them.
+    let (mut before, mut last) = (0u8, 0u8);
+    let mut found = false;
+    for b in token {
+        let class = CLASS[*b as usize];
+        found |= starts(before, last, class);
+        (before, last) = (last, class);
+    }
     // The last two bytes have fewer than two bytes after them.
-    let n = token.len();
-    let tail =
-        (n.saturating_sub(2)..n).any(|k| starts(class(token.get(k)), class(token.get(k + 1)), 0));
-    whole || tail
+    found | starts(before, last, 0) | starts(last, 0, 0)
 }
 
 /// Refangs a token. Returns `None` when nothing in it was defanged.
