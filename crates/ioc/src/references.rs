@@ -60,7 +60,8 @@ impl<'t> ReferenceSections<'t> {
             {
                 break open;
             }
-            let (previous, _, kind) = self.line_at(at - 1);
+            // Not remembered: the line of the next question is more likely to be asked again.
+            let (previous, _, kind) = line_around(self.text, at - 1);
             match kind {
                 Line::Heading => break true,
                 Line::Entry => at = previous,
@@ -71,27 +72,33 @@ impl<'t> ReferenceSections<'t> {
         open
     }
 
-    /// The span and kind of the line that holds byte `at`.
+    /// The span and kind of the line that holds byte `at`, remembered for the next question.
     fn line_at(&mut self, at: usize) -> (usize, usize, Line) {
         if let Some(line @ (start, end, _)) = self.line
             && (start..end).contains(&at)
         {
             return line;
         }
-        let bytes = self.text.as_bytes();
-        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
-        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p + 1);
-        let text = &self.text[start..end];
-        let kind = if may_be_heading(text.as_bytes()) && is_heading(text.trim()) {
-            Line::Heading
-        } else if is_entry(text.trim()) {
-            Line::Entry
-        } else {
-            Line::Other
-        };
-        self.line = Some((start, end, kind));
-        (start, end, kind)
+        let line = line_around(self.text, at);
+        self.line = Some(line);
+        line
     }
+}
+
+/// The span and kind of the line of `text` that holds byte `at`.
+fn line_around(text: &str, at: usize) -> (usize, usize, Line) {
+    let bytes = text.as_bytes();
+    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
+    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p + 1);
+    let line = &text[start..end];
+    let kind = if may_be_heading(line.as_bytes()) && is_heading(line.trim()) {
+        Line::Heading
+    } else if is_entry(line.trim()) {
+        Line::Entry
+    } else {
+        Line::Other
+    };
+    (start, end, kind)
 }
 
 /// False for a line that cannot be a reference heading, decided from its length and its two
