@@ -639,8 +639,8 @@ fn host_and_port(text: &str) -> Option<(String, Option<u16>)> {
         }
         _ => (text, None),
     };
-    if let Some(ip) = validate::ipv4(host) {
-        return Some((ip.to_string(), port));
+    if validate::ipv4(host).is_some() {
+        return Some((host.to_owned(), port));
     }
     validate::domain(host).map(|d| (d, port))
 }
@@ -1007,7 +1007,13 @@ fn numeric_dotted(s: &str, out: &mut Vec<Candidate>) {
         return;
     };
     match prefix {
-        None => out.push(Candidate::new(IocType::Ipv4, ip.to_string(), 0, s.len())),
+        // The accepted text is canonical: it is the value.
+        None => out.push(Candidate::new(
+            IocType::Ipv4,
+            address.to_owned(),
+            0,
+            s.len(),
+        )),
         Some(p) => {
             if let Ok(bits @ 0..=32) = p.parse::<u8>() {
                 out.push(Candidate::new(
@@ -1019,7 +1025,7 @@ fn numeric_dotted(s: &str, out: &mut Vec<Candidate>) {
             } else {
                 // `1.2.3.4/path`: an address with a URL path.
                 let mut candidate = Candidate::new(IocType::Url, s.to_owned(), 0, s.len());
-                candidate.host = Some(ip.to_string());
+                candidate.host = Some(address.to_owned());
                 out.push(candidate);
             }
         }

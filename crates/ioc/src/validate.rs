@@ -5,7 +5,8 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A dotted-quad IPv4 address: four decimal octets 0–255, no leading zeros beyond one digit
-/// (`010.1.1.1` is ambiguous, octal to some parsers, and not what reports mean).
+/// (`010.1.1.1` is ambiguous, octal to some parsers, and not what reports mean). Only the
+/// canonical form passes, so an accepted text is already its own normalized value.
 pub fn ipv4(text: &str) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut count = 0;
@@ -394,6 +395,25 @@ mod tests {
             "001a-2b3c-4d5e",    // Cisco form with dashes
         ] {
             assert_eq!(mac(bad), None, "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever passes is written exactly as the address prints: callers keep the text as
+        /// the value.
+        #[test]
+        fn an_accepted_ipv4_text_is_canonical(
+            octets in proptest::array::uniform4(0u16..300),
+            padded in proptest::array::uniform4(proptest::bool::weighted(0.1)),
+        ) {
+            let parts: Vec<String> = octets
+                .iter()
+                .zip(padded)
+                .map(|(octet, pad)| format!("{}{octet}", if pad { "0" } else { "" }))
+                .collect();
+            let text = parts.join(".");
+            let canonical = octets.iter().all(|o| *o <= 255) && !padded.contains(&true);
+            proptest::prop_assert_eq!(ipv4(&text).map(|ip| ip.to_string()), canonical.then_some(text));
         }
     }
 
