@@ -110,6 +110,11 @@ pub fn may_be_defanged(token: &[u8]) -> bool {
     let starts = |b: u8, next: u8, second: u8| {
         (b & OPENS != 0) & (next & SECOND != 0) | (b & SCHEME != 0) & ((next | second) & X != 0)
     };
+    // Most tokens have no opening bracket, or no `x` to go with an `h` or `f`: one pass says so.
+    let all = token.iter().fold(0, |all, b| all | CLASS[*b as usize]);
+    if all & OPENS == 0 && (all & SCHEME == 0 || all & X == 0) {
+        return false;
+    }
     // The classes of the two bytes before the current one, and whether a marker or scheme may
     // start at the first of them.
     let (mut before, mut last) = (0u8, 0u8);
