@@ -5,11 +5,11 @@
 //! URL shorteners, "living off trusted sites"): a hit there is context, not a false positive.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use ctiforge_kb::{Warninglist, WarninglistKind};
-use foldhash::HashMap;
 
 use crate::IocType;
 
