@@ -740,19 +740,20 @@ fn user_agents(text: &str, anchors: &Anchors) -> Vec<Indicator> {
 
 /// Whether the word before `start` says the number is a version (`version 1.2.3.4`).
 pub fn follows_version_word(text: &str, start: usize) -> bool {
-    let window_start = start.saturating_sub(24);
+    let window_start = text.ceil_char_boundary(start.saturating_sub(24));
     let Some(before) = text.get(window_start..start) else {
         return false;
     };
-    let before = before.trim_end().to_ascii_lowercase();
     let word = before
+        .trim_end()
         .rsplit(|c: char| !c.is_ascii_alphabetic() && c != '.')
         .next()
         .unwrap_or("");
-    matches!(
-        word,
-        "version" | "ver" | "ver." | "v" | "v." | "build" | "release" | "firmware" | "versions"
-    )
+    [
+        "version", "ver", "ver.", "v", "v.", "build", "release", "firmware", "versions",
+    ]
+    .iter()
+    .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]
@@ -760,6 +761,20 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_version_word_is_seen_whatever_characters_come_before_it() {
+        // The 24-byte window may start inside a two-byte character.
+        for n in 0..16 {
+            for prefix in ["é".repeat(n), format!("x{}", "é".repeat(n))] {
+                let text = format!("{prefix} Version 1.2.3.4");
+                let start = text.len() - "1.2.3.4".len();
+                assert!(follows_version_word(&text, start), "{text}");
+                let text = format!("{prefix} host 1.2.3.4");
+                assert!(!follows_version_word(&text, text.len() - 7), "{text}");
+            }
+        }
+    }
 
     /// The stop rule byte by byte, without blocks.
     fn first_stop(bytes: &[u8], from: usize) -> Option<usize> {
