@@ -354,6 +354,14 @@ fn is_one_of(list: &[&str], word: &str) -> bool {
 fn is_file_extension(extension: &str) -> bool {
     static SET: LazyLock<HashSet<&'static str>> =
         LazyLock::new(|| FILE_EXTENSIONS.iter().copied().collect());
+    // Every extension is letters, digits and dashes: most junk (`(Citation`) fails here,
+    // before hashing.
+    if !extension
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return false;
+    }
     let mut buffer = [0u8; 24];
     let Some(lower) = buffer.get_mut(..extension.len()) else {
         return false;
@@ -1120,6 +1128,20 @@ fn av_name(s: &str, out: &mut Vec<Candidate>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_listed_extension_is_found_in_any_case() {
+        for extension in FILE_EXTENSIONS {
+            assert!(is_file_extension(extension), "{extension}");
+            assert!(
+                is_file_extension(&extension.to_ascii_uppercase()),
+                "{extension}"
+            );
+        }
+        for junk in ["(Citation", "exe)", "", "ex e", "é"] {
+            assert!(!is_file_extension(junk), "{junk}");
+        }
+    }
 
     fn kinds(s: &str) -> Vec<(IocType, String)> {
         let mut out = Vec::new();
