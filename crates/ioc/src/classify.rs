@@ -3,7 +3,7 @@
 //! Every check is structural and linear in the token's length: no backtracking regexes, so
 //! extraction time grows linearly with the input whatever it holds.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::IocType;
@@ -349,26 +349,37 @@ fn is_one_of(list: &[&str], word: &str) -> bool {
     list.iter().any(|entry| entry.eq_ignore_ascii_case(word))
 }
 
-/// Whether `extension`, in any case, is in [`FILE_EXTENSIONS`]: a hash lookup, since the list is
-/// long and most dotted tokens ask.
-fn is_file_extension(extension: &str) -> bool {
-    static SET: LazyLock<HashSet<&'static str>> =
-        LazyLock::new(|| FILE_EXTENSIONS.iter().copied().collect());
+/// For a word in [`FILE_EXTENSIONS`] (any case): whether it is also a top-level domain, so that
+/// a name ending in it may be a domain (`.zip`, `.py`); `None` for any other word. A hash
+/// lookup, since the list is long and most dotted tokens ask.
+fn file_extension(extension: &str) -> Option<bool> {
+    static EXTENSIONS: LazyLock<HashMap<&'static str, bool>> = LazyLock::new(|| {
+        FILE_EXTENSIONS
+            .iter()
+            .map(|extension| (*extension, is_top_level_domain(extension)))
+            .collect()
+    });
     // Every extension is letters, digits and dashes: most junk (`(Citation`) fails here,
     // before hashing.
     if !extension
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-')
     {
-        return false;
+        return None;
     }
     let mut buffer = [0u8; 24];
-    let Some(lower) = buffer.get_mut(..extension.len()) else {
-        return false;
-    };
+    let lower = buffer.get_mut(..extension.len())?;
     lower.copy_from_slice(extension.as_bytes());
     lower.make_ascii_lowercase();
-    std::str::from_utf8(lower).is_ok_and(|lower| SET.contains(lower))
+    let lower = std::str::from_utf8(lower).ok()?;
+    EXTENSIONS.get(lower).copied()
+}
+
+/// Whether names ending in `label` can be domains, as the Public Suffix List says: a second
+/// and a third level are tried, for suffixes listed with a wildcard (`*.ck`).
+fn is_top_level_domain(label: &str) -> bool {
+    validate::domain(&format!("example.{label}")).is_some()
+        || validate::domain(&format!("a.example.{label}")).is_some()
 }
 
 /// Classifies a token. `defanged` says whether the source spelled it defanged, which decides
@@ -902,12 +913,19 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         return;
     };
     let (stem, extension) = (&s[..last_dot], &s[last_dot + 1..]);
-    let domain = validate::domain(s);
+    let file_extension = file_extension(extension);
+    // A file extension that is no top-level domain (`.dll`) ends no domain: the Public Suffix
+    // List need not be asked.
+    let domain = if file_extension == Some(false) {
+        None
+    } else {
+        validate::domain(s)
+    };
     // `...e802f5.Verification`: a hash glued to the next sentence.
     let first_label = &s[..position(s, |b| b == b'.').unwrap_or(s.len())];
     if let Some(kind) = validate::hash_kind(first_label)
         && domain.is_none()
-        && !is_file_extension(extension)
+        && file_extension.is_none()
     {
         out.push(Candidate::new(
             kind,
@@ -937,7 +955,7 @@ fn dotted(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
         }
         return;
     }
-    if !stem.is_empty() && is_file_extension(extension) {
+    if !stem.is_empty() && file_extension.is_some() {
         filename(s, out);
     }
 }
@@ -1129,17 +1147,33 @@ fn av_name(s: &str, out: &mut Vec<Candidate>) {
 mod tests {
     use super::*;
 
+    /// Skipping the Public Suffix List for extensions that are no top-level domain changes
+    /// nothing: the list says no name ending in one is a domain.
+    #[test]
+    fn names_ending_in_a_plain_file_extension_are_never_domains() {
+        for extension in FILE_EXTENSIONS {
+            if file_extension(extension) == Some(false) {
+                for name in ["example", "a.example", "www.a.example", "co.uk"] {
+                    let name = format!("{name}.{extension}");
+                    assert_eq!(validate::domain(&name), None, "{name}");
+                }
+            }
+        }
+        assert_eq!(file_extension("zip"), Some(true));
+        assert_eq!(file_extension("DLL"), Some(false));
+    }
+
     #[test]
     fn every_listed_extension_is_found_in_any_case() {
         for extension in FILE_EXTENSIONS {
-            assert!(is_file_extension(extension), "{extension}");
+            assert!(file_extension(extension).is_some(), "{extension}");
             assert!(
-                is_file_extension(&extension.to_ascii_uppercase()),
+                file_extension(&extension.to_ascii_uppercase()).is_some(),
                 "{extension}"
             );
         }
         for junk in ["(Citation", "exe)", "", "ex e", "é"] {
-            assert!(!is_file_extension(junk), "{junk}");
+            assert!(file_extension(junk).is_none(), "{junk}");
         }
     }
 
