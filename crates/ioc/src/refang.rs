@@ -115,6 +115,13 @@ pub fn may_be_defanged(token: &[u8]) -> bool {
     if all & OPENS == 0 && (all & SCHEME == 0 || all & X == 0) {
         return false;
     }
+    if all & X == 0 {
+        // No `x`, so no defanged scheme: only a marker's first two bytes are looked for, as in
+        // every bracketed link (`[name](https://...)`).
+        return token
+            .windows(2)
+            .any(|pair| opens_marker(pair[0]) && marker_may_continue(pair[1]));
+    }
     // The classes of the two bytes before the current one, and whether a marker or scheme may
     // start at the first of them.
     let (mut before, mut last) = (0u8, 0u8);
