@@ -213,6 +213,11 @@ fn reserved_domain(host: &str) -> Option<&'static str> {
     hit.then_some("domain reserved for documentation (RFC 2606)")
 }
 
+/// The host of a URL or e-mail address, or the value itself (a domain).
+fn host_of(indicator: &Indicator) -> &str {
+    indicator.host.as_deref().unwrap_or(&indicator.value)
+}
+
 /// Domains and URLs whose every occurrence lies in a references section are citations, not
 /// indicators.
 fn flag_reference_only(text: &str, found: &mut [Indicator]) {
@@ -229,9 +234,6 @@ fn flag_reference_only(text: &str, found: &mut [Indicator]) {
     let citation = |i: &Indicator, in_references: Option<bool>| {
         in_references == Some(true) && i.false_positive.is_none() && !i.defanged
     };
-    fn host_of(i: &Indicator) -> &str {
-        i.host.as_deref().unwrap_or(&i.value)
-    }
     let candidates: Vec<usize> = (0..found.len())
         .filter(|&k| citation(&found[k], in_references[k]))
         .collect();
