@@ -41,7 +41,8 @@ impl<'t> ReferenceSections<'t> {
     /// Whether `start..end` lies inside a reference section. Cheapest when asked in text order.
     pub fn contains(&mut self, start: usize, end: usize) -> bool {
         let (first, mut line_end, mut kind) = self.line_at(start);
-        // Every line the range touches must keep the section open.
+        // Every line the range touches must keep the section open (the text's end stops the
+        // walk for a range that runs past it).
         while kind != Line::Other && line_end < end && line_end < self.text.len() {
             (_, line_end, kind) = self.line_at(line_end);
         }
