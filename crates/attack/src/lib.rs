@@ -25,8 +25,8 @@ use std::path::PathBuf;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use ctiforge_kb::{KnowledgeBase, RelationKind};
-use ctiforge_model::Span;
-use schemars::JsonSchema;
+use ctiforge_model::{Domain, Span};
+pub use ctiforge_model::{Evidence, Signal, SignalHit};
 use serde::Serialize;
 
 use crate::model::{Calibration, Classifier, ClassifierScratch, Model, logit, sigmoid};
@@ -65,49 +65,6 @@ pub enum Error {
     Kb(#[from] ctiforge_kb::Error),
 }
 
-/// One reason a sentence points at a technique.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Signal {
-    /// The technique's id is written in the sentence.
-    ExplicitId {
-        /// As written.
-        text: String,
-        /// The revoked id it replaces, when the text used one.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        revoked: Option<String>,
-    },
-    /// The technique's name is written in the sentence.
-    Name {
-        /// The name as matched.
-        phrase: String,
-    },
-    /// A command, API, tool or phrasing from the lexicon.
-    Lexicon {
-        /// The text matched.
-        phrase: String,
-    },
-    /// The trained sentence classifier.
-    Classifier,
-    /// Software the report names is known to use the technique (document level only).
-    SoftwarePrior {
-        /// The software's ATT&CK id.
-        software: String,
-        /// Its name.
-        name: String,
-    },
-}
-
-/// A signal with its strength (a probability).
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct SignalHit {
-    /// What fired.
-    #[serde(flatten)]
-    pub signal: Signal,
-    /// How strongly, on its own.
-    pub strength: f32,
-}
-
 /// A technique's score in one sentence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentenceHit {
@@ -139,21 +96,6 @@ pub struct TacticRef {
     pub name: String,
 }
 
-/// A sentence that supports a technique.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct Evidence {
-    /// Byte offset of the sentence in the text.
-    pub start: usize,
-    /// End byte offset.
-    pub end: usize,
-    /// The sentence.
-    pub text: String,
-    /// The technique's score in it.
-    pub score: f32,
-    /// The signals that fired.
-    pub signals: Vec<SignalHit>,
-}
-
 /// A technique found in a document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TechniqueMatch {
@@ -161,8 +103,8 @@ pub struct TechniqueMatch {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// `enterprise`, `mobile`, `ics` or `atlas`.
-    pub domains: Vec<String>,
+    /// The domains it belongs to.
+    pub domains: Vec<Domain>,
     /// Its parent, for a sub-technique.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
@@ -700,11 +642,7 @@ impl<'kb> Mapper<'kb> {
                 .or_insert_with(|| TechniqueMatch {
                     id: target.id.clone(),
                     name: target.name.clone(),
-                    domains: target
-                        .domains
-                        .iter()
-                        .map(|d| d.as_str().to_owned())
-                        .collect(),
+                    domains: target.domains.clone(),
                     parent: target.parent.clone(),
                     tactics: target
                         .tactics

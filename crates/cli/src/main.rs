@@ -4,7 +4,9 @@
 //! `kb lookup` found nothing); 2 usage or input error.
 
 mod commands;
-mod fetch;
+mod history;
+mod input;
+mod output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -286,7 +286,7 @@ fn bad_arguments_and_inputs_are_clear_errors() {
     for (args, expected) in [
         (
             vec!["analyze", report, "-o", out, "--format", "pdf"],
-            "unknown format",
+            "possible values: all, json, md",
         ),
         (
             vec!["analyze", report, "-o", out, "--now", "yesterday"],

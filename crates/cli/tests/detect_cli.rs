@@ -228,5 +228,10 @@ fn an_unknown_siem_target_is_refused() {
         "arcsight",
     ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown --siem target \"arcsight\""));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("invalid value 'arcsight' for '--siem")
+            && stderr.contains("possible values: splunk, lucene"),
+        "{stderr}"
+    );
 }

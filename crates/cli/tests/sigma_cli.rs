@@ -150,7 +150,7 @@ fn convert_refuses_bad_options_with_the_choices() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("unknown target `arcsight`") && stderr.contains("splunk, lucene"),
+        stderr.contains("invalid value 'arcsight'") && stderr.contains("splunk, lucene"),
         "{stderr}"
     );
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,7 +1,8 @@
 //! Rule drafts from a report: one per kind of indicator and logsource, and one per hunting
 //! lead where a sound rule exists. A draft becomes Sigma YAML here; `lib.rs` proves it.
 
-use ctiforge_enrich::Analysis;
+use ctiforge_model::Analysis;
+use ctiforge_model::{IocType, LeadKind, RuleOrigin};
 
 /// One selection: `field|modifiers` and its values (OR-ed).
 pub(crate) type Selection = Vec<(String, Vec<String>)>;
@@ -13,7 +14,7 @@ pub(crate) struct Draft {
     pub key: String,
     pub title: String,
     pub description: String,
-    pub origin: &'static str,
+    pub origin: RuleOrigin,
     pub product: Option<&'static str>,
     pub category: Option<&'static str>,
     pub service: Option<&'static str>,
@@ -125,10 +126,10 @@ pub(crate) fn to_yaml(
 }
 
 /// The indicators of one kind, escaped for Sigma, in the analysis's order.
-fn values(analysis: &Analysis, kinds: &[&str]) -> Vec<String> {
+fn values(analysis: &Analysis, kinds: &[IocType]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for ioc in &analysis.iocs {
-        if kinds.contains(&ioc.kind.as_str()) && !out.contains(&ioc.value) {
+        if kinds.contains(&ioc.kind) && !out.contains(&ioc.value) {
             out.push(ioc.value.clone());
         }
     }
@@ -190,7 +191,7 @@ fn ioc_draft(
         key: key.to_owned(),
         title,
         description,
-        origin: "indicators",
+        origin: RuleOrigin::Indicators,
         product: logsource.0,
         category: logsource.1,
         service: logsource.2,
@@ -212,7 +213,7 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
     let persistence = tactic_tags(analysis, "persistence");
     let sel = |field: &str, vals: Vec<String>| vec![(field.to_owned(), vals)];
 
-    let ips = values(analysis, &["ipv4", "ipv6"]);
+    let ips = values(analysis, &[IocType::Ipv4, IocType::Ipv6]);
     if !ips.is_empty() {
         drafts.push(ioc_draft(
             "ioc-ip-network",
@@ -236,9 +237,9 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
         ));
     }
 
-    let mut domains = values(analysis, &["domain"]);
+    let mut domains = values(analysis, &[IocType::Domain]);
     for ioc in &analysis.iocs {
-        if ioc.kind == "url"
+        if ioc.kind == IocType::Url
             && let Some(host) = &ioc.host
             && host.parse::<std::net::IpAddr>().is_err()
             && !domains.contains(host)
@@ -278,7 +279,7 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
     let paths: Vec<String> = analysis
         .iocs
         .iter()
-        .filter(|i| i.kind == "url")
+        .filter(|i| i.kind == IocType::Url)
         .filter_map(|i| {
             let rest = i.value.split_once("://")?.1;
             let path = &rest[rest.find('/')?..];
@@ -303,7 +304,11 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
     }
 
     let mut hashes = Vec::new();
-    for (kind, prefix) in [("md5", "MD5="), ("sha1", "SHA1="), ("sha256", "SHA256=")] {
+    for (kind, prefix) in [
+        (IocType::Md5, "MD5="),
+        (IocType::Sha1, "SHA1="),
+        (IocType::Sha256, "SHA256="),
+    ] {
         for v in values(analysis, &[kind]) {
             hashes.push(format!("{prefix}{v}"));
         }
@@ -331,7 +336,7 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
         ));
     }
 
-    let files: Vec<String> = values(analysis, &["filename"])
+    let files: Vec<String> = values(analysis, &[IocType::Filename])
         .iter()
         .map(|f| format!("\\{}", escape_sigma(f)))
         .collect();
@@ -356,7 +361,7 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
         ));
     }
 
-    let filepaths: Vec<String> = values(analysis, &["filepath"])
+    let filepaths: Vec<String> = values(analysis, &[IocType::Filepath])
         .iter()
         .filter(|p| p.contains('\\'))
         .map(|p| escape_sigma(p))
@@ -373,7 +378,7 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
         ));
     }
 
-    let keys: Vec<String> = values(analysis, &["registry"])
+    let keys: Vec<String> = values(analysis, &[IocType::Registry])
         .iter()
         .map(|k| {
             // Sysmon writes HKLM\... and HKU\...; match from below the hive.
@@ -448,7 +453,7 @@ pub(crate) fn from_leads(analysis: &Analysis, notes: &mut Vec<String>) -> Vec<Dr
                     "industrial control systems"
                 }
             ),
-            origin: "hunting_lead",
+            origin: RuleOrigin::HuntingLead,
             product: None,
             category: Some("firewall"),
             service: None,
@@ -491,7 +496,7 @@ pub(crate) fn from_leads(analysis: &Analysis, notes: &mut Vec<String>) -> Vec<Dr
             && analysis
                 .hunting_leads
                 .iter()
-                .any(|l| l.kind == "cloud_audit")
+                .any(|l| l.kind == LeadKind::CloudAudit)
     {
         drafts.push(Draft {
             key: "lead-cloudtrail-tamper".into(),
@@ -500,7 +505,7 @@ pub(crate) fn from_leads(analysis: &Analysis, notes: &mut Vec<String>) -> Vec<Dr
                 "{name} describes disabling cloud logging (T1562.008). These CloudTrail calls \
                  stop, delete or reduce a trail."
             ),
-            origin: "hunting_lead",
+            origin: RuleOrigin::HuntingLead,
             product: Some("aws"),
             category: None,
             service: Some("cloudtrail"),
@@ -532,7 +537,7 @@ pub(crate) fn from_leads(analysis: &Analysis, notes: &mut Vec<String>) -> Vec<Dr
     if analysis
         .hunting_leads
         .iter()
-        .any(|l| l.kind == "api_endpoint")
+        .any(|l| l.kind == LeadKind::ApiEndpoint)
         || analysis
             .techniques
             .iter()
@@ -546,7 +551,7 @@ pub(crate) fn from_leads(analysis: &Analysis, notes: &mut Vec<String>) -> Vec<Dr
                  Fill %inference_paths% with the endpoint's URI paths (e.g. /v1/predict*) and \
                  %inference_clients% with the client addresses that may call it."
             ),
-            origin: "hunting_lead",
+            origin: RuleOrigin::HuntingLead,
             product: None,
             category: Some("webserver"),
             service: None,

@@ -17,9 +17,10 @@ mod draft;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ctiforge_enrich::Analysis;
-use ctiforge_enrich::analysis::{DetectionContent, GeneratedRule, Proof, SelectedRule};
 use ctiforge_hunt::{Hunter, Source};
+use ctiforge_model::Analysis;
+use ctiforge_model::IocType;
+use ctiforge_model::analysis::{DetectionContent, GeneratedRule, Proof, SelectedRule};
 use ctiforge_sigma::convert::{self, Target};
 use ctiforge_sigma::rules::RuleSet;
 use rsigma_eval::pipeline::Pipeline;
@@ -181,7 +182,7 @@ fn realise(
     Ok(GeneratedRule {
         id,
         title: d.title.clone(),
-        origin: d.origin.to_owned(),
+        origin: d.origin,
         logsource: d.logsource_name(),
         level: d.level.to_owned(),
         tags: d.tags.clone(),
@@ -251,15 +252,15 @@ fn platforms(analysis: &Analysis) -> Vec<&'static str> {
     // used: ATT&CK lists every platform a technique exists on).
     for ioc in analysis.iocs.iter().chain(&analysis.observables) {
         let value = ioc.value.to_lowercase();
-        let windows = ioc.kind == "registry"
-            || (ioc.kind == "filepath" && value.contains('\\'))
-            || (ioc.kind == "filename"
+        let windows = ioc.kind == IocType::Registry
+            || (ioc.kind == IocType::Filepath && value.contains('\\'))
+            || (ioc.kind == IocType::Filename
                 && [".exe", ".dll", ".ps1", ".bat"]
                     .iter()
                     .any(|e| value.ends_with(e)));
         if windows {
             text.push("windows".into());
-        } else if ioc.kind == "filepath"
+        } else if ioc.kind == IocType::Filepath
             && ["/etc/", "/tmp/", "/var/", "/usr/"]
                 .iter()
                 .any(|p| value.starts_with(p))

@@ -22,7 +22,6 @@
 #![deny(missing_docs)]
 
 mod classify;
-mod kind;
 pub mod refang;
 mod references;
 mod scan;
@@ -34,7 +33,7 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
-pub use kind::IocType;
+pub use ctiforge_model::IocType;
 pub use warninglist::{WarninglistHit, Warninglists};
 
 /// One indicator or identifier found in the text.

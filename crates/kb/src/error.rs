@@ -84,14 +84,6 @@ pub enum Error {
         /// What failed.
         message: String,
     },
-    /// The snapshot could not be written.
-    #[error("cannot write snapshot {}: {source}", path.display())]
-    Write {
-        /// The destination.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
 }
 
 /// The result type of this crate.

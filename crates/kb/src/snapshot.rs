@@ -16,7 +16,6 @@
 //! `docs/decisions/0001-knowledge-base-snapshot.md`.
 
 use std::io::{Read, Write};
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -87,32 +86,6 @@ pub fn decode(bytes: &[u8], origin: &str) -> Result<Catalog> {
     let (_, body) = split(bytes, origin)?;
     let raw = decompress(body).map_err(|e| corrupt(origin, format!("body: {e}")))?;
     postcard::from_bytes(&raw).map_err(|e| corrupt(origin, format!("catalog: {e}")))
-}
-
-/// Writes a snapshot atomically: to a temporary file beside `path`, then renamed over it, so a
-/// failure never leaves a half-written snapshot.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let write_error = |source| Error::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".ctiforge-kb").suffix(".tmp");
-    // Temporary files are private (0600); a snapshot is an ordinary, shareable output file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut file = builder.tempfile_in(parent).map_err(write_error)?;
-    file.write_all(bytes).map_err(write_error)?;
-    file.as_file().sync_all().map_err(write_error)?;
-    file.persist(path).map_err(|e| write_error(e.error))?;
-    Ok(())
 }
 
 /// Splits a snapshot into its header and compressed body, checking magic, format and lengths.
@@ -240,27 +213,5 @@ mod tests {
         let err = decode(&bytes, "old.bin").expect_err("rejected");
         assert!(err.to_string().contains("format 99"), "{err}");
         assert!(err.to_string().contains("kb build"), "{err}");
-    }
-
-    #[test]
-    fn atomic_write_replaces_the_file_whole() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("kb.bin");
-        write_atomic(&path, b"first").expect("write");
-        write_atomic(&path, b"second").expect("overwrite");
-        assert_eq!(std::fs::read(&path).expect("read"), b"second");
-        let leftovers = std::fs::read_dir(dir.path()).expect("list").count();
-        assert_eq!(leftovers, 1, "no temporary files are left behind");
-
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
-            assert_eq!(mode & 0o777, 0o644, "the snapshot is readable by others");
-        }
-
-        let missing_dir = dir.path().join("no/such/dir/kb.bin");
-        let err = write_atomic(&missing_dir, b"x").expect_err("cannot write");
-        assert!(err.to_string().contains("no/such/dir"), "{err}");
     }
 }

@@ -1,7 +1,12 @@
-//! Shared domain types of ctiforge.
+//! Shared domain types of ctiforge: the schema every stage speaks.
 //!
-//! Every stage of the pipeline (ingest → extract → map → enrich → build) speaks in these
-//! types, so they live in one small crate with no I/O and few dependencies.
+//! Every stage of the pipeline (ingest → extract → map → enrich → detect → render) speaks in
+//! these types, so they live in one small crate with no I/O and few dependencies:
+//! - [`Document`] and [`Span`]: a report as text, with sentences and paragraphs;
+//! - [`analysis`]: the Analysis document (`ctiforge.analysis/1`) and its parts;
+//! - [`evidence`]: quotes and the signals behind a technique;
+//! - [`vocabulary`]: the closed vocabularies (TLP, IOC type, exploitation status, risk level,
+//!   hunting-lead kind, response phase, rule origin) as enums with their stable names.
 //!
 //! ```
 //! use ctiforge_model::{Domain, Span};
@@ -16,13 +21,26 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analysis;
+pub mod evidence;
+pub mod vocabulary;
+
+pub use analysis::Analysis;
+pub use evidence::{Evidence, Quote, Signal, SignalHit};
+pub use vocabulary::{
+    ExploitationStatus, IocType, LeadKind, Phase, RiskLevel, RuleOrigin, Tlp, UnknownName,
+};
+
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A knowledge domain: one of the three ATT&CK matrices, or MITRE ATLAS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Domain {
     /// ATT&CK for Enterprise.

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use ctiforge_enrich::Analysis;
+use ctiforge_model::Analysis;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde_json::Value;
 
@@ -109,8 +109,8 @@ fn header(out: &mut String, a: &Analysis, title: &str) -> std::fmt::Result {
     writeln!(
         out,
         "<header>\n<p class=\"tlp tlp-{}\">TLP:{}</p>",
-        attr(&a.report.tlp.replace('+', "-")),
-        text(&a.report.tlp.to_uppercase())
+        attr(&a.report.tlp.as_str().replace('+', "-")),
+        text(&a.report.tlp.as_str().to_uppercase())
     )?;
     writeln!(out, "<h1>{}</h1>", text(title))?;
     let source = a
@@ -154,8 +154,8 @@ fn header(out: &mut String, a: &Analysis, title: &str) -> std::fmt::Result {
     writeln!(
         out,
         "<div class=\"exploitation status-{}\"><h2>Exploitation: {}</h2><ul>",
-        attr(&a.exploitation.status),
-        text(&a.exploitation.status.replace('_', " "))
+        attr(a.exploitation.status.as_str()),
+        text(&a.exploitation.status.label())
     )?;
     for reason in &a.exploitation.reasons {
         writeln!(out, "<li>{}</li>", text(reason))?;
@@ -202,7 +202,7 @@ fn matrix(out: &mut String, a: &Analysis) -> std::fmt::Result {
             text(domain_title(domain)),
             attr(domain_title(domain))
         )?;
-        for step in a.kill_chain.iter().filter(|k| k.domain == domain) {
+        for step in a.kill_chain.iter().filter(|k| k.domain.as_str() == domain) {
             writeln!(
                 out,
                 "<div class=\"tactic\" role=\"rowgroup\"><h4 role=\"columnheader\">{}</h4>",
@@ -246,14 +246,14 @@ fn domain_title(domain: &str) -> &'static str {
 }
 
 /// The evidence sentence with the phrases that fired highlighted.
-fn highlighted(evidence: &ctiforge_attack::Evidence) -> String {
+fn highlighted(evidence: &ctiforge_model::Evidence) -> String {
     let mut phrases: Vec<&str> = evidence
         .signals
         .iter()
         .filter_map(|s| match &s.signal {
-            ctiforge_attack::Signal::Lexicon { phrase }
-            | ctiforge_attack::Signal::Name { phrase } => Some(phrase.as_str()),
-            ctiforge_attack::Signal::ExplicitId { text, .. } => Some(text.as_str()),
+            ctiforge_model::Signal::Lexicon { phrase }
+            | ctiforge_model::Signal::Name { phrase } => Some(phrase.as_str()),
+            ctiforge_model::Signal::ExplicitId { text, .. } => Some(text.as_str()),
             _ => None,
         })
         .collect();
@@ -315,11 +315,11 @@ fn techniques(out: &mut String, a: &Analysis) -> std::fmt::Result {
                 .signals
                 .iter()
                 .map(|s| match &s.signal {
-                    ctiforge_attack::Signal::ExplicitId { text, .. } => format!("id {text}"),
-                    ctiforge_attack::Signal::Name { .. } => "name".to_owned(),
-                    ctiforge_attack::Signal::Lexicon { phrase } => format!("phrase “{phrase}”"),
-                    ctiforge_attack::Signal::Classifier => "classifier".to_owned(),
-                    ctiforge_attack::Signal::SoftwarePrior { name, .. } => {
+                    ctiforge_model::Signal::ExplicitId { text, .. } => format!("id {text}"),
+                    ctiforge_model::Signal::Name { .. } => "name".to_owned(),
+                    ctiforge_model::Signal::Lexicon { phrase } => format!("phrase “{phrase}”"),
+                    ctiforge_model::Signal::Classifier => "classifier".to_owned(),
+                    ctiforge_model::Signal::SoftwarePrior { name, .. } => {
                         format!("software {name}")
                     }
                 })
@@ -359,7 +359,7 @@ fn iocs(out: &mut String, a: &Analysis) -> std::fmt::Result {
         writeln!(
             out,
             "<tr><td>{}</td><td data-value=\"{}\"><code>{}</code> <button type=\"button\" class=\"small\" data-copy=\"{}\" aria-label=\"Copy {}\">Copy</button></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            text(&i.kind),
+            text(i.kind.as_str()),
             attr(&i.value),
             text(&i.value),
             attr(&i.value),
@@ -380,7 +380,7 @@ fn iocs(out: &mut String, a: &Analysis) -> std::fmt::Result {
             writeln!(
                 out,
                 "<li>{} <code>{}</code>: {}</li>",
-                text(&i.kind),
+                text(i.kind.as_str()),
                 text(&i.value),
                 text(i.reason.as_deref().unwrap_or(""))
             )?;
@@ -545,7 +545,7 @@ fn leads(out: &mut String, a: &Analysis) -> std::fmt::Result {
         writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            text(&l.kind.replace('_', " ")),
+            text(&l.kind.label()),
             text(&l.what),
             text(&l.where_.join("; ")),
             text(&l.why.join(", "))
@@ -575,7 +575,7 @@ fn detections(out: &mut String, a: &Analysis) -> std::fmt::Result {
                 "failed"
             },
             text(&rule.logsource),
-            text(&rule.origin.replace('_', " ")),
+            text(&rule.origin.label()),
             text(&rule.level),
             rule.proof.positive_matched,
             rule.proof.positive.len(),
@@ -667,7 +667,7 @@ fn query_tabs(out: &mut String, id: &str, queries: &[(String, String)]) -> std::
 fn response(out: &mut String, a: &Analysis) -> std::fmt::Result {
     writeln!(out, "<section id=\"response\"><h2>Response</h2>")?;
     for phase in &a.response {
-        writeln!(out, "<h3>{}</h3><ol>", text(&phase.phase.replace('_', " ")))?;
+        writeln!(out, "<h3>{}</h3><ol>", text(&phase.phase.label()))?;
         for step in &phase.steps {
             writeln!(
                 out,

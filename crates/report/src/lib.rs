@@ -11,7 +11,7 @@ pub use html::html;
 pub use misp::misp_event;
 pub use navigator::navigator_layers;
 
-use ctiforge_enrich::Analysis;
+use ctiforge_model::Analysis;
 
 /// Renders `analysis` as Markdown.
 pub fn markdown(analysis: &Analysis) -> String {
@@ -31,10 +31,10 @@ fn write_markdown(out: &mut String, a: &Analysis) -> std::fmt::Result {
     writeln!(
         out,
         "**TLP:{}** · risk **{}/100 ({})** · exploitation **{}**{}\n",
-        a.report.tlp.to_uppercase(),
+        a.report.tlp.as_str().to_uppercase(),
         a.risk.score,
         a.risk.level,
-        a.exploitation.status.replace('_', " "),
+        a.exploitation.status.label(),
         a.report
             .published
             .as_ref()
@@ -81,11 +81,7 @@ fn write_markdown(out: &mut String, a: &Analysis) -> std::fmt::Result {
     }
     writeln!(out, "\nThe model is explained in `{}`.\n", a.risk.model)?;
 
-    writeln!(
-        out,
-        "## Exploitation: {}\n",
-        a.exploitation.status.replace('_', " ")
-    )?;
+    writeln!(out, "## Exploitation: {}\n", a.exploitation.status.label())?;
     for reason in &a.exploitation.reasons {
         writeln!(out, "- {reason}")?;
     }
@@ -298,7 +294,7 @@ fn write_markdown(out: &mut String, a: &Analysis) -> std::fmt::Result {
 
     writeln!(out, "## Response\n")?;
     for phase in &a.response {
-        writeln!(out, "### {}\n", phase.phase.replace('_', " "))?;
+        writeln!(out, "### {}\n", phase.phase.label())?;
         for step in &phase.steps {
             writeln!(
                 out,
@@ -330,7 +326,7 @@ fn write_detection(out: &mut String, a: &Analysis) -> std::fmt::Result {
             out,
             "Id `{}`, from the report's {}. Self-test: {} of {} positive events matched, {} of {} negative events matched — {}.\n",
             rule.id,
-            rule.origin.replace('_', " "),
+            rule.origin.label(),
             rule.proof.positive_matched,
             rule.proof.positive.len(),
             rule.proof.negative_matched,

@@ -2,7 +2,7 @@
 //! as attributes with MISP types and categories, CVEs, ATT&CK techniques and named actors as
 //! galaxy tags, and the TLP tag.
 
-use ctiforge_enrich::Analysis;
+use ctiforge_model::Analysis;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -45,7 +45,7 @@ pub fn misp_event(analysis: &Analysis, date: &str) -> Value {
     let event_uuid = uuid(&format!("event|{}", analysis.report.sha256));
     let mut attributes = Vec::new();
     for ioc in &analysis.iocs {
-        let Some((kind, category, to_ids)) = attribute_type(&ioc.kind) else {
+        let Some((kind, category, to_ids)) = attribute_type(ioc.kind.as_str()) else {
             continue;
         };
         attributes.push(json!({

@@ -1,8 +1,8 @@
 //! ATT&CK Navigator layers (layer format 4.5), one per ATT&CK domain the report touches:
 //! each technique scored 0–100 with its evidence as the comment.
 
-use ctiforge_enrich::Analysis;
 use ctiforge_kb::KnowledgeBase;
+use ctiforge_model::Analysis;
 use serde_json::{Value, json};
 
 /// `(domain, layer)` for each ATT&CK domain with techniques (`enterprise-attack`,
@@ -29,7 +29,7 @@ pub fn navigator_layers(analysis: &Analysis, kb: &KnowledgeBase) -> Vec<(String,
         for technique in analysis
             .techniques
             .iter()
-            .filter(|t| t.domains.iter().any(|d| d == short))
+            .filter(|t| t.domains.iter().any(|d| d.as_str() == short))
         {
             let comment: Vec<&str> = technique.evidence.iter().map(|e| e.text.trim()).collect();
             for (tactic, _) in &technique.tactics {
@@ -58,7 +58,7 @@ pub fn navigator_layers(analysis: &Analysis, kb: &KnowledgeBase) -> Vec<(String,
         let platforms: std::collections::BTreeSet<&str> = analysis
             .techniques
             .iter()
-            .filter(|t| t.domains.iter().any(|d| d == short))
+            .filter(|t| t.domains.iter().any(|d| d.as_str() == short))
             .filter_map(|t| kb.technique(&t.id))
             .flat_map(|t| t.platforms.iter().map(String::as_str))
             .collect();

@@ -11,8 +11,9 @@
 
 use std::collections::BTreeSet;
 
-use ctiforge_enrich::{Analysis, Entity, Ioc};
 use ctiforge_kb::KnowledgeBase;
+use ctiforge_model::analysis::{Analysis, Entity, Ioc};
+use ctiforge_model::{Domain, IocType, Tlp};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -23,33 +24,21 @@ const SCO_NAMESPACE: Uuid = Uuid::from_u128(0x00ab_edb4_aa42_466c_9c01_fed2_3315
 /// The TLP 2.0 property extension (OASIS CTI TC).
 const TLP_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
 
-/// The TLP 2.0 marking definitions: (level, id).
-const TLP: &[(&str, &str)] = &[
-    (
-        "clear",
-        "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-    ),
-    (
-        "green",
-        "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    ),
-    (
-        "amber",
-        "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-    ),
-    (
-        "amber+strict",
-        "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-    ),
-    (
-        "red",
-        "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-    ),
-];
+/// The TLP 2.0 marking definition of a level (OASIS CTI TC): its id.
+fn marking_id(tlp: Tlp) -> &'static str {
+    match tlp {
+        Tlp::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+        Tlp::Green => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+        Tlp::Amber => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+        Tlp::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+        Tlp::Red => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+    }
+}
 
-/// The TLP levels accepted.
-pub fn tlp_levels() -> impl Iterator<Item = &'static str> {
-    TLP.iter().map(|(level, _)| *level)
+/// The STIX id of the TLP 2.0 marking definition of `tlp`, for callers that filter bundles
+/// by marking.
+pub fn tlp_marking_id(tlp: Tlp) -> &'static str {
+    marking_id(tlp)
 }
 
 fn id(kind: &str, key: &str) -> String {
@@ -82,26 +71,32 @@ struct Builder<'a> {
     kb: &'a KnowledgeBase,
     timestamp: &'a str,
     identity: String,
-    marking: (&'static str, &'static str),
+    marking: Tlp,
     objects: Vec<Value>,
     ids: BTreeSet<String>,
+    /// What the report object refers to, in the order added.
+    refs: Vec<String>,
+}
+
+/// The STIX ids of the named entities, by kind.
+struct Named {
+    actors: Vec<String>,
+    malware: Vec<String>,
+    tools: Vec<String>,
+    campaigns: Vec<String>,
 }
 
 impl<'a> Builder<'a> {
     fn new(analysis: &'a Analysis, kb: &'a KnowledgeBase, timestamp: &'a str) -> Self {
-        let marking = TLP
-            .iter()
-            .find(|(level, _)| *level == analysis.report.tlp)
-            .copied()
-            .unwrap_or(TLP[0]);
         Self {
             analysis,
             kb,
             timestamp,
             identity: id("identity", "ctiforge"),
-            marking,
+            marking: analysis.report.tlp,
             objects: Vec::new(),
             ids: BTreeSet::new(),
+            refs: Vec::new(),
         }
     }
 
@@ -132,9 +127,16 @@ impl<'a> Builder<'a> {
             }
         }
         if object["type"] != "marking-definition" {
-            object["object_marking_refs"] = json!([self.marking.1]);
+            object["object_marking_refs"] = json!([marking_id(self.marking)]);
         }
         self.objects.push(object);
+        id
+    }
+
+    /// Adds an object and lists it in the report.
+    fn push_ref(&mut self, object: Value) -> String {
+        let id = self.push(object);
+        self.refs.push(id.clone());
         id
     }
 
@@ -150,14 +152,39 @@ impl<'a> Builder<'a> {
     }
 
     fn build(mut self) -> Value {
-        let a = self.analysis;
+        self.marking_and_identity();
+        let techniques = self.techniques();
+        let named = Named {
+            actors: self.entities(&self.analysis.entities.threat_actors, "intrusion-set"),
+            malware: self.entities(&self.analysis.entities.malware, "malware"),
+            tools: self.entities(&self.analysis.entities.tools, "tool"),
+            campaigns: self.entities(&self.analysis.entities.campaigns, "campaign"),
+        };
+        let vulnerabilities = self.vulnerabilities();
+        let indicators = self.indicators();
+        self.sigma_rules();
+        self.mitigations(&techniques);
+        let owner = self.ownership(&techniques, &named);
+        self.relate_findings(&techniques, &named, &indicators, &vulnerabilities);
+        self.victims(owner.as_deref(), &named.campaigns);
+        self.report();
+        json!({
+            "type": "bundle",
+            "id": id("bundle", &self.analysis.report.sha256),
+            "objects": self.objects,
+        })
+    }
+
+    /// The TLP marking definition and ctiforge's identity, first.
+    fn marking_and_identity(&mut self) {
+        let level = self.marking.as_str();
         self.push(json!({
             "type": "marking-definition",
-            "id": self.marking.1,
+            "id": marking_id(self.marking),
             "created": "2022-10-01T00:00:00.000Z",
-            "name": format!("TLP:{}", self.marking.0.to_uppercase()),
+            "name": self.marking.marking(),
             "extensions": {
-                TLP_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": self.marking.0}
+                TLP_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": level}
             }
         }));
         let identity = self.identity.clone();
@@ -168,79 +195,81 @@ impl<'a> Builder<'a> {
             "identity_class": "system",
             "description": "Threat reports turned into intelligence by ctiforge.",
         }));
+    }
 
-        let mut refs: Vec<String> = Vec::new();
-        let mut technique_ids = Vec::new();
-        for technique in &a.techniques {
+    /// Attack patterns, reusing ATT&CK's ids: (technique id, STIX id).
+    fn techniques(&mut self) -> Vec<(String, String)> {
+        let mut ids = Vec::new();
+        for technique in &self.analysis.techniques {
             let entry = self.kb.technique(&technique.id);
             let stix = entry
                 .and_then(|t| t.stix_id.clone())
                 .unwrap_or_else(|| id("attack-pattern", &technique.id));
             let (source, url) = reference(&technique.id, &technique.domains);
             let evidence: Vec<&str> = technique.evidence.iter().map(|e| e.text.as_str()).collect();
-            let object = json!({
+            let phases: Vec<Value> = technique
+                .tactics
+                .iter()
+                .filter_map(|(tactic, _)| {
+                    let t = self.kb.tactic(tactic)?;
+                    Some(json!({"kill_chain_name": kill_chain_name(&technique.domains), "phase_name": t.shortname}))
+                })
+                .collect();
+            let stix = self.push_ref(json!({
                 "type": "attack-pattern",
                 "id": stix,
                 "name": technique.name,
                 "description": format!("Evidence in the report (score {:.2}): {}", technique.score, evidence.join(" | ")),
                 "external_references": [{"source_name": source, "external_id": technique.id, "url": url}],
-                "kill_chain_phases": technique.tactics.iter().filter_map(|(tactic, _)| {
-                    let t = self.kb.tactic(tactic)?;
-                    Some(json!({"kill_chain_name": kill_chain_name(&technique.domains), "phase_name": t.shortname}))
-                }).collect::<Vec<_>>(),
-            });
-            let stix = self.push(object);
-            technique_ids.push((technique.id.clone(), stix.clone()));
-            refs.push(stix);
+                "kill_chain_phases": phases,
+            }));
+            ids.push((technique.id.clone(), stix));
         }
+        ids
+    }
 
-        let actors = self.entities(&a.entities.threat_actors, "intrusion-set");
-        let malware = self.entities(&a.entities.malware, "malware");
-        let tools = self.entities(&a.entities.tools, "tool");
-        let campaigns = self.entities(&a.entities.campaigns, "campaign");
-        refs.extend(
-            actors
-                .iter()
-                .chain(&malware)
-                .chain(&tools)
-                .chain(&campaigns)
-                .cloned(),
-        );
-
-        let mut vulnerabilities = Vec::new();
-        for v in &a.entities.vulnerabilities {
-            let mut description = "Named in the report.".to_owned();
-            if v.kev {
-                description = format!(
+    /// Vulnerabilities, with their KEV status.
+    fn vulnerabilities(&mut self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for v in &self.analysis.entities.vulnerabilities {
+            let description = if v.kev {
+                format!(
                     "In CISA's Known Exploited Vulnerabilities catalog since {} ({}).",
                     v.kev_date_added.as_deref().unwrap_or("?"),
                     v.kev_name.as_deref().unwrap_or("")
-                );
-            }
-            let stix = self.push(json!({
+                )
+            } else {
+                "Named in the report.".to_owned()
+            };
+            ids.push(self.push_ref(json!({
                 "type": "vulnerability",
                 "id": id("vulnerability", &v.id),
                 "name": v.id,
                 "description": description,
                 "external_references": [{"source_name": "cve", "external_id": v.id}],
-            }));
-            vulnerabilities.push(stix.clone());
-            refs.push(stix);
+            })));
         }
+        ids
+    }
 
-        let mut indicators = Vec::new();
-        for ioc in &a.iocs {
+    /// Indicators with the observed-data they are based on.
+    fn indicators(&mut self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for ioc in &self.analysis.iocs {
             if let Some((indicator, observable)) = self.indicator(ioc) {
                 self.relationship(&indicator, "based-on", &observable);
-                indicators.push(indicator.clone());
-                refs.push(indicator);
-                refs.push(observable);
+                ids.push(indicator.clone());
+                self.refs.push(indicator);
+                self.refs.push(observable);
             }
         }
+        ids
+    }
 
-        // Generated Sigma rules that passed their self-test, as Sigma-pattern indicators.
-        for rule in &a.detection.generated {
-            let indicator = self.push(json!({
+    /// Generated Sigma rules that passed their self-test, as Sigma-pattern indicators.
+    fn sigma_rules(&mut self) {
+        for rule in &self.analysis.detection.generated {
+            self.push_ref(json!({
                 "type": "indicator",
                 "id": id("indicator", &format!("sigma|{}", rule.id)),
                 "name": rule.title,
@@ -253,129 +282,147 @@ impl<'a> Builder<'a> {
                 "pattern_type": "sigma",
                 "valid_from": self.timestamp,
             }));
-            refs.push(indicator);
         }
+    }
 
-        // Mitigations: ATT&CK courses of action mitigate the report's techniques.
-        for mitigation in &a.mitigations.attack {
+    /// ATT&CK mitigations and D3FEND countermeasures as courses of action that mitigate the
+    /// report's techniques.
+    fn mitigations(&mut self, techniques: &[(String, String)]) {
+        let stix_of = |id: &str| {
+            techniques
+                .iter()
+                .find(|(t, _)| t == id)
+                .map(|(_, stix)| stix.clone())
+        };
+        for mitigation in &self.analysis.mitigations.attack {
             let stix = self
                 .kb
                 .mitigation(&mitigation.id)
                 .and_then(|m| m.stix_id.clone())
                 .unwrap_or_else(|| id("course-of-action", &mitigation.id));
-            let stix = self.push(json!({
+            let stix = self.push_ref(json!({
                 "type": "course-of-action",
                 "id": stix,
                 "name": mitigation.name,
                 "external_references": [{"source_name": "mitre-attack", "external_id": mitigation.id, "url": mitigation.url}],
             }));
-            refs.push(stix.clone());
-            for technique in &mitigation.techniques {
-                if let Some((_, target)) = technique_ids.iter().find(|(t, _)| t == technique) {
-                    let target = target.clone();
-                    self.relationship(&stix, "mitigates", &target);
-                }
+            for target in mitigation.techniques.iter().filter_map(|t| stix_of(t)) {
+                self.relationship(&stix, "mitigates", &target);
             }
         }
-        for group in &a.mitigations.d3fend {
+        for group in &self.analysis.mitigations.d3fend {
             for countermeasure in &group.countermeasures {
-                let stix = self.push(json!({
+                let stix = self.push_ref(json!({
                     "type": "course-of-action",
                     "id": id("course-of-action", &countermeasure.id),
                     "name": format!("{} ({})", countermeasure.name, countermeasure.id),
                     "description": format!("D3FEND {} countermeasure. {}", group.tactic, countermeasure.paths.join("; ")),
                     "external_references": [{"source_name": "d3fend", "external_id": countermeasure.id, "url": countermeasure.url}],
                 }));
-                refs.push(stix.clone());
-                for technique in &countermeasure.techniques {
-                    if let Some((_, target)) = technique_ids.iter().find(|(t, _)| t == technique) {
-                        let target = target.clone();
-                        self.relationship(&stix, "mitigates", &target);
-                    }
+                for target in countermeasure.techniques.iter().filter_map(|t| stix_of(t)) {
+                    self.relationship(&stix, "mitigates", &target);
                 }
             }
         }
+    }
 
-        // Relationships the report supports.
+    /// With one actor named, or one the report attributes the activity to, the report's
+    /// techniques and software are its and its campaigns are attributed to it.
+    fn ownership(&mut self, techniques: &[(String, String)], named: &Named) -> Option<String> {
+        let a = self.analysis;
         let stated: Vec<&str> = a
             .correlation
             .stated_attributions
             .iter()
             .filter_map(|s| s.id.as_deref())
             .collect();
-        let attributed: Vec<String> = actors
+        let attributed: Vec<&String> = named
+            .actors
             .iter()
             .zip(&a.entities.threat_actors)
             .filter(|(_, e)| e.id.as_deref().is_some_and(|id| stated.contains(&id)))
-            .map(|(stix, _)| stix.clone())
+            .map(|(stix, _)| stix)
             .collect();
-        // With one actor named or stated, the report's techniques and software are its.
-        let owner = if attributed.len() == 1 {
-            Some(attributed[0].clone())
-        } else if actors.len() == 1 {
-            Some(actors[0].clone())
-        } else {
-            None
+        let named_actors: Vec<&String> = named.actors.iter().collect();
+        let owner = match (attributed.as_slice(), named_actors.as_slice()) {
+            ([one], _) | (_, [one]) => (*one).clone(),
+            _ => return None,
         };
-        if let Some(owner) = &owner {
-            for (_, technique) in &technique_ids {
-                self.relationship(owner, "uses", technique);
-            }
-            for software in malware.iter().chain(&tools) {
-                self.relationship(owner, "uses", software);
-            }
-            for campaign in &campaigns {
-                self.relationship(campaign, "attributed-to", owner);
-            }
+        for (_, technique) in techniques {
+            self.relationship(&owner, "uses", technique);
         }
-        if malware.len() == 1 {
-            for indicator in &indicators {
-                self.relationship(indicator, "indicates", &malware[0]);
+        for software in named.malware.iter().chain(&named.tools) {
+            self.relationship(&owner, "uses", software);
+        }
+        for campaign in &named.campaigns {
+            self.relationship(campaign, "attributed-to", &owner);
+        }
+        Some(owner)
+    }
+
+    /// Indicators indicate the one malware named; exploitation techniques target the CVEs.
+    fn relate_findings(
+        &mut self,
+        techniques: &[(String, String)],
+        named: &Named,
+        indicators: &[String],
+        vulnerabilities: &[String],
+    ) {
+        if let [malware] = named.malware.as_slice() {
+            for indicator in indicators {
+                self.relationship(indicator, "indicates", malware);
             }
         }
         let exploit_techniques = ["T1190", "T1210", "T1068", "T1203", "T1211", "T1212"];
-        for (technique, stix) in &technique_ids {
+        for (technique, stix) in techniques {
             if exploit_techniques.contains(&technique.as_str()) {
-                for vulnerability in &vulnerabilities {
+                for vulnerability in vulnerabilities {
                     self.relationship(stix, "targets", vulnerability);
                 }
             }
         }
-        if !a.entities.sectors.is_empty() {
-            let sectors: BTreeSet<&str> = a
-                .entities
-                .sectors
-                .iter()
-                .filter_map(|s| industry(&s.name))
-                .collect();
-            if !sectors.is_empty() {
-                let victim = self.push(json!({
-                    "type": "identity",
-                    "id": id("identity", &format!("victims|{}", sectors.iter().copied().collect::<Vec<_>>().join(","))),
-                    "name": format!("Organizations in {}", sectors.iter().copied().collect::<Vec<_>>().join(", ")),
-                    "identity_class": "class",
-                    "sectors": sectors.iter().collect::<Vec<_>>(),
-                }));
-                refs.push(victim.clone());
-                let attackers: Vec<String> = owner
-                    .iter()
-                    .cloned()
-                    .chain(campaigns.iter().cloned())
-                    .collect();
-                for attacker in attackers {
-                    self.relationship(&attacker, "targets", &victim);
-                }
-            }
-        }
+    }
 
-        // The report, referring to everything.
-        let rels: Vec<String> = self
+    /// The victims: organisations of the report's sectors, targeted by the owner and the
+    /// campaigns.
+    fn victims(&mut self, owner: Option<&str>, campaigns: &[String]) {
+        let sectors: BTreeSet<&str> = self
+            .analysis
+            .entities
+            .sectors
+            .iter()
+            .filter_map(|s| industry(&s.name))
+            .collect();
+        if sectors.is_empty() {
+            return;
+        }
+        let list: Vec<&str> = sectors.iter().copied().collect();
+        let victim = self.push_ref(json!({
+            "type": "identity",
+            "id": id("identity", &format!("victims|{}", list.join(","))),
+            "name": format!("Organizations in {}", list.join(", ")),
+            "identity_class": "class",
+            "sectors": list,
+        }));
+        for attacker in owner
+            .into_iter()
+            .chain(campaigns.iter().map(String::as_str))
+        {
+            self.relationship(attacker, "targets", &victim);
+        }
+    }
+
+    /// The report, referring to everything, relationships last.
+    fn report(&mut self) {
+        let a = self.analysis;
+        let relationships: Vec<String> = self
             .objects
             .iter()
             .filter(|o| o["type"] == "relationship")
             .filter_map(|o| o["id"].as_str().map(str::to_owned))
             .collect();
-        refs.extend(rels);
+        let mut refs = std::mem::take(&mut self.refs);
+        refs.extend(relationships);
         let mut seen = BTreeSet::new();
         refs.retain(|r| seen.insert(r.clone()));
         let title = a
@@ -396,12 +443,6 @@ impl<'a> Builder<'a> {
             report["external_references"] = json!([{"source_name": "report", "url": url}]);
         }
         self.push(report);
-
-        json!({
-            "type": "bundle",
-            "id": id("bundle", &a.report.sha256),
-            "objects": self.objects,
-        })
     }
 
     fn entities(&mut self, entities: &[Entity], kind: &str) -> Vec<String> {
@@ -436,7 +477,7 @@ impl<'a> Builder<'a> {
                 }
                 _ => {}
             }
-            ids.push(self.push(object));
+            ids.push(self.push_ref(object));
         }
         ids
     }
@@ -444,32 +485,32 @@ impl<'a> Builder<'a> {
     /// An indicator and the observed-data (holding the observable) it is based on.
     fn indicator(&mut self, ioc: &Ioc) -> Option<(String, String)> {
         let escaped = ioc.value.replace('\\', "\\\\").replace('\'', "\\'");
-        let (pattern, observable) = match ioc.kind.as_str() {
-            "ipv4" | "cidr" if !ioc.value.contains(':') => (
+        let (pattern, observable) = match ioc.kind {
+            IocType::Ipv4 | IocType::Cidr if !ioc.value.contains(':') => (
                 format!("[ipv4-addr:value = '{escaped}']"),
                 json!({"type": "ipv4-addr", "value": ioc.value}),
             ),
-            "ipv6" | "cidr" => (
+            IocType::Ipv6 | IocType::Cidr => (
                 format!("[ipv6-addr:value = '{escaped}']"),
                 json!({"type": "ipv6-addr", "value": ioc.value}),
             ),
-            "domain" => (
+            IocType::Domain => (
                 format!("[domain-name:value = '{escaped}']"),
                 json!({"type": "domain-name", "value": ioc.value}),
             ),
-            "url" => (
+            IocType::Url => (
                 format!("[url:value = '{escaped}']"),
                 json!({"type": "url", "value": ioc.value}),
             ),
-            "email" => (
+            IocType::Email => (
                 format!("[email-addr:value = '{escaped}']"),
                 json!({"type": "email-addr", "value": ioc.value}),
             ),
-            "md5" | "sha1" | "sha256" | "sha512" => {
-                let algorithm = match ioc.kind.as_str() {
-                    "md5" => "MD5",
-                    "sha1" => "SHA-1",
-                    "sha256" => "SHA-256",
+            IocType::Md5 | IocType::Sha1 | IocType::Sha256 | IocType::Sha512 => {
+                let algorithm = match ioc.kind {
+                    IocType::Md5 => "MD5",
+                    IocType::Sha1 => "SHA-1",
+                    IocType::Sha256 => "SHA-256",
                     _ => "SHA-512",
                 };
                 (
@@ -477,11 +518,11 @@ impl<'a> Builder<'a> {
                     json!({"type": "file", "hashes": {algorithm: ioc.value}}),
                 )
             }
-            "filename" => (
+            IocType::Filename => (
                 format!("[file:name = '{escaped}']"),
                 json!({"type": "file", "name": ioc.value}),
             ),
-            "registry" => {
+            IocType::Registry => {
                 // STIX requires the full hive name (HKEY_LOCAL_MACHINE, not HKLM).
                 let key = full_hive(&ioc.value);
                 let escaped = key.replace('\\', "\\\\").replace('\'', "\\'");
@@ -527,16 +568,16 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn reference(id: &str, domains: &[String]) -> (&'static str, String) {
+fn reference(id: &str, domains: &[Domain]) -> (&'static str, String) {
     if id.starts_with("AML.") {
         return (
             "mitre-atlas",
             format!("https://atlas.mitre.org/techniques/{id}"),
         );
     }
-    let source = if domains.iter().any(|d| d == "enterprise") {
+    let source = if domains.contains(&Domain::Enterprise) {
         "mitre-attack"
-    } else if domains.iter().any(|d| d == "ics") {
+    } else if domains.contains(&Domain::Ics) {
         "mitre-ics-attack"
     } else {
         "mitre-mobile-attack"
@@ -550,12 +591,12 @@ fn reference(id: &str, domains: &[String]) -> (&'static str, String) {
     )
 }
 
-fn kill_chain_name(domains: &[String]) -> &'static str {
-    if domains.iter().any(|d| d == "enterprise") {
+fn kill_chain_name(domains: &[Domain]) -> &'static str {
+    if domains.contains(&Domain::Enterprise) {
         "mitre-attack"
-    } else if domains.iter().any(|d| d == "ics") {
+    } else if domains.contains(&Domain::Ics) {
         "mitre-ics-attack"
-    } else if domains.iter().any(|d| d == "mobile") {
+    } else if domains.contains(&Domain::Mobile) {
         "mitre-mobile-attack"
     } else {
         "mitre-atlas"

@@ -1,6 +1,6 @@
 //! `ctiforge attack map|train|eval`: technique mapping, training and its evaluation.
 
-use std::io::{BufRead, BufWriter, IsTerminal, Read, Write};
+use std::io::{BufRead, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -11,8 +11,6 @@ use ctiforge_attack::eval::{self, Metrics, Outcome as EvalOutcome};
 use ctiforge_attack::model::Model;
 use ctiforge_attack::train::Settings;
 use ctiforge_attack::{MapOptions, Mapper, Mapping, Signal};
-use ctiforge_model::Document;
-use ctiforge_text::Input;
 use serde::{Deserialize, Serialize};
 
 use super::{Outcome, load_kb};
@@ -129,7 +127,7 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
             if *jsonl {
                 batch(&mapper, input, &options, &mut out)?;
             } else {
-                let document = read_document(input, *allow_private)?;
+                let document = crate::input::read_document(input, *allow_private)?;
                 let mapping = mapper.map_document(&document.text, &document.sentences, &options);
                 if *json {
                     serde_json::to_writer_pretty(&mut out, &mapping)?;
@@ -158,8 +156,7 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
                 );
             }
             let bytes = model.encode();
-            ctiforge_kb::snapshot::write_atomic(out, &bytes)
-                .with_context(|| format!("cannot write {}", out.display()))?;
+            crate::output::write_atomic(out, &bytes)?;
             eprintln!(
                 "wrote {} ({:.2} MB, {} techniques, {} weights) in {:.1} s",
                 out.display(),
@@ -328,35 +325,6 @@ fn progress(message: &str) {
 }
 
 /// Reads a report from a file, a URL or stdin (`-`) and segments it.
-pub fn read_document(input: &Path, allow_private: bool) -> anyhow::Result<Document> {
-    if let Some(url) = input.to_str().filter(|i| crate::fetch::is_url(i)) {
-        let fetched = crate::fetch::fetch(url, allow_private)?;
-        return ctiforge_text::ingest(Input {
-            bytes: &fetched.bytes,
-            path: None,
-            url: Some(&fetched.final_url),
-            content_type: fetched.content_type.as_deref(),
-        })
-        .with_context(|| format!("cannot read {url}"));
-    }
-    let mut bytes = Vec::new();
-    let path = if input.as_os_str() == "-" {
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read stdin")?;
-        None
-    } else {
-        bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-        input.to_str()
-    };
-    ctiforge_text::ingest(Input {
-        bytes: &bytes,
-        path,
-        ..Input::default()
-    })
-    .with_context(|| format!("cannot read {}", input.display()))
-}
-
 #[derive(Serialize)]
 struct BatchOutput {
     id: serde_json::Value,

@@ -68,15 +68,8 @@ pub fn run(command: &IocCommand, kb_path: Option<&Path>) -> anyhow::Result<Outco
     let kb = load_kb(kb_path)?;
     let extractor = Extractor::with_knowledge_base(&kb);
     let mut out = BufWriter::new(std::io::stdout().lock());
-    if let Some(url) = input.to_str().filter(|i| crate::fetch::is_url(i)) {
-        let fetched = crate::fetch::fetch(url, *allow_private)?;
-        let document = ctiforge_text::ingest(Input {
-            bytes: &fetched.bytes,
-            path: None,
-            url: Some(&fetched.final_url),
-            content_type: fetched.content_type.as_deref(),
-        })
-        .with_context(|| format!("cannot read {url}"))?;
+    if input.to_str().is_some_and(ctiforge_fetch::is_url) {
+        let document = crate::input::read_document(input, *allow_private)?;
         let text = Box::new(std::io::Cursor::new(document.text.into_bytes()));
         single(&extractor, text, &mut out, *format_out, *all, input)?;
         out.flush()?;

@@ -212,7 +212,7 @@ fn build(from: &Path, out: &Path) -> anyhow::Result<Outcome> {
     let kb = KnowledgeBase::from_dir(from)
         .with_context(|| format!("cannot build the knowledge base from {}", from.display()))?;
     let bytes = kb.to_snapshot();
-    snapshot::write_atomic(out, &bytes)?;
+    crate::output::write_atomic(out, &bytes)?;
     eprintln!(
         "Wrote {} ({:.2} MB) in {:.1} s:",
         out.display(),

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
+use ctiforge_analyze::safe_file_name;
 use ctiforge_sigma::convert::{self, Target};
 use ctiforge_sigma::{Finding, Severity, check_files, rules};
 
-use super::{Outcome, load_kb};
+use super::{Outcome, SiemTarget, load_kb};
 
 #[derive(Debug, Subcommand)]
 pub enum SigmaCommand {
@@ -33,9 +34,14 @@ pub enum SigmaCommand {
     /// any failed. Filter rules are applied to the rules they name; correlation rules
     /// convert for splunk, esql and kusto.
     Convert {
-        /// Query language: splunk, lucene, esql, eql, kusto, logscale, aql, sql.
-        #[arg(long, short = 't', value_parser = parse_target, required_unless_present = "list_pipelines")]
-        target: Option<Target>,
+        /// Query language.
+        #[arg(
+            long,
+            short = 't',
+            value_enum,
+            required_unless_present = "list_pipelines"
+        )]
+        target: Option<SiemTarget>,
         /// Processing pipeline: a built-in name (see --list-pipelines) or a pySigma-format
         /// YAML file. Repeatable; applied by priority.
         #[arg(long = "pipeline", short = 'p', value_name = "NAME|FILE")]
@@ -66,16 +72,6 @@ pub enum ConvertFormat {
     Files,
 }
 
-fn parse_target(name: &str) -> Result<Target, String> {
-    Target::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-        format!(
-            "unknown target `{name}`; choose one of {}",
-            names.join(", ")
-        )
-    })
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// `file:line:column: severity[code] rule-id: message`, then a summary.
@@ -95,7 +91,7 @@ pub fn run(command: &SigmaCommand, kb_path: Option<&Path>) -> anyhow::Result<Out
             list_pipelines,
             paths,
         } => {
-            let Some(target) = target.filter(|_| !*list_pipelines) else {
+            let Some(target) = target.filter(|_| !*list_pipelines).map(SiemTarget::target) else {
                 for (name, what) in convert::builtin_pipelines() {
                     println!("{name:<18} {what}");
                 }
@@ -247,7 +243,7 @@ fn convert_rules(
                 };
                 let stem = file_stem(result.id.as_deref(), file, &mut names);
                 let path = dir.join(format!("{stem}.{}", target.extension()));
-                write_atomic(&path, query)?;
+                write_query(&path, query)?;
             }
         }
     }
@@ -287,19 +283,11 @@ fn file_stem(
     file: &Path,
     used: &mut std::collections::BTreeSet<String>,
 ) -> String {
-    let base: String = id
-        .map(str::to_owned)
-        .or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "rule".into())
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let base = safe_file_name(
+        &id.map(str::to_owned)
+            .or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "rule".into()),
+    );
     let mut name = base.clone();
     let mut n = 2;
     while !used.insert(name.clone()) {
@@ -309,9 +297,20 @@ fn file_stem(
     name
 }
 
-fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+fn write_query(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut bytes = text.as_bytes().to_vec();
     bytes.push(b'\n');
-    ctiforge_kb::snapshot::write_atomic(path, &bytes)
-        .with_context(|| format!("cannot write {}", path.display()))
+    crate::output::write_atomic(path, &bytes)
+}
+
+/// A rule collection to select rules from (`analyze --sigma-rules`): every rule under `dir`.
+pub fn load_collection(dir: &Path) -> anyhow::Result<rules::RuleSet> {
+    let files = rules::rule_files(std::slice::from_ref(&dir.to_path_buf()))?;
+    if files.is_empty() {
+        bail!(
+            "no .yml or .yaml rules under --sigma-rules {}",
+            dir.display()
+        );
+    }
+    Ok(rules::load(&files))
 }

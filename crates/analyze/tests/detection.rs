@@ -1,28 +1,35 @@
-//! Generated rules on reports of our own: every rule made passes its self-test, and the
+//! The detect stage on reports of our own: every rule made passes its self-test, and the
 //! self-test means what it says — a fresh hunt engine matches each positive event and none of
 //! the negative ones (a property over random indicators).
 
-use ctiforge_attack::Mapper;
-use ctiforge_enrich::{Analysis, Analyzer, Options};
+use ctiforge_analyze::{Analyzer, Options};
 use ctiforge_hunt::{Hunter, Source};
 use ctiforge_kb::KnowledgeBase;
+use ctiforge_model::Tlp;
+use ctiforge_model::analysis::{Analysis, GeneratedRule};
 use ctiforge_text::Input;
 use proptest::prelude::*;
 
 fn analyze(analyzer: &Analyzer<'_>, text: &str) -> Analysis {
-    let document = ctiforge_text::ingest(Input {
-        bytes: text.as_bytes(),
-        path: Some("report.txt"),
-        ..Input::default()
-    })
-    .expect("ingests");
-    analyzer.analyze(
-        &document,
-        &Options {
-            tlp: "clear".to_owned(),
+    let document = analyzer
+        .read(Input {
+            bytes: text.as_bytes(),
+            path: Some("report.txt"),
+            ..Input::default()
+        })
+        .expect("ingests");
+    analyzer.analyze(&document, Tlp::Clear, &[])
+}
+
+fn analyzer(kb: &KnowledgeBase) -> Analyzer<'_> {
+    Analyzer::new(
+        kb,
+        Options {
             version: "test".to_owned(),
+            ..Options::default()
         },
     )
+    .expect("model")
 }
 
 fn options() -> ctiforge_detect::Options<'static> {
@@ -35,7 +42,7 @@ fn options() -> ctiforge_detect::Options<'static> {
 }
 
 /// Re-hunts a generated rule's proof with an engine built from its YAML alone.
-fn check_proof(rule: &ctiforge_enrich::analysis::GeneratedRule) {
+fn check_proof(rule: &GeneratedRule) {
     let collection = rsigma_parser::parse_sigma_yaml(&rule.yaml).expect("valid Sigma");
     let parsed = &collection.rules[0];
     let mut yaml = String::from("name: examples\nvars:\n");
@@ -86,7 +93,7 @@ fn check_proof(rule: &ctiforge_enrich::analysis::GeneratedRule) {
 #[test]
 fn a_report_without_indicators_still_gets_lead_rules_and_says_why_not_more() {
     let kb = KnowledgeBase::embedded().expect("kb");
-    let analyzer = Analyzer::new(&kb, Mapper::embedded(&kb).expect("model"));
+    let analyzer = analyzer(&kb);
     let text = "Advisory on hospital infusion pumps.\n\nThe intruders stopped CloudTrail logging with \
                 StopLogging and deleted the trail (T1562.008) after moving into the hospital's \
                 medical device network. They then queried the AI triage model's inference API \
@@ -158,7 +165,7 @@ proptest! {
         key in "[A-Za-z]{4,10}",
     ) {
         let kb = KnowledgeBase::embedded().expect("kb");
-        let analyzer = Analyzer::new(&kb, Mapper::embedded(&kb).expect("model"));
+        let analyzer = analyzer(&kb);
         let text = format!(
             "Incident report.\n\nThe loader {file}.exe (SHA256 {sha}, MD5 {md5}) was written to \
              C:\\Users\\Public\\{file}.dll and contacted {label}-update[.]com and \

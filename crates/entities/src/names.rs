@@ -12,10 +12,12 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use ctiforge_kb::{KnowledgeBase, SoftwareKind};
 use ctiforge_model::Span;
 
-use crate::analysis::{Entities, Entity, Quote};
+use ctiforge_model::analysis::{Entities, Entity};
+
+use crate::quote_at;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Kind {
+enum Kind {
     Actor,
     Malware,
     Tool,
@@ -86,14 +88,23 @@ const SECTORS: &[(&str, &str)] = &[
 ];
 
 /// The entity dictionaries, built once per knowledge base.
-pub(crate) struct EntityIndex {
+pub struct EntityIndex {
     names: AhoCorasick,
     info: Vec<Name>,
     sectors: AhoCorasick,
 }
 
+impl std::fmt::Debug for EntityIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntityIndex")
+            .field("names", &self.info.len())
+            .finish()
+    }
+}
+
 impl EntityIndex {
-    pub(crate) fn new(kb: &KnowledgeBase) -> Self {
+    /// Indexes the names and aliases of `kb`.
+    pub fn new(kb: &KnowledgeBase) -> Self {
         let mut patterns: Vec<String> = Vec::new();
         let mut info: Vec<Name> = Vec::new();
         let mut add = |pattern: &str, name: Name| {
@@ -246,7 +257,7 @@ impl EntityIndex {
     }
 
     /// The entities of `text`, whose sentences are `sentences`.
-    pub(crate) fn find(&self, text: &str, sentences: &[Span]) -> Entities {
+    pub fn find(&self, text: &str, sentences: &[Span]) -> Entities {
         type Key = (Kind, String);
         let mut found: BTreeMap<Key, Entity> = BTreeMap::new();
         let mut pending: BTreeMap<Key, usize> = BTreeMap::new();
@@ -410,15 +421,4 @@ fn title_case(value: &str) -> String {
         })
         .collect::<Vec<String>>()
         .join(" ")
-}
-
-/// The sentence around byte `offset`.
-pub(crate) fn quote_at(text: &str, sentences: &[Span], offset: usize) -> Option<Quote> {
-    let i = sentences.partition_point(|s| s.end <= offset);
-    let span = sentences.get(i).filter(|s| s.start <= offset)?;
-    Some(Quote {
-        start: span.start,
-        end: span.end,
-        text: text.get(span.start..span.end)?.to_owned(),
-    })
 }

@@ -1,5 +1,5 @@
 //! The committed JSON Schema of the Analysis document matches the types. Regenerate with
-//! `CTIFORGE_UPDATE_SCHEMA=1 cargo test -p ctiforge-enrich --test schema`.
+//! `CTIFORGE_UPDATE_SCHEMA=1 cargo test -p ctiforge-model --test schema`.
 
 use std::path::Path;
 
@@ -7,7 +7,7 @@ use std::path::Path;
 fn the_committed_schema_matches_the_analysis_types() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schema/analysis.schema.json");
     let mut generated =
-        serde_json::to_string_pretty(&ctiforge_enrich::json_schema()).expect("JSON");
+        serde_json::to_string_pretty(&ctiforge_model::analysis::json_schema()).expect("JSON");
     generated.push('\n');
     if std::env::var_os("CTIFORGE_UPDATE_SCHEMA").is_some() {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -16,7 +16,7 @@ fn the_committed_schema_matches_the_analysis_types() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "docs/schema/analysis.schema.json is stale: run CTIFORGE_UPDATE_SCHEMA=1 cargo test -p ctiforge-enrich --test schema"
+        "docs/schema/analysis.schema.json is stale: run CTIFORGE_UPDATE_SCHEMA=1 cargo test -p ctiforge-model --test schema"
     );
     let schema: serde_json::Value = serde_json::from_str(&committed).expect("JSON");
     let properties = schema["properties"].as_object().expect("properties");

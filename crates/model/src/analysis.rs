@@ -1,29 +1,23 @@
 //! The Analysis document (`"schema": "ctiforge.analysis/1"`): everything `analyze` found in one
 //! report, each claim with its evidence. Field names are the stable machine interface; new
-//! fields may be added, none renamed or removed within version 1.
+//! fields may be added, none renamed or removed within version 1. Every type reads back what
+//! it writes, so a store can keep the JSON and render outputs from it later.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::Domain;
+pub use crate::evidence::{Evidence, Quote, Signal, SignalHit};
+use crate::vocabulary::{ExploitationStatus, IocType, LeadKind, Phase, RiskLevel, RuleOrigin, Tlp};
 
 /// The schema identifier written in every Analysis.
 pub const SCHEMA: &str = "ctiforge.analysis/1";
 
-/// A quoted sentence of the report, by byte offsets into the report's text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
-pub struct Quote {
-    /// Start byte offset.
-    pub start: usize,
-    /// End byte offset.
-    pub end: usize,
-    /// The sentence.
-    pub text: String,
-}
-
 /// The whole analysis.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Analysis {
     /// Always [`SCHEMA`].
-    pub schema: &'static str,
+    pub schema: String,
     /// What produced it.
     pub generator: Generator,
     /// The report itself.
@@ -61,7 +55,7 @@ pub struct Analysis {
 
 /// Detection content: rules generated from the report, rules selected from a collection,
 /// and why some were not made.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct DetectionContent {
     /// Rules generated from the report's indicators and hunting leads; only rules that passed
     /// their own test.
@@ -75,14 +69,14 @@ pub struct DetectionContent {
 }
 
 /// A Sigma rule made for this report.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct GeneratedRule {
     /// Deterministic rule id (UUIDv5 of the report and the rule's content).
     pub id: String,
     /// Its title.
     pub title: String,
-    /// `indicators` or `hunting_lead`.
-    pub origin: String,
+    /// What it was drawn from.
+    pub origin: RuleOrigin,
     /// What it looks at: `process_creation`, `dns_query`, `cloudtrail`...
     pub logsource: String,
     /// Its level.
@@ -100,7 +94,7 @@ pub struct GeneratedRule {
 }
 
 /// A rule's self-test: synthetic events the hunt engine must and must not match.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Proof {
     /// Events the rule must match.
     pub positive: Vec<serde_json::Value>,
@@ -115,7 +109,7 @@ pub struct Proof {
 }
 
 /// An existing rule chosen for one of the report's techniques.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SelectedRule {
     /// The rule's id.
     pub id: String,
@@ -136,7 +130,7 @@ pub struct SelectedRule {
 }
 
 /// The program and data versions behind an analysis.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Generator {
     /// `ctiforge`.
     pub name: String,
@@ -147,7 +141,7 @@ pub struct Generator {
 }
 
 /// The report.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportInfo {
     /// Its title, when it has one.
     pub title: Option<String>,
@@ -170,11 +164,11 @@ pub struct ReportInfo {
     /// The report's language (ISO 639-3, `eng`), when the text says enough to tell.
     pub language: Option<String>,
     /// The TLP marking of this analysis.
-    pub tlp: String,
+    pub tlp: Tlp,
 }
 
 /// A date with the sentence that states it.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Dated {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -183,7 +177,7 @@ pub struct Dated {
 }
 
 /// Summary.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     /// The sentences that carry the report, in report order.
     pub sentences: Vec<Quote>,
@@ -192,41 +186,41 @@ pub struct Summary {
 }
 
 /// A technique found in the report.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Technique {
     /// `T1059.001`, `AML.T0051`.
     pub id: String,
     /// Name.
     pub name: String,
     /// Domains.
-    pub domains: Vec<String>,
+    pub domains: Vec<Domain>,
     /// Tactics: (id, name).
     pub tactics: Vec<(String, String)>,
     /// Score 0–1.
     pub score: f32,
     /// Evidence sentences with the signals behind each.
-    pub evidence: Vec<ctiforge_attack::Evidence>,
+    pub evidence: Vec<Evidence>,
 }
 
 /// One tactic of the kill chain.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct KillChainStep {
     /// `TA0001`.
     pub tactic: String,
     /// `Initial Access`.
     pub name: String,
     /// Domain.
-    pub domain: String,
+    pub domain: Domain,
     /// The report's techniques under this tactic.
     pub techniques: Vec<String>,
 }
 
 /// An indicator or observable.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Ioc {
     /// Type (`ipv4`, `domain`, `sha256`...).
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: IocType,
     /// Normalized value.
     pub value: String,
     /// Whether the report defanged it.
@@ -247,7 +241,7 @@ pub struct Ioc {
 }
 
 /// Named entities.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Entities {
     /// Threat actors and groups.
     pub threat_actors: Vec<Entity>,
@@ -284,7 +278,7 @@ impl Entities {
 }
 
 /// A named entity.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Entity {
     /// Canonical name.
     pub name: String,
@@ -304,7 +298,7 @@ pub struct Entity {
 }
 
 /// A CVE.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Vulnerability {
     /// `CVE-2023-4966`.
     pub id: String,
@@ -332,7 +326,7 @@ pub struct Vulnerability {
 }
 
 /// Correlation.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Correlation {
     /// Always "similarity, not attribution".
     pub note: String,
@@ -347,7 +341,7 @@ pub struct Correlation {
 }
 
 /// An earlier report that shares indicators or techniques with this one.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct EarlierReport {
     /// Its SHA-256.
     pub sha256: String,
@@ -364,7 +358,7 @@ pub struct EarlierReport {
 }
 
 /// What `analyze --history` remembers of each report: enough to find it again, not the text.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HistoryEntry {
     /// SHA-256 of the report.
     pub sha256: String,
@@ -395,56 +389,8 @@ impl HistoryEntry {
     }
 }
 
-impl Analysis {
-    /// Fills `correlation.earlier_reports` from `history` (other reports than this one that
-    /// share an indicator, or whose techniques overlap by a Jaccard similarity of 0.3 or
-    /// more), most similar first, at most ten.
-    pub fn correlate_history(&mut self, history: &[HistoryEntry]) {
-        use std::collections::BTreeSet;
-        let mine = HistoryEntry::of(self);
-        let techniques: BTreeSet<&str> = mine.techniques.iter().map(String::as_str).collect();
-        let indicators: BTreeSet<&str> = mine.indicators.iter().map(String::as_str).collect();
-        let mut found = Vec::new();
-        for entry in history.iter().filter(|e| e.sha256 != mine.sha256) {
-            let theirs: BTreeSet<&str> = entry.techniques.iter().map(String::as_str).collect();
-            let shared_techniques: Vec<String> = techniques
-                .intersection(&theirs)
-                .map(|t| (*t).to_owned())
-                .collect();
-            let union = techniques.union(&theirs).count().max(1);
-            let similarity = shared_techniques.len() as f32 / union as f32;
-            let shared_indicators: Vec<String> = entry
-                .indicators
-                .iter()
-                .filter(|i| indicators.contains(i.as_str()))
-                .cloned()
-                .collect();
-            if shared_indicators.is_empty() && similarity < 0.3 {
-                continue;
-            }
-            found.push(EarlierReport {
-                sha256: entry.sha256.clone(),
-                title: entry.title.clone(),
-                published: entry.published.clone(),
-                shared_indicators,
-                shared_techniques,
-                technique_similarity: (similarity * 1000.0).round() / 1000.0,
-            });
-        }
-        found.sort_by(|a, b| {
-            b.shared_indicators
-                .len()
-                .cmp(&a.shared_indicators.len())
-                .then(b.technique_similarity.total_cmp(&a.technique_similarity))
-                .then(a.sha256.cmp(&b.sha256))
-        });
-        found.truncate(10);
-        self.correlation.earlier_reports = found;
-    }
-}
-
 /// A known group or campaign and its overlap with the report.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Similar {
     /// `G0046`.
     pub id: String,
@@ -457,7 +403,7 @@ pub struct Similar {
 }
 
 /// An attribution stated in the report.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Attribution {
     /// The actor named.
     pub actor: String,
@@ -469,10 +415,10 @@ pub struct Attribution {
 }
 
 /// Exploitation status.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Exploitation {
-    /// `active`, `proof_of_concept`, `none` or `unknown`.
-    pub status: String,
+    /// The status.
+    pub status: ExploitationStatus,
     /// Why.
     pub reasons: Vec<String>,
     /// Sentences.
@@ -480,12 +426,12 @@ pub struct Exploitation {
 }
 
 /// Risk.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Risk {
     /// 0–100.
     pub score: u32,
-    /// `low`, `medium`, `high` or `critical`.
-    pub level: String,
+    /// The band of the score.
+    pub level: RiskLevel,
     /// Every factor considered, with the points it gave (0 when absent).
     pub factors: Vec<RiskFactor>,
     /// Where the model is documented.
@@ -493,7 +439,7 @@ pub struct Risk {
 }
 
 /// One risk factor.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RiskFactor {
     /// Stable name (`exploitation`, `kev`...).
     pub factor: String,
@@ -506,7 +452,7 @@ pub struct RiskFactor {
 }
 
 /// Mitigations.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Mitigations {
     /// ATT&CK mitigations, most techniques covered first.
     pub attack: Vec<AttackMitigation>,
@@ -517,7 +463,7 @@ pub struct Mitigations {
 }
 
 /// An ATT&CK mitigation.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AttackMitigation {
     /// `M1030`.
     pub id: String,
@@ -530,7 +476,7 @@ pub struct AttackMitigation {
 }
 
 /// D3FEND countermeasures of one tactic.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct D3fendGroup {
     /// `Harden`, `Detect`, `Isolate`, `Deceive`, `Evict`, `Restore`, `Model`.
     pub tactic: String,
@@ -539,7 +485,7 @@ pub struct D3fendGroup {
 }
 
 /// A D3FEND countermeasure.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Countermeasure {
     /// `D3-NI`.
     pub id: String,
@@ -556,7 +502,7 @@ pub struct Countermeasure {
 }
 
 /// An id the report writes (`M1030`, `D3-NI`).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StatedId {
     /// The id.
     pub id: String,
@@ -567,11 +513,10 @@ pub struct StatedId {
 }
 
 /// A hunting lead.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HuntingLead {
-    /// `network_traffic_pattern`, `log_source`, `api_endpoint`, `cloud_audit`, `process`,
-    /// `file`, `registry`, `authentication` or `other`.
-    pub kind: String,
+    /// What it looks at.
+    pub kind: LeadKind,
     /// What to look for.
     pub what: String,
     /// Where: log sources (`WinEventLog:Sysmon EventCode=1`, `AWS:CloudTrail`...).
@@ -584,20 +529,47 @@ pub struct HuntingLead {
 }
 
 /// Response steps of one phase.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ResponsePhase {
-    /// `preparation`, `detection_and_analysis`, `containment`, `eradication`, `recovery`,
-    /// `lessons_learned`.
-    pub phase: String,
+    /// The phase.
+    pub phase: Phase,
     /// Steps.
     pub steps: Vec<ResponseStep>,
 }
 
 /// A response step.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ResponseStep {
     /// What to do.
     pub action: String,
     /// The findings that call for it.
     pub because: Vec<String>,
+}
+
+/// The JSON Schema of the Analysis document (`docs/schema/analysis.schema.json` is this,
+/// pretty-printed; a test keeps them equal).
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Analysis)).unwrap_or_default();
+    schema["$id"] = serde_json::json!("https://ctiforge.invalid/schema/analysis-1.json");
+    schema["description"] = serde_json::json!(
+        "ctiforge Analysis document, schema ctiforge.analysis/1: everything `ctiforge analyze` found in one report, each claim with its evidence (byte offsets into the report's extracted text)."
+    );
+    sorted(schema)
+}
+
+/// The value with every object's keys in sorted order, whether or not serde_json preserves
+/// insertion order in this build (feature unification differs between a crate's build and the
+/// workspace's).
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }

@@ -6,20 +6,22 @@
 //! - `iocs`: IOC extraction over the text;
 //! - `techniques`: technique mapping of every sentence, pooled;
 //! - `analyze`: the whole Analysis (the two above plus entities, correlation, risk,
-//!   mitigations, hunting leads, response, summary);
+//!   mitigations, hunting leads, response, summary, and since 2026-12-05 the generated Sigma
+//!   rules with their proofs, which `ctiforge analyze` always ran);
 //! - `stix`, `markdown`: building the outputs from the Analysis.
 //!
-//! Run: `cargo bench -p ctiforge-enrich --bench analyze`. The bar (issue #6): a 50 KB report
+//! Run: `cargo bench -p ctiforge-analyze --bench analyze`. The bar (issue #6): a 50 KB report
 //! in under 50 ms on one core.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use ctiforge_analyze::{Analyzer, Options};
 use ctiforge_attack::{MapOptions, Mapper};
-use ctiforge_enrich::{Analyzer, Options};
 use ctiforge_ioc::Extractor;
 use ctiforge_kb::KnowledgeBase;
+use ctiforge_model::Tlp;
 use ctiforge_text::Input;
 
 const SIZE: usize = 50_000;
@@ -60,7 +62,15 @@ fn report() -> String {
 
 fn stages(c: &mut Criterion) {
     let kb = KnowledgeBase::embedded().expect("knowledge base");
-    let analyzer = Analyzer::new(&kb, Mapper::embedded(&kb).expect("model"));
+    let analyzer = Analyzer::new(
+        &kb,
+        Options {
+            version: "bench".to_owned(),
+            now: Some(jiff::Timestamp::UNIX_EPOCH),
+            ..Options::default()
+        },
+    )
+    .expect("model");
     let mapper = Mapper::embedded(&kb).expect("model");
     let extractor = Extractor::with_knowledge_base(&kb);
     let text = report();
@@ -74,11 +84,7 @@ fn stages(c: &mut Criterion) {
         .expect("ingests")
     };
     let document = ingest();
-    let options = Options {
-        tlp: "clear".to_owned(),
-        version: "bench".to_owned(),
-    };
-    let analysis = analyzer.analyze(&document, &options);
+    let analysis = analyzer.analyze(&document, Tlp::Clear, &[]);
 
     let mut group = c.benchmark_group("analyze_50kb");
     group.sample_size(20);
@@ -95,7 +101,7 @@ fn stages(c: &mut Criterion) {
         })
     });
     group.bench_function("analyze", |b| {
-        b.iter(|| analyzer.analyze(&document, &options))
+        b.iter(|| analyzer.analyze(&document, Tlp::Clear, &[]))
     });
     group.bench_function("stix", |b| {
         b.iter(|| ctiforge_stix::bundle(&analysis, &kb, "2026-11-01T00:00:00.000Z"))

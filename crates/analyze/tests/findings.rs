@@ -1,29 +1,25 @@
 //! The Analysis of small texts: entities and their context rule, CVEs with KEV status,
 //! exploitation status, dates, risk factors, mitigations and leads.
 
-use ctiforge_attack::Mapper;
-use ctiforge_enrich::{Analysis, Analyzer, Options};
+use ctiforge_analyze::{Analyzer, Options};
 use ctiforge_kb::KnowledgeBase;
+use ctiforge_model::analysis::{Analysis, Entity};
+use ctiforge_model::{ExploitationStatus, Phase, RiskLevel, Tlp};
 use ctiforge_text::Input;
 
 fn analyze(kb: &KnowledgeBase, text: &str) -> Analysis {
-    let analyzer = Analyzer::new(kb, Mapper::embedded(kb).expect("model"));
-    let document = ctiforge_text::ingest(Input {
-        bytes: text.as_bytes(),
-        path: Some("report.txt"),
-        ..Input::default()
-    })
-    .expect("ingests");
-    analyzer.analyze(
-        &document,
-        &Options {
-            tlp: "green".to_owned(),
-            version: "test".to_owned(),
-        },
-    )
+    let analyzer = Analyzer::new(kb, Options::default()).expect("model");
+    let document = analyzer
+        .read(Input {
+            bytes: text.as_bytes(),
+            path: Some("report.txt"),
+            ..Input::default()
+        })
+        .expect("ingests");
+    analyzer.analyze(&document, Tlp::Green, &[])
 }
 
-fn names(list: &[ctiforge_enrich::Entity]) -> Vec<&str> {
+fn names(list: &[Entity]) -> Vec<&str> {
     list.iter().map(|e| e.name.as_str()).collect()
 }
 
@@ -70,13 +66,25 @@ fn exploitation_status_follows_the_text_and_kev() {
     let cases = [
         (
             "A proof-of-concept for the flaw was published on GitHub.",
-            "proof_of_concept",
+            ExploitationStatus::ProofOfConcept,
         ),
-        ("There is no evidence of exploitation at this time.", "none"),
-        ("The vendor fixed a bug in the parser.", "unknown"),
-        ("The flaw is actively exploited, CISA says.", "active"),
+        (
+            "There is no evidence of exploitation at this time.",
+            ExploitationStatus::None,
+        ),
+        (
+            "The vendor fixed a bug in the parser.",
+            ExploitationStatus::Unknown,
+        ),
+        (
+            "The flaw is actively exploited, CISA says.",
+            ExploitationStatus::Active,
+        ),
         // In KEV: active whatever the text says.
-        ("Customers should patch CVE-2021-44228.", "active"),
+        (
+            "Customers should patch CVE-2021-44228.",
+            ExploitationStatus::Active,
+        ),
     ];
     for (text, expected) in cases {
         let a = analyze(&kb, text);
@@ -134,7 +142,7 @@ fn risk_lists_every_factor_and_sums_them() {
         "The vendor published a note about configuration hygiene.",
     );
     assert_eq!(quiet.risk.factors.len(), 7);
-    assert_eq!(quiet.risk.level, "low");
+    assert_eq!(quiet.risk.level, RiskLevel::Low);
     let loud = analyze(
         &kb,
         "Hospitals were hit: the actor exploited CVE-2023-4966 in the wild, ran vssadmin delete \
@@ -144,7 +152,10 @@ fn risk_lists_every_factor_and_sums_them() {
     let sum: u32 = loud.risk.factors.iter().map(|f| f.points).sum();
     assert_eq!(loud.risk.score, sum.min(100));
     assert!(loud.risk.score > quiet.risk.score + 50, "{:?}", loud.risk);
-    assert!(matches!(loud.risk.level.as_str(), "high" | "critical"));
+    assert!(matches!(
+        loud.risk.level,
+        RiskLevel::High | RiskLevel::Critical
+    ));
     let sector = loud
         .risk
         .factors
@@ -159,5 +170,5 @@ fn risk_lists_every_factor_and_sums_them() {
             .iter()
             .any(|m| m.techniques.iter().any(|t| t == "T1490"))
     );
-    assert!(loud.response.iter().any(|p| p.phase == "recovery"));
+    assert!(loud.response.iter().any(|p| p.phase == Phase::Recovery));
 }

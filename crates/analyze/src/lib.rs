@@ -1,0 +1,340 @@
+//! The main job as a library: a report goes in, an [`Analysis`] and its rendered outputs come
+//! out. The CLI (`ctiforge analyze`) and the server (`ctiforge serve`) both call this crate;
+//! neither re-implements a stage.
+//!
+//! The stages, each a function from one typed value to the next:
+//!
+//! 1. **ingest** ([`Analyzer::read`]): bytes and what is known of them → [`Document`]
+//!    (`ctiforge-text`);
+//! 2. **extract**: indicators (`ctiforge-ioc`), sorted here into actionable indicators,
+//!    observables and false positives; named entities and CVEs (`ctiforge-entities`);
+//! 3. **map**: ATT&CK and ATLAS techniques with evidence (`ctiforge-attack`) and the kill chain;
+//! 4. **enrich**: correlation (with the knowledge base and, through [`History`], earlier
+//!    reports), exploitation, risk, mitigations, hunting leads, response, summary
+//!    (`ctiforge-enrich`);
+//! 5. **detect**: Sigma rules drawn from the report and proven on test events, rules selected
+//!    from a collection, their queries (`ctiforge-detect`);
+//! 6. **render** ([`render()`]): the Analysis as JSON, Markdown, HTML, STIX 2.1, Navigator
+//!    layers, a MISP event and Sigma files, as named byte buffers a caller writes to disk or
+//!    keeps in a store.
+//!
+//! ```
+//! use ctiforge_analyze::{Analyzer, Format, Options, render};
+//! use ctiforge_kb::KnowledgeBase;
+//! use ctiforge_model::Tlp;
+//!
+//! let kb = KnowledgeBase::embedded().unwrap();
+//! let analyzer = Analyzer::new(&kb, Options::default()).unwrap();
+//! let input = ctiforge_text::Input {
+//!     bytes: b"The actor ran vssadmin delete shadows /all /quiet, then encrypted the files.",
+//!     ..Default::default()
+//! };
+//! let document = analyzer.read(input).unwrap();
+//! let analysis = analyzer.analyze(&document, Tlp::Green, &[]);
+//! assert!(analysis.techniques.iter().any(|t| t.id == "T1490"));
+//! let outputs = render(&analysis, &kb, &[Format::Markdown], jiff::Timestamp::UNIX_EPOCH);
+//! assert_eq!(outputs[0].name, "report.md");
+//! ```
+#![deny(missing_docs)]
+
+mod extract;
+mod render;
+
+use ctiforge_attack::{MapOptions, Mapper};
+use ctiforge_entities::EntityIndex;
+use ctiforge_ioc::Extractor;
+use ctiforge_kb::KnowledgeBase;
+use ctiforge_model::analysis::{
+    Analysis, Generator, HistoryEntry, KillChainStep, ReportInfo, SCHEMA, Technique,
+};
+use ctiforge_model::{Document, Domain, Tlp};
+use ctiforge_sigma::convert::Target;
+use ctiforge_sigma::rules::RuleSet;
+
+pub use render::{Format, Output, render, safe_file_name, timestamp};
+
+/// Why a report could not be analyzed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bytes could not be read as a report.
+    #[error(transparent)]
+    Read(#[from] ctiforge_text::Error),
+    /// The report holds no text.
+    #[error("the report has no text to analyze")]
+    Empty,
+    /// The technique model could not be loaded.
+    #[error(transparent)]
+    Model(#[from] ctiforge_attack::Error),
+}
+
+/// What every analysis of one analyzer shares.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    /// The program version written in each analysis.
+    pub version: String,
+    /// A Sigma rule collection to select existing rules from, for the report's techniques.
+    pub sigma_rules: Option<&'a RuleSet>,
+    /// Query targets every rule is converted for.
+    pub targets: Vec<Target>,
+    /// Selected rules per technique at most.
+    pub rules_per_technique: usize,
+    /// The time written into rules and STIX objects when a report states no publication
+    /// date; the current time when `None`. Fix it for byte-identical reruns.
+    pub now: Option<jiff::Timestamp>,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Self {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            sigma_rules: None,
+            targets: Vec::new(),
+            rules_per_technique: 5,
+            now: None,
+        }
+    }
+}
+
+/// Earlier reports an analysis is compared with: a JSON-lines file for the CLI, the store for
+/// the server. A slice of entries is a history.
+pub trait History {
+    /// Earlier reports that may share indicators or techniques with `entry` (a superset is
+    /// fine: the comparison itself decides).
+    fn candidates(&self, entry: &HistoryEntry) -> Vec<HistoryEntry>;
+}
+
+impl History for [HistoryEntry] {
+    fn candidates(&self, _entry: &HistoryEntry) -> Vec<HistoryEntry> {
+        self.to_vec()
+    }
+}
+
+impl<const N: usize> History for [HistoryEntry; N] {
+    fn candidates(&self, _entry: &HistoryEntry) -> Vec<HistoryEntry> {
+        self.to_vec()
+    }
+}
+
+impl History for Vec<HistoryEntry> {
+    fn candidates(&self, _entry: &HistoryEntry) -> Vec<HistoryEntry> {
+        self.clone()
+    }
+}
+
+/// Runs the pipeline. Create once (it indexes the knowledge base and loads the model) and use
+/// for many reports, from many threads.
+pub struct Analyzer<'a> {
+    kb: &'a KnowledgeBase,
+    mapper: Mapper<'a>,
+    extractor: Extractor,
+    entities: EntityIndex,
+    correlator: ctiforge_enrich::Correlator,
+    options: Options<'a>,
+}
+
+impl std::fmt::Debug for Analyzer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("mapper", &self.mapper)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl<'a> Analyzer<'a> {
+    /// An analyzer with the embedded technique model.
+    pub fn new(kb: &'a KnowledgeBase, options: Options<'a>) -> Result<Self, Error> {
+        Ok(Self::with_mapper(kb, Mapper::embedded(kb)?, options))
+    }
+
+    /// An analyzer with the given technique mapper (another model).
+    pub fn with_mapper(kb: &'a KnowledgeBase, mapper: Mapper<'a>, options: Options<'a>) -> Self {
+        Self {
+            kb,
+            mapper,
+            extractor: Extractor::with_knowledge_base(kb),
+            entities: EntityIndex::new(kb),
+            correlator: ctiforge_enrich::Correlator::new(kb),
+            options,
+        }
+    }
+
+    /// The knowledge base in use.
+    pub fn kb(&self) -> &'a KnowledgeBase {
+        self.kb
+    }
+
+    /// Ingest: reads a report (text, Markdown, HTML or PDF) into a [`Document`]; a report with
+    /// no text is an error.
+    pub fn read(&self, input: ctiforge_text::Input<'_>) -> Result<Document, Error> {
+        let document = ctiforge_text::ingest(input)?;
+        if document.text.trim().is_empty() {
+            return Err(Error::Empty);
+        }
+        Ok(document)
+    }
+
+    /// Analyzes one document: extract, map, enrich and detect. `history` holds the earlier
+    /// reports it is compared with (`&[]` for none).
+    pub fn analyze(&self, document: &Document, tlp: Tlp, history: &dyn History) -> Analysis {
+        let text = document.text.as_str();
+        let sentences = &document.sentences;
+
+        // Map.
+        let techniques = self.techniques(document);
+        let kill_chain = self.kill_chain(&techniques);
+
+        // Extract.
+        let indicators = self.extractor.extract(text);
+        let sorted = extract::sort_indicators(text, sentences, &indicators);
+        let mut entities = self.entities.find(text, sentences);
+        entities.vulnerabilities =
+            ctiforge_entities::vulnerabilities(self.kb, text, sentences, &indicators);
+
+        // Enrich.
+        let mut correlation = self.correlator.correlate(self.kb, &techniques, &entities);
+        let exploitation =
+            ctiforge_enrich::exploitation(text, sentences, &entities.vulnerabilities);
+        let risk = ctiforge_enrich::risk(
+            &exploitation,
+            &entities.vulnerabilities,
+            &techniques,
+            &entities,
+            correlation.stated_attributions.len(),
+            sorted.iocs.len(),
+        );
+        let mitigations =
+            ctiforge_enrich::mitigations(self.kb, &techniques, text, sentences, &indicators);
+        let hunting_leads =
+            ctiforge_enrich::hunting_leads(self.kb, &techniques, &sorted.iocs, text, sentences);
+        let findings = ctiforge_enrich::Findings {
+            techniques: &techniques,
+            iocs: &sorted.iocs,
+            vulnerabilities: &entities.vulnerabilities,
+            exploitation: &exploitation,
+            entities: &entities,
+            leads: &hunting_leads,
+            mitigations: &mitigations,
+        };
+        let response = ctiforge_enrich::response(&findings);
+        let summary = ctiforge_enrich::summarize(text, sentences, &findings, &risk, &kill_chain);
+
+        let mut analysis = Analysis {
+            schema: SCHEMA.to_owned(),
+            generator: self.generator(),
+            report: report_info(document, tlp),
+            summary,
+            techniques,
+            kill_chain,
+            iocs: sorted.iocs,
+            observables: sorted.observables,
+            false_positives: sorted.false_positives,
+            entities,
+            correlation: Default::default(),
+            exploitation,
+            risk,
+            mitigations,
+            hunting_leads,
+            response,
+            detection: Default::default(),
+        };
+        let mine = HistoryEntry::of(&analysis);
+        correlation.earlier_reports =
+            ctiforge_enrich::earlier_reports(&mine, &history.candidates(&mine));
+        analysis.correlation = correlation;
+
+        // Detect.
+        let now = self.options.now.unwrap_or_else(jiff::Timestamp::now);
+        let detect = ctiforge_detect::Options {
+            collection: self.options.sigma_rules,
+            targets: self.options.targets.clone(),
+            per_technique: self.options.rules_per_technique,
+            date: timestamp(&analysis, now)[..10].to_owned(),
+        };
+        analysis.detection = ctiforge_detect::detection_content(&analysis, &detect);
+        analysis
+    }
+
+    /// The time this analyzer writes when a report states no date: the fixed time of its
+    /// options, else now.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.options.now.unwrap_or_else(jiff::Timestamp::now)
+    }
+
+    fn generator(&self) -> Generator {
+        Generator {
+            name: "ctiforge".to_owned(),
+            version: self.options.version.clone(),
+            sources: self
+                .kb
+                .catalog()
+                .sources
+                .iter()
+                .map(|s| (s.name.clone(), s.version.clone()))
+                .collect(),
+        }
+    }
+
+    /// The techniques of a document, best first.
+    fn techniques(&self, document: &Document) -> Vec<Technique> {
+        let mapping =
+            self.mapper
+                .map_document(&document.text, &document.sentences, &MapOptions::default());
+        mapping
+            .techniques
+            .into_iter()
+            .map(|t| Technique {
+                id: t.id,
+                name: t.name,
+                domains: t.domains,
+                tactics: t.tactics.into_iter().map(|t| (t.id, t.name)).collect(),
+                score: t.score,
+                evidence: t.evidence,
+            })
+            .collect()
+    }
+
+    /// The tactics, in matrix order per domain, with the report's techniques under each.
+    fn kill_chain(&self, techniques: &[Technique]) -> Vec<KillChainStep> {
+        let mut steps = Vec::new();
+        for domain in Domain::ALL {
+            for tactic in self.kb.tactics(domain) {
+                let under: Vec<String> = techniques
+                    .iter()
+                    .filter(|t| t.tactics.iter().any(|(id, _)| *id == tactic.id))
+                    .map(|t| t.id.clone())
+                    .collect();
+                if !under.is_empty() {
+                    steps.push(KillChainStep {
+                        tactic: tactic.id.clone(),
+                        name: tactic.name.clone(),
+                        domain,
+                        techniques: under,
+                    });
+                }
+            }
+        }
+        steps
+    }
+}
+
+fn report_info(document: &Document, tlp: Tlp) -> ReportInfo {
+    let text = document.text.as_str();
+    let source = &document.source;
+    ReportInfo {
+        title: document.title.clone(),
+        path: source.path.clone(),
+        url: source.url.clone(),
+        media_type: source.media_type.clone(),
+        sha256: source.sha256.clone(),
+        bytes: source.bytes,
+        characters: text.chars().count(),
+        sentences: document.sentences.len(),
+        published: ctiforge_entities::published(text, &document.sentences),
+        language: whatlang::detect(text)
+            .filter(|info| info.is_reliable())
+            .map(|info| info.lang().code().to_owned()),
+        tlp,
+    }
+}

@@ -1,0 +1,181 @@
+//! The risk score: every factor listed with the points it gave (0 when absent);
+//! `docs/risk-model.md` explains each weight.
+
+use std::collections::BTreeSet;
+
+use ctiforge_model::analysis::{
+    Entities, Exploitation, Risk, RiskFactor, Technique, Vulnerability,
+};
+use ctiforge_model::{ExploitationStatus, RiskLevel};
+
+/// Impact tactics: Enterprise/Mobile Impact, ICS Impact and Inhibit Response Function.
+const IMPACT_TACTICS: &[&str] = &["TA0040", "TA0105", "TA0107", "TA0111"];
+/// Sectors where an attack can harm people directly.
+const LIFE_SAFETY: &[&str] = &["Health", "Electric", "Water", "Oil", "Energy", "Pharmacy"];
+const CRITICAL: &[&str] = &[
+    "Finance",
+    "Government, Administration",
+    "Telecoms",
+    "Transport",
+    "Railway",
+    "Civil Aviation",
+    "Defense",
+    "Military",
+    "Manufacturing",
+];
+
+/// The risk score. Every factor is listed, with 0 points when absent; docs/risk-model.md
+/// explains each weight.
+pub fn risk(
+    exploitation: &Exploitation,
+    vulnerabilities: &[Vulnerability],
+    techniques: &[Technique],
+    entities: &Entities,
+    attributions: usize,
+    indicators: usize,
+) -> Risk {
+    let mut factors = Vec::new();
+    let mut factor = |name: &str, weight: u32, points: u32, reason: String| {
+        factors.push(RiskFactor {
+            factor: name.to_owned(),
+            weight,
+            points: points.min(weight),
+            reason,
+        });
+    };
+    let (points, reason) = match exploitation.status {
+        ExploitationStatus::Active => (25, "exploitation is active".to_owned()),
+        ExploitationStatus::ProofOfConcept => {
+            (12, "a proof-of-concept or public exploit exists".to_owned())
+        }
+        other @ (ExploitationStatus::None | ExploitationStatus::Unknown) => {
+            (0, format!("exploitation status: {other}"))
+        }
+    };
+    factor("exploitation", 25, points, reason);
+
+    let kev: Vec<&str> = vulnerabilities
+        .iter()
+        .filter(|v| v.kev)
+        .map(|v| v.id.as_str())
+        .collect();
+    let ransomware = vulnerabilities.iter().any(|v| v.known_ransomware_use);
+    factor(
+        "kev",
+        15,
+        if kev.is_empty() {
+            0
+        } else if ransomware {
+            15
+        } else {
+            10
+        },
+        if kev.is_empty() {
+            "no CVE of the report is in CISA KEV".to_owned()
+        } else {
+            format!(
+                "in CISA KEV: {}{}",
+                kev.join(", "),
+                if ransomware {
+                    " (known ransomware use)"
+                } else {
+                    ""
+                }
+            )
+        },
+    );
+
+    let impact: Vec<&str> = techniques
+        .iter()
+        .filter(|t| {
+            t.tactics
+                .iter()
+                .any(|(id, _)| IMPACT_TACTICS.contains(&id.as_str()))
+        })
+        .map(|t| t.id.as_str())
+        .collect();
+    factor(
+        "impact",
+        15,
+        if impact.is_empty() { 0 } else { 15 },
+        if impact.is_empty() {
+            "no impact technique".to_owned()
+        } else {
+            format!("impact techniques: {}", impact.join(", "))
+        },
+    );
+
+    let sectors: Vec<&str> = entities.sectors.iter().map(|s| s.name.as_str()).collect();
+    let life = sectors.iter().any(|s| LIFE_SAFETY.contains(s));
+    let critical = sectors.iter().any(|s| CRITICAL.contains(s));
+    factor(
+        "sector",
+        15,
+        if life {
+            15
+        } else if critical {
+            8
+        } else {
+            0
+        },
+        if sectors.is_empty() {
+            "no sector named".to_owned()
+        } else if life {
+            format!(
+                "life-safety sector (patient or public safety): {}",
+                sectors.join(", ")
+            )
+        } else {
+            format!("sectors: {}", sectors.join(", "))
+        },
+    );
+
+    let tactics: BTreeSet<&str> = techniques
+        .iter()
+        .flat_map(|t| t.tactics.iter().map(|(id, _)| id.as_str()))
+        .collect();
+    factor(
+        "kill_chain_breadth",
+        15,
+        (tactics.len() as u32) * 3 / 2,
+        format!(
+            "{} tactics across {} techniques",
+            tactics.len(),
+            techniques.len()
+        ),
+    );
+
+    factor(
+        "attribution",
+        5,
+        if attributions > 0 { 5 } else { 0 },
+        if attributions > 0 {
+            "the report attributes the activity to a known actor".to_owned()
+        } else {
+            "no stated attribution".to_owned()
+        },
+    );
+
+    factor(
+        "actionable_indicators",
+        10,
+        match indicators {
+            0 => 0,
+            1..=4 => 4,
+            5..=19 => 7,
+            _ => 10,
+        },
+        format!(
+            "{indicators} indicator{} to block or hunt",
+            if indicators == 1 { "" } else { "s" }
+        ),
+    );
+
+    let score: u32 = factors.iter().map(|f| f.points).sum::<u32>().min(100);
+    Risk {
+        score,
+        level: RiskLevel::of_score(score),
+        factors,
+        model: "docs/risk-model.md".to_owned(),
+    }
+}
