@@ -13,6 +13,8 @@
 //! (a weak prior that never reports a technique on its own). Thresholds come from
 //! cross-validation by report ([`eval`]) and travel with the model.
 
+#![deny(missing_docs)]
+
 pub mod corpus;
 pub mod eval;
 pub mod features;

@@ -7,6 +7,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
+use rayon::prelude::*;
+
 use ctiforge_kb::KnowledgeBase;
 use twox_hash::XxHash3_64;
 
@@ -147,33 +149,26 @@ pub fn train(
         classes.len()
     ));
 
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = classes.len().div_ceil(threads.max(1)).max(1);
+    // Each class learns on its own (one-vs-rest), so how classes are grouped into tasks does
+    // not change a weight: the model is the same on any number of cores.
+    const CLASSES_PER_TASK: usize = 4;
     let ranges: Vec<Range<usize>> = (0..classes.len())
-        .step_by(chunk)
-        .map(|start| start..(start + chunk).min(classes.len()))
+        .step_by(CLASSES_PER_TASK)
+        .map(|start| start..(start + CLASSES_PER_TASK).min(classes.len()))
         .collect();
-    let parts: Vec<(Range<usize>, Vec<f32>, Vec<f32>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ranges
-            .iter()
-            .enumerate()
-            .map(|(part, range)| {
-                let range = range.clone();
-                let encoded = &encoded;
-                let keys = keys.len();
-                scope.spawn(move || {
-                    let report = |epoch: u32| {
-                        if part == 0 {
-                            progress(&format!("epoch {}/{}", epoch + 1, settings.epochs));
-                        }
-                    };
-                    let (weights, bias) = sgd(encoded, keys, range.clone(), settings, report);
-                    (range, weights, bias)
-                })
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    });
+    let parts: Vec<(Range<usize>, Vec<f32>, Vec<f32>)> = ranges
+        .par_iter()
+        .enumerate()
+        .map(|(part, range)| {
+            let report = |epoch: u32| {
+                if part == 0 {
+                    progress(&format!("epoch {}/{}", epoch + 1, settings.epochs));
+                }
+            };
+            let (weights, bias) = sgd(&encoded, keys.len(), range.clone(), settings, report);
+            (range.clone(), weights, bias)
+        })
+        .collect();
 
     let mut bias = vec![0.0; classes.len()];
     let mut rows: Vec<Vec<(u16, f32)>> = vec![Vec::new(); keys.len()];

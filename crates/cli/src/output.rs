@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use ctiforge_analyze::Output;
 
 /// Prefix of the temporary files and folders this module makes; any left by a killed run are
 /// removed by the next one.
@@ -35,7 +36,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn parent_of(path: &Path) -> &Path {
+/// The folder `path` is in (`.` for a bare name).
+pub fn parent_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -76,7 +78,7 @@ pub fn check_folder(folder: &Path) -> anyhow::Result<()> {
 /// temporary sibling, which is then renamed into place. The previous content is removed only
 /// once the new set is complete. A folder that exists must be one ctiforge wrote (it holds
 /// [`MARKER`]), so that `-o` never deletes someone's own files.
-pub fn replace_folder(folder: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
+pub fn replace_folder(folder: &Path, files: &[Output]) -> anyhow::Result<()> {
     let parent = parent_of(folder);
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot create {}", parent.display()))?;
@@ -85,9 +87,11 @@ pub fn replace_folder(folder: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Res
         .prefix(TEMPORARY)
         .tempdir_in(parent)
         .with_context(|| format!("cannot create a folder in {}", parent.display()))?;
-    let marker = format!("written by ctiforge {}\n", env!("CARGO_PKG_VERSION"));
-    let marker = (MARKER.to_owned(), marker.into_bytes());
-    for (name, bytes) in files.iter().chain(std::iter::once(&marker)) {
+    let marker = Output {
+        name: MARKER.to_owned(),
+        bytes: format!("written by ctiforge {}\n", env!("CARGO_PKG_VERSION")).into_bytes(),
+    };
+    for Output { name, bytes } in files.iter().chain(std::iter::once(&marker)) {
         let path = staging.path().join(name);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
@@ -172,6 +176,13 @@ pub fn clean_leftovers(parent: &Path) {
 mod tests {
     use super::*;
 
+    fn output(name: &str, bytes: &[u8]) -> Output {
+        Output {
+            name: name.to_owned(),
+            bytes: bytes.to_vec(),
+        }
+    }
+
     #[test]
     fn atomic_write_replaces_the_file_whole() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -197,18 +208,15 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("out");
         let first = vec![
-            ("report.md".to_owned(), b"one".to_vec()),
-            ("sigma/a.yml".to_owned(), b"a".to_vec()),
-            ("sigma/b.yml".to_owned(), b"b".to_vec()),
+            output("report.md", b"one"),
+            output("sigma/a.yml", b"a"),
+            output("sigma/b.yml", b"b"),
         ];
         replace_folder(&out, &first).expect("first run");
         // A killed run's leftovers are cleaned before the next one.
         std::fs::create_dir(dir.path().join(format!("{TEMPORARY}stale"))).expect("mkdir");
         clean_leftovers(dir.path());
-        let second = vec![
-            ("report.md".to_owned(), b"two".to_vec()),
-            ("sigma/c.yml".to_owned(), b"c".to_vec()),
-        ];
+        let second = vec![output("report.md", b"two"), output("sigma/c.yml", b"c")];
         replace_folder(&out, &second).expect("second run");
         assert_eq!(std::fs::read(out.join("report.md")).expect("read"), b"two");
         assert!(out.join("sigma/c.yml").exists());
@@ -225,8 +233,7 @@ mod tests {
     fn a_folder_of_other_files_is_never_replaced() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("thesis.docx"), b"precious").expect("write");
-        let err = replace_folder(dir.path(), &[("report.md".to_owned(), b"x".to_vec())])
-            .expect_err("refused");
+        let err = replace_folder(dir.path(), &[output("report.md", b"x")]).expect_err("refused");
         assert!(format!("{err:#}").contains("did not write"), "{err:#}");
         assert!(dir.path().join("thesis.docx").is_file());
         assert!(check_folder(Path::new(".")).is_err(), "-o . is refused");

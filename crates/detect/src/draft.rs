@@ -169,74 +169,173 @@ fn tactic_tags(analysis: &Analysis, tactic: &str) -> Vec<String> {
     tags
 }
 
-fn ioc_draft(
-    key: &str,
-    title: String,
-    description: String,
+/// How the values of one selection are written.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// As they are.
+    Same,
+    /// `.value`: the value as a parent domain, for `endswith`.
+    Subdomain,
+}
+
+/// A rule drawn from the report's indicators of some kinds: which values, where they are
+/// looked for, and how the rule reads. `{name}` in the texts is the report's quoted title.
+struct IndicatorRule {
+    key: &'static str,
+    values: fn(&Analysis) -> Vec<String>,
+    title: &'static str,
+    description: &'static str,
     logsource: (
         Option<&'static str>,
         Option<&'static str>,
         Option<&'static str>,
     ),
-    selections: Vec<(String, Selection)>,
-    tags: Vec<String>,
-    falsepositives: &[&str],
-) -> Draft {
-    let condition = if selections.len() == 1 {
-        selections[0].0.clone()
-    } else {
-        "1 of selection_*".to_owned()
-    };
-    Draft {
-        key: key.to_owned(),
-        title,
-        description,
-        origin: RuleOrigin::Indicators,
-        product: logsource.0,
-        category: logsource.1,
-        service: logsource.2,
-        selections,
-        condition,
-        tags,
-        level: "high",
-        falsepositives: falsepositives.iter().map(|s| (*s).to_owned()).collect(),
-        placeholders: Vec::new(),
-    }
+    /// Named selections: name, `field|modifiers`, value shape.
+    selections: &'static [(&'static str, &'static str, Shape)],
+    /// The ATT&CK tactic whose techniques of the report tag the rule.
+    tactic: &'static str,
+    falsepositive: &'static str,
 }
 
-/// Drafts from the report's indicators, and notes on what it could not use.
-pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> Vec<Draft> {
-    let name = report_name(analysis);
-    let mut drafts = Vec::new();
-    let c2 = tactic_tags(analysis, "command-and-control");
-    let execution = tactic_tags(analysis, "execution");
-    let persistence = tactic_tags(analysis, "persistence");
-    let sel = |field: &str, vals: Vec<String>| vec![(field.to_owned(), vals)];
+const INDICATOR_RULES: &[IndicatorRule] = &[
+    IndicatorRule {
+        key: "ioc-ip-network",
+        values: ip_values,
+        title: "Connection to IP addresses reported in {name}",
+        description: "Network connections to the IP addresses that {name} reports as indicators.",
+        logsource: (Some("windows"), Some("network_connection"), None),
+        selections: &[("selection", "DestinationIp", Shape::Same)],
+        tactic: "command-and-control",
+        falsepositive: "Shared hosting or CDN addresses reused by legitimate services",
+    },
+    IndicatorRule {
+        key: "ioc-ip-firewall",
+        values: ip_values,
+        title: "Firewall traffic to IP addresses reported in {name}",
+        description: "Firewall log entries towards the IP addresses that {name} reports as indicators.",
+        logsource: (None, Some("firewall"), None),
+        selections: &[("selection", "dst_ip", Shape::Same)],
+        tactic: "command-and-control",
+        falsepositive: "Shared hosting or CDN addresses reused by legitimate services",
+    },
+    IndicatorRule {
+        key: "ioc-domain-dns",
+        values: domain_values,
+        title: "DNS query for domains reported in {name}",
+        description: "DNS queries for the domains (and their subdomains) that {name} reports as indicators.",
+        logsource: (Some("windows"), Some("dns_query"), None),
+        selections: &[
+            ("selection_exact", "QueryName", Shape::Same),
+            ("selection_sub", "QueryName|endswith", Shape::Subdomain),
+        ],
+        tactic: "command-and-control",
+        falsepositive: "Security tools resolving indicators for enrichment",
+    },
+    IndicatorRule {
+        key: "ioc-domain-proxy",
+        values: domain_values,
+        title: "Proxy requests to domains reported in {name}",
+        description: "Web proxy requests to the domains (and their subdomains) that {name} reports as indicators.",
+        logsource: (None, Some("proxy"), None),
+        selections: &[
+            ("selection_exact", "cs-host", Shape::Same),
+            ("selection_sub", "cs-host|endswith", Shape::Subdomain),
+        ],
+        tactic: "command-and-control",
+        falsepositive: "Security tools fetching indicators for enrichment",
+    },
+    IndicatorRule {
+        key: "ioc-url-proxy",
+        values: url_path_values,
+        title: "Proxy requests for URL paths reported in {name}",
+        description: "Web proxy requests whose URI contains a path of the URLs that {name} reports as indicators.",
+        logsource: (None, Some("proxy"), None),
+        selections: &[("selection", "c-uri|contains", Shape::Same)],
+        tactic: "command-and-control",
+        falsepositive: "Legitimate sites that share the path",
+    },
+    IndicatorRule {
+        key: "ioc-hash-process",
+        values: hash_values,
+        title: "Process image with a hash reported in {name}",
+        description: "Processes started from files whose hash {name} reports as an indicator (Sysmon `Hashes`).",
+        logsource: (Some("windows"), Some("process_creation"), None),
+        selections: &[("selection", "Hashes|contains", Shape::Same)],
+        tactic: "execution",
+        falsepositive: "None expected",
+    },
+    IndicatorRule {
+        key: "ioc-hash-image-load",
+        values: hash_values,
+        title: "Module loaded with a hash reported in {name}",
+        description: "Images (DLLs) loaded whose hash {name} reports as an indicator (Sysmon `Hashes`).",
+        logsource: (Some("windows"), Some("image_load"), None),
+        selections: &[("selection", "Hashes|contains", Shape::Same)],
+        tactic: "execution",
+        falsepositive: "None expected",
+    },
+    IndicatorRule {
+        key: "ioc-file-process",
+        values: file_name_values,
+        title: "Process started from a file named in {name}",
+        description: "Processes whose image has a file name that {name} reports as an indicator.",
+        logsource: (Some("windows"), Some("process_creation"), None),
+        selections: &[("selection", "Image|endswith", Shape::Same)],
+        tactic: "execution",
+        falsepositive: "Legitimate software with the same file name",
+    },
+    IndicatorRule {
+        key: "ioc-file-written",
+        values: file_name_values,
+        title: "File written with a name from {name}",
+        description: "Files created with a name that {name} reports as an indicator.",
+        logsource: (Some("windows"), Some("file_event"), None),
+        selections: &[("selection", "TargetFilename|endswith", Shape::Same)],
+        tactic: "execution",
+        falsepositive: "Legitimate software with the same file name",
+    },
+    IndicatorRule {
+        key: "ioc-path-written",
+        values: windows_path_values,
+        title: "File written at a path reported in {name}",
+        description: "Files created at the Windows paths that {name} reports.",
+        logsource: (Some("windows"), Some("file_event"), None),
+        selections: &[("selection", "TargetFilename", Shape::Same)],
+        tactic: "execution",
+        falsepositive: "Legitimate software using the same path",
+    },
+    IndicatorRule {
+        key: "ioc-registry-set",
+        values: registry_values,
+        title: "Registry value set under a key reported in {name}",
+        description: "Registry values set under the keys that {name} reports.",
+        logsource: (Some("windows"), Some("registry_set"), None),
+        selections: &[("selection", "TargetObject|contains", Shape::Same)],
+        tactic: "persistence",
+        falsepositive: "Legitimate software writing the same key",
+    },
+];
 
-    let ips = values(analysis, &[IocType::Ipv4, IocType::Ipv6]);
-    if !ips.is_empty() {
-        drafts.push(ioc_draft(
-            "ioc-ip-network",
-            format!("Connection to IP addresses reported in {name}"),
-            format!("Network connections to the IP addresses that {name} reports as indicators."),
-            (Some("windows"), Some("network_connection"), None),
-            vec![("selection".into(), sel("DestinationIp", ips.clone()))],
-            c2.clone(),
-            &["Shared hosting or CDN addresses reused by legitimate services"],
-        ));
-        drafts.push(ioc_draft(
-            "ioc-ip-firewall",
-            format!("Firewall traffic to IP addresses reported in {name}"),
-            format!(
-                "Firewall log entries towards the IP addresses that {name} reports as indicators."
-            ),
-            (None, Some("firewall"), None),
-            vec![("selection".into(), sel("dst_ip", ips))],
-            c2.clone(),
-            &["Shared hosting or CDN addresses reused by legitimate services"],
-        ));
-    }
+/// The kinds of indicator some rule above uses.
+const USED_KINDS: &[IocType] = &[
+    IocType::Ipv4,
+    IocType::Ipv6,
+    IocType::Domain,
+    IocType::Url,
+    IocType::Md5,
+    IocType::Sha1,
+    IocType::Sha256,
+    IocType::Filename,
+    IocType::Filepath,
+    IocType::Registry,
+];
 
+fn ip_values(analysis: &Analysis) -> Vec<String> {
+    values(analysis, &[IocType::Ipv4, IocType::Ipv6])
+}
+
+/// Domains, and the hosts of URLs that are not addresses, escaped for Sigma.
+fn domain_values(analysis: &Analysis) -> Vec<String> {
     let mut domains = values(analysis, &[IocType::Domain]);
     for ioc in &analysis.iocs {
         if ioc.kind == IocType::Url
@@ -247,62 +346,29 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
             domains.push(host.clone());
         }
     }
-    if !domains.is_empty() {
-        let escaped: Vec<String> = domains.iter().map(|d| escape_sigma(d)).collect();
-        let subdomains: Vec<String> = escaped.iter().map(|d| format!(".{d}")).collect();
-        drafts.push(ioc_draft(
-            "ioc-domain-dns",
-            format!("DNS query for domains reported in {name}"),
-            format!("DNS queries for the domains (and their subdomains) that {name} reports as indicators."),
-            (Some("windows"), Some("dns_query"), None),
-            vec![
-                ("selection_exact".into(), sel("QueryName", escaped.clone())),
-                ("selection_sub".into(), sel("QueryName|endswith", subdomains.clone())),
-            ],
-            c2.clone(),
-            &["Security tools resolving indicators for enrichment"],
-        ));
-        drafts.push(ioc_draft(
-            "ioc-domain-proxy",
-            format!("Proxy requests to domains reported in {name}"),
-            format!("Web proxy requests to the domains (and their subdomains) that {name} reports as indicators."),
-            (None, Some("proxy"), None),
-            vec![
-                ("selection_exact".into(), sel("cs-host", escaped)),
-                ("selection_sub".into(), sel("cs-host|endswith", subdomains)),
-            ],
-            c2.clone(),
-            &["Security tools fetching indicators for enrichment"],
-        ));
-    }
+    domains.iter().map(|d| escape_sigma(d)).collect()
+}
 
-    let paths: Vec<String> = analysis
-        .iocs
-        .iter()
-        .filter(|i| i.kind == IocType::Url)
-        .filter_map(|i| {
-            let rest = i.value.split_once("://")?.1;
-            let path = &rest[rest.find('/')?..];
-            (path.len() >= 5).then(|| escape_sigma(path))
-        })
-        .fold(Vec::new(), |mut acc, p| {
-            if !acc.contains(&p) {
-                acc.push(p);
-            }
-            acc
-        });
-    if !paths.is_empty() {
-        drafts.push(ioc_draft(
-            "ioc-url-proxy",
-            format!("Proxy requests for URL paths reported in {name}"),
-            format!("Web proxy requests whose URI contains a path of the URLs that {name} reports as indicators."),
-            (None, Some("proxy"), None),
-            vec![("selection".into(), sel("c-uri|contains", paths))],
-            c2.clone(),
-            &["Legitimate sites that share the path"],
-        ));
+/// The paths of URLs (five characters or more), escaped.
+fn url_path_values(analysis: &Analysis) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    for ioc in analysis.iocs.iter().filter(|i| i.kind == IocType::Url) {
+        let Some((_, rest)) = ioc.value.split_once("://") else {
+            continue;
+        };
+        let Some(slash) = rest.find('/') else {
+            continue;
+        };
+        let path = &rest[slash..];
+        if path.len() >= 5 && !paths.contains(&escape_sigma(path)) {
+            paths.push(escape_sigma(path));
+        }
     }
+    paths
+}
 
+/// Hashes as Sysmon writes them in `Hashes` (`SHA256=…`).
+fn hash_values(analysis: &Analysis) -> Vec<String> {
     let mut hashes = Vec::new();
     for (kind, prefix) in [
         (IocType::Md5, "MD5="),
@@ -313,91 +379,83 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
             hashes.push(format!("{prefix}{v}"));
         }
     }
-    if !hashes.is_empty() {
-        drafts.push(ioc_draft(
-            "ioc-hash-process",
-            format!("Process image with a hash reported in {name}"),
-            format!("Processes started from files whose hash {name} reports as an indicator (Sysmon `Hashes`)."),
-            (Some("windows"), Some("process_creation"), None),
-            vec![("selection".into(), sel("Hashes|contains", hashes.clone()))],
-            execution.clone(),
-            &["None expected"],
-        ));
-        drafts.push(ioc_draft(
-            "ioc-hash-image-load",
-            format!("Module loaded with a hash reported in {name}"),
-            format!(
-                "Images (DLLs) loaded whose hash {name} reports as an indicator (Sysmon `Hashes`)."
-            ),
-            (Some("windows"), Some("image_load"), None),
-            vec![("selection".into(), sel("Hashes|contains", hashes))],
-            execution.clone(),
-            &["None expected"],
-        ));
-    }
+    hashes
+}
 
-    let files: Vec<String> = values(analysis, &[IocType::Filename])
+/// File names as the end of a path (`\name.exe`), escaped.
+fn file_name_values(analysis: &Analysis) -> Vec<String> {
+    values(analysis, &[IocType::Filename])
         .iter()
         .map(|f| format!("\\{}", escape_sigma(f)))
-        .collect();
-    if !files.is_empty() {
-        drafts.push(ioc_draft(
-            "ioc-file-process",
-            format!("Process started from a file named in {name}"),
-            format!("Processes whose image has a file name that {name} reports as an indicator."),
-            (Some("windows"), Some("process_creation"), None),
-            vec![("selection".into(), sel("Image|endswith", files.clone()))],
-            execution.clone(),
-            &["Legitimate software with the same file name"],
-        ));
-        drafts.push(ioc_draft(
-            "ioc-file-written",
-            format!("File written with a name from {name}"),
-            format!("Files created with a name that {name} reports as an indicator."),
-            (Some("windows"), Some("file_event"), None),
-            vec![("selection".into(), sel("TargetFilename|endswith", files))],
-            execution.clone(),
-            &["Legitimate software with the same file name"],
-        ));
-    }
+        .collect()
+}
 
-    let filepaths: Vec<String> = values(analysis, &[IocType::Filepath])
+fn windows_path_values(analysis: &Analysis) -> Vec<String> {
+    values(analysis, &[IocType::Filepath])
         .iter()
         .filter(|p| p.contains('\\'))
         .map(|p| escape_sigma(p))
-        .collect();
-    if !filepaths.is_empty() {
-        drafts.push(ioc_draft(
-            "ioc-path-written",
-            format!("File written at a path reported in {name}"),
-            format!("Files created at the Windows paths that {name} reports."),
-            (Some("windows"), Some("file_event"), None),
-            vec![("selection".into(), sel("TargetFilename", filepaths))],
-            execution,
-            &["Legitimate software using the same path"],
-        ));
-    }
+        .collect()
+}
 
-    let keys: Vec<String> = values(analysis, &[IocType::Registry])
+/// Registry keys from below the hive (Sysmon writes `HKLM\…` and `HKU\…`), escaped.
+fn registry_values(analysis: &Analysis) -> Vec<String> {
+    values(analysis, &[IocType::Registry])
         .iter()
         .map(|k| {
-            // Sysmon writes HKLM\... and HKU\...; match from below the hive.
             let below = k.split_once('\\').map_or(k.as_str(), |(_, rest)| rest);
             format!("\\{}", escape_sigma(below))
         })
-        .collect();
-    if !keys.is_empty() {
-        drafts.push(ioc_draft(
-            "ioc-registry-set",
-            format!("Registry value set under a key reported in {name}"),
-            format!("Registry values set under the keys that {name} reports."),
-            (Some("windows"), Some("registry_set"), None),
-            vec![("selection".into(), sel("TargetObject|contains", keys))],
-            persistence,
-            &["Legitimate software writing the same key"],
-        ));
-    }
+        .collect()
+}
 
+impl IndicatorRule {
+    fn draft(&self, analysis: &Analysis, name: &str) -> Option<Draft> {
+        let values = (self.values)(analysis);
+        if values.is_empty() {
+            return None;
+        }
+        let selections: Vec<(String, Selection)> = self
+            .selections
+            .iter()
+            .map(|(selection, field, shape)| {
+                let shaped = match shape {
+                    Shape::Same => values.clone(),
+                    Shape::Subdomain => values.iter().map(|v| format!(".{v}")).collect(),
+                };
+                ((*selection).to_owned(), vec![((*field).to_owned(), shaped)])
+            })
+            .collect();
+        let condition = if selections.len() == 1 {
+            selections[0].0.clone()
+        } else {
+            "1 of selection_*".to_owned()
+        };
+        Some(Draft {
+            key: self.key.to_owned(),
+            title: self.title.replace("{name}", name),
+            description: self.description.replace("{name}", name),
+            origin: RuleOrigin::Indicators,
+            product: self.logsource.0,
+            category: self.logsource.1,
+            service: self.logsource.2,
+            selections,
+            condition,
+            tags: tactic_tags(analysis, self.tactic),
+            level: "high",
+            falsepositives: vec![self.falsepositive.to_owned()],
+            placeholders: Vec::new(),
+        })
+    }
+}
+
+/// Drafts from the report's indicators, and notes on what it could not use.
+pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> Vec<Draft> {
+    let name = report_name(analysis);
+    let drafts = INDICATOR_RULES
+        .iter()
+        .filter_map(|rule| rule.draft(analysis, &name))
+        .collect();
     if analysis.iocs.is_empty() {
         notes.push(
             "The report names no indicators, so no indicator rules were made; see the \
@@ -405,15 +463,11 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
                 .into(),
         );
     } else {
-        let used = [
-            "ipv4", "ipv6", "domain", "url", "md5", "sha1", "sha256", "filename", "filepath",
-            "registry",
-        ];
         let mut unused: Vec<&str> = analysis
             .iocs
             .iter()
+            .filter(|i| !USED_KINDS.contains(&i.kind))
             .map(|i| i.kind.as_str())
-            .filter(|k| !used.contains(k))
             .collect();
         unused.sort_unstable();
         unused.dedup();
@@ -430,162 +484,10 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
 /// Drafts from the report's hunting leads and context where a sound behavioural rule exists.
 pub(crate) fn from_leads(analysis: &Analysis, notes: &mut Vec<String>) -> Vec<Draft> {
     let name = report_name(analysis);
-    let mut drafts = Vec::new();
-    let health = analysis
-        .entities
-        .sectors
-        .iter()
-        .any(|s| s.name.eq_ignore_ascii_case("health"));
-    let ics = analysis.techniques.iter().any(|t| t.id.starts_with("T0"));
-    if health || ics {
-        drafts.push(Draft {
-            key: "lead-device-egress".into(),
-            title: "Medical or OT device network reaching a destination outside its allow list"
-                .into(),
-            description: format!(
-                "{name} concerns {}. Devices on those networks talk to a short, known list of \
-                 servers; a connection from their subnets to anything else deserves a look. Fill \
-                 %device_subnets% with the device networks' address patterns (e.g. 10.20.*) and \
-                 %allowed_destinations% with the servers they may reach.",
-                if health {
-                    "healthcare and connected medical devices"
-                } else {
-                    "industrial control systems"
-                }
-            ),
-            origin: RuleOrigin::HuntingLead,
-            product: None,
-            category: Some("firewall"),
-            service: None,
-            selections: vec![
-                (
-                    "selection".into(),
-                    vec![("src_ip|expand".into(), vec!["%device_subnets%".into()])],
-                ),
-                (
-                    "filter_allowed".into(),
-                    vec![(
-                        "dst_ip|expand".into(),
-                        vec!["%allowed_destinations%".into()],
-                    )],
-                ),
-            ],
-            condition: "selection and not filter_allowed".into(),
-            tags: vec![
-                "attack.command-and-control".into(),
-                "attack.exfiltration".into(),
-            ],
-            level: "medium",
-            falsepositives: vec!["Vendor maintenance or updates not yet in the allow list".into()],
-            placeholders: vec![
-                (
-                    "device_subnets".into(),
-                    "address patterns of the medical/OT device networks".into(),
-                    vec!["10.20.*".into()],
-                ),
-                (
-                    "allowed_destinations".into(),
-                    "addresses those devices may reach".into(),
-                    vec!["10.1.1.5".into()],
-                ),
-            ],
-        });
-    }
-    if has_technique(analysis, "T1562.008")
-        || has_technique(analysis, "T1562")
-            && analysis
-                .hunting_leads
-                .iter()
-                .any(|l| l.kind == LeadKind::CloudAudit)
-    {
-        drafts.push(Draft {
-            key: "lead-cloudtrail-tamper".into(),
-            title: "CloudTrail logging stopped, deleted or narrowed".into(),
-            description: format!(
-                "{name} describes disabling cloud logging (T1562.008). These CloudTrail calls \
-                 stop, delete or reduce a trail."
-            ),
-            origin: RuleOrigin::HuntingLead,
-            product: Some("aws"),
-            category: None,
-            service: Some("cloudtrail"),
-            selections: vec![(
-                "selection".into(),
-                vec![
-                    (
-                        "eventSource".into(),
-                        vec!["cloudtrail.amazonaws.com".into()],
-                    ),
-                    (
-                        "eventName".into(),
-                        vec![
-                            "StopLogging".into(),
-                            "DeleteTrail".into(),
-                            "UpdateTrail".into(),
-                            "PutEventSelectors".into(),
-                        ],
-                    ),
-                ],
-            )],
-            condition: "selection".into(),
-            tags: vec!["attack.defense-evasion".into(), "attack.t1562.008".into()],
-            level: "high",
-            falsepositives: vec!["Administrators reconfiguring trails".into()],
-            placeholders: Vec::new(),
-        });
-    }
-    if analysis
-        .hunting_leads
-        .iter()
-        .any(|l| l.kind == LeadKind::ApiEndpoint)
-        || analysis
-            .techniques
-            .iter()
-            .any(|t| t.id.starts_with("AML.T"))
-    {
-        drafts.push(Draft {
-            key: "lead-inference-endpoint".into(),
-            title: "AI inference endpoint used by a client outside its allow list".into(),
-            description: format!(
-                "{name} describes attacks on an AI system through its inference API (ATLAS). \
-                 Fill %inference_paths% with the endpoint's URI paths (e.g. /v1/predict*) and \
-                 %inference_clients% with the client addresses that may call it."
-            ),
-            origin: RuleOrigin::HuntingLead,
-            product: None,
-            category: Some("webserver"),
-            service: None,
-            selections: vec![
-                (
-                    "selection".into(),
-                    vec![(
-                        "cs-uri-stem|expand".into(),
-                        vec!["%inference_paths%".into()],
-                    )],
-                ),
-                (
-                    "filter_clients".into(),
-                    vec![("c-ip|expand".into(), vec!["%inference_clients%".into()])],
-                ),
-            ],
-            condition: "selection and not filter_clients".into(),
-            tags: vec!["attack.collection".into()],
-            level: "medium",
-            falsepositives: vec!["New internal consumers of the model".into()],
-            placeholders: vec![
-                (
-                    "inference_paths".into(),
-                    "URI paths of the inference API".into(),
-                    vec!["/v1/predict*".into()],
-                ),
-                (
-                    "inference_clients".into(),
-                    "addresses allowed to call it".into(),
-                    vec!["10.9.0.*".into()],
-                ),
-            ],
-        });
-    }
+    let drafts: Vec<Draft> = [device_egress, cloudtrail_tamper, inference_endpoint]
+        .into_iter()
+        .filter_map(|lead| lead(analysis, &name))
+        .collect();
     if drafts.is_empty() {
         notes.push(
             "No hunting-lead rule: the report's leads (see hunting_leads) have no behavioural \
@@ -594,4 +496,176 @@ pub(crate) fn from_leads(analysis: &Analysis, notes: &mut Vec<String>) -> Vec<Dr
         );
     }
     drafts
+}
+
+/// Medical or OT devices reaching a destination outside their allow list: for reports on
+/// healthcare or industrial control systems.
+fn device_egress(analysis: &Analysis, name: &str) -> Option<Draft> {
+    let health = analysis
+        .entities
+        .sectors
+        .iter()
+        .any(|s| s.name.eq_ignore_ascii_case("health"));
+    let ics = analysis.techniques.iter().any(|t| t.id.starts_with("T0"));
+    if !health && !ics {
+        return None;
+    }
+    Some(Draft {
+        key: "lead-device-egress".into(),
+        title: "Medical or OT device network reaching a destination outside its allow list".into(),
+        description: format!(
+            "{name} concerns {}. Devices on those networks talk to a short, known list of \
+             servers; a connection from their subnets to anything else deserves a look. Fill \
+             %device_subnets% with the device networks' address patterns (e.g. 10.20.*) and \
+             %allowed_destinations% with the servers they may reach.",
+            if health {
+                "healthcare and connected medical devices"
+            } else {
+                "industrial control systems"
+            }
+        ),
+        origin: RuleOrigin::HuntingLead,
+        product: None,
+        category: Some("firewall"),
+        service: None,
+        selections: vec![
+            (
+                "selection".into(),
+                vec![("src_ip|expand".into(), vec!["%device_subnets%".into()])],
+            ),
+            (
+                "filter_allowed".into(),
+                vec![(
+                    "dst_ip|expand".into(),
+                    vec!["%allowed_destinations%".into()],
+                )],
+            ),
+        ],
+        condition: "selection and not filter_allowed".into(),
+        tags: vec![
+            "attack.command-and-control".into(),
+            "attack.exfiltration".into(),
+        ],
+        level: "medium",
+        falsepositives: vec!["Vendor maintenance or updates not yet in the allow list".into()],
+        placeholders: vec![
+            (
+                "device_subnets".into(),
+                "address patterns of the medical/OT device networks".into(),
+                vec!["10.20.*".into()],
+            ),
+            (
+                "allowed_destinations".into(),
+                "addresses those devices may reach".into(),
+                vec!["10.1.1.5".into()],
+            ),
+        ],
+    })
+}
+
+/// CloudTrail logging stopped, deleted or narrowed: for reports that describe disabling cloud
+/// logging.
+fn cloudtrail_tamper(analysis: &Analysis, name: &str) -> Option<Draft> {
+    let applies = has_technique(analysis, "T1562.008")
+        || has_technique(analysis, "T1562")
+            && analysis
+                .hunting_leads
+                .iter()
+                .any(|l| l.kind == LeadKind::CloudAudit);
+    if !applies {
+        return None;
+    }
+    Some(Draft {
+        key: "lead-cloudtrail-tamper".into(),
+        title: "CloudTrail logging stopped, deleted or narrowed".into(),
+        description: format!(
+            "{name} describes disabling cloud logging (T1562.008). These CloudTrail calls \
+             stop, delete or reduce a trail."
+        ),
+        origin: RuleOrigin::HuntingLead,
+        product: Some("aws"),
+        category: None,
+        service: Some("cloudtrail"),
+        selections: vec![(
+            "selection".into(),
+            vec![
+                (
+                    "eventSource".into(),
+                    vec!["cloudtrail.amazonaws.com".into()],
+                ),
+                (
+                    "eventName".into(),
+                    vec![
+                        "StopLogging".into(),
+                        "DeleteTrail".into(),
+                        "UpdateTrail".into(),
+                        "PutEventSelectors".into(),
+                    ],
+                ),
+            ],
+        )],
+        condition: "selection".into(),
+        tags: vec!["attack.defense-evasion".into(), "attack.t1562.008".into()],
+        level: "high",
+        falsepositives: vec!["Administrators reconfiguring trails".into()],
+        placeholders: Vec::new(),
+    })
+}
+
+/// An AI inference endpoint called by a client outside its allow list: for reports on attacks
+/// on AI systems (ATLAS).
+fn inference_endpoint(analysis: &Analysis, name: &str) -> Option<Draft> {
+    let applies = analysis
+        .hunting_leads
+        .iter()
+        .any(|l| l.kind == LeadKind::ApiEndpoint)
+        || analysis
+            .techniques
+            .iter()
+            .any(|t| t.id.starts_with("AML.T"));
+    if !applies {
+        return None;
+    }
+    Some(Draft {
+        key: "lead-inference-endpoint".into(),
+        title: "AI inference endpoint used by a client outside its allow list".into(),
+        description: format!(
+            "{name} describes attacks on an AI system through its inference API (ATLAS). \
+             Fill %inference_paths% with the endpoint's URI paths (e.g. /v1/predict*) and \
+             %inference_clients% with the client addresses that may call it."
+        ),
+        origin: RuleOrigin::HuntingLead,
+        product: None,
+        category: Some("webserver"),
+        service: None,
+        selections: vec![
+            (
+                "selection".into(),
+                vec![(
+                    "cs-uri-stem|expand".into(),
+                    vec!["%inference_paths%".into()],
+                )],
+            ),
+            (
+                "filter_clients".into(),
+                vec![("c-ip|expand".into(), vec!["%inference_clients%".into()])],
+            ),
+        ],
+        condition: "selection and not filter_clients".into(),
+        tags: vec!["attack.collection".into()],
+        level: "medium",
+        falsepositives: vec!["New internal consumers of the model".into()],
+        placeholders: vec![
+            (
+                "inference_paths".into(),
+                "URI paths of the inference API".into(),
+                vec!["/v1/predict*".into()],
+            ),
+            (
+                "inference_clients".into(),
+                "addresses allowed to call it".into(),
+                vec!["10.9.0.*".into()],
+            ),
+        ],
+    })
 }

@@ -12,6 +12,8 @@
 //!   report points at), level and status, with the reason.
 //! - **Queries**: every rule converted for the requested targets.
 
+#![deny(missing_docs)]
+
 mod draft;
 
 use std::collections::BTreeMap;

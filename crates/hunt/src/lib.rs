@@ -10,6 +10,8 @@
 //!
 //! Readers ([`readers`]) and field resolution ([`event`]) are ours.
 
+#![deny(missing_docs)]
+
 pub mod event;
 pub mod readers;
 
@@ -18,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock, mpsc};
 
+use rayon::prelude::*;
 use rsigma_eval::event::JsonEvent;
 use rsigma_eval::pipeline::Pipeline;
 use rsigma_eval::{CompiledRule, CorrelationConfig, CorrelationEngine, EvaluationResult};
@@ -267,13 +270,17 @@ impl Hunter {
         let mut errors = Vec::new();
         // Each rule prepared (filters, pipelines), compiled once (on all cores), with its
         // literals.
-        let outcomes = ctiforge_sigma::rules::parallel_map(&collection.rules, |rule| {
-            let prepared =
-                ctiforge_sigma::convert::prepare_rule(rule, &collection.filters, pipelines)
-                    .map_err(|e| e.to_string())?;
-            let compiled = rsigma_eval::compile_rule(&prepared).map_err(|e| e.to_string())?;
-            Ok((compiled, ctiforge_sigma::convert::rule_literals(&prepared)))
-        });
+        let outcomes: Vec<Result<_, String>> = collection
+            .rules
+            .par_iter()
+            .map(|rule| {
+                let prepared =
+                    ctiforge_sigma::convert::prepare_rule(rule, &collection.filters, pipelines)
+                        .map_err(|e| e.to_string())?;
+                let compiled = rsigma_eval::compile_rule(&prepared).map_err(|e| e.to_string())?;
+                Ok((compiled, ctiforge_sigma::convert::rule_literals(&prepared)))
+            })
+            .collect();
         let mut compiled = Vec::new();
         let mut slot: Vec<Option<usize>> = Vec::with_capacity(collection.rules.len());
         let mut literals = Vec::new();
@@ -665,37 +672,28 @@ fn finish(mut detections: Vec<Detection>, mut summary: Summary) -> (Vec<Detectio
     (detections, summary)
 }
 
-/// The log files at or under `paths` (folders walked recursively, hidden files skipped).
+/// The log files at or under `paths` (folders walked recursively, hidden files and folders
+/// skipped, sorted within each folder).
 pub fn log_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for path in paths {
-        walk(path, &mut out)?;
-    }
-    Ok(out)
-}
-
-fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        std::io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
-    })?;
-    if meta.is_file() {
-        out.push(path.to_owned());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            walk(&entry, out)?;
-        } else {
-            out.push(entry);
+        std::fs::metadata(path).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
+        })?;
+        let walk = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walk {
+            let entry = entry.map_err(|e| {
+                let at = e.path().unwrap_or(path).display().to_string();
+                std::io::Error::other(format!("cannot list {at}: {e}"))
+            })?;
+            if entry.file_type().is_file() {
+                out.push(entry.into_path());
+            }
         }
     }
-    Ok(())
+    Ok(out)
 }

@@ -1,376 +1,308 @@
-//! Outputs of an Analysis besides STIX: Markdown (readable in a ticket or a wiki: the findings
-//! first, evidence quoted under each), ATT&CK Navigator layers and a MISP event.
+//! The Analysis for people and for other tools: Markdown (for a ticket or a wiki), one
+//! self-contained HTML page with the threat graph, ATT&CK Navigator layers and a MISP event.
+//!
+//! The last stage of the pipeline, after the STIX bundle is built. Markdown and HTML render the
+//! same list of sections, [`SECTIONS`], in the order `shared/DESIGN.md` gives for a report
+//! page, from templates (`templates/md/<id>.md`, `templates/html/<id>.html`); the web UI of
+//! `ctiforge serve` includes the same HTML section templates in its own pages.
+//!
+//! ```
+//! let sections: Vec<&str> = ctiforge_report::SECTIONS.iter().map(|s| s.id).collect();
+//! assert_eq!(sections[0], "summary");
+//! assert!(sections.contains(&"graph"));
+//! ```
+#![deny(missing_docs)]
 
-mod html;
+pub mod graph;
 mod misp;
 mod navigator;
+mod view;
 
-use std::fmt::Write;
+use std::sync::LazyLock;
 
-pub use html::html;
+use ctiforge_model::Analysis;
+use minijinja::{Environment, Value, context};
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
 pub use misp::misp_event;
 pub use navigator::navigator_layers;
 
-use ctiforge_model::Analysis;
+/// One part of a report page.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Section {
+    /// Its anchor and template name (`techniques`).
+    pub id: &'static str,
+    /// Its title in the table of contents.
+    pub title: &'static str,
+    /// Whether the Markdown report has it (the graph is for the page alone).
+    pub markdown: bool,
+}
 
-/// Renders `analysis` as Markdown.
+/// The sections of a report, in the order of "What a report page shows" in
+/// `shared/DESIGN.md`.
+pub const SECTIONS: &[Section] = &[
+    Section {
+        id: "summary",
+        title: "Summary",
+        markdown: true,
+    },
+    Section {
+        id: "exploitation",
+        title: "Exploitation",
+        markdown: true,
+    },
+    Section {
+        id: "leads",
+        title: "Hunting leads",
+        markdown: true,
+    },
+    Section {
+        id: "mitigations",
+        title: "Mitigations",
+        markdown: true,
+    },
+    Section {
+        id: "techniques",
+        title: "Techniques",
+        markdown: true,
+    },
+    Section {
+        id: "iocs",
+        title: "Indicators",
+        markdown: true,
+    },
+    Section {
+        id: "actors",
+        title: "Actors and correlation",
+        markdown: true,
+    },
+    Section {
+        id: "risk",
+        title: "Risk",
+        markdown: true,
+    },
+    Section {
+        id: "detection",
+        title: "Detection rules",
+        markdown: true,
+    },
+    Section {
+        id: "response",
+        title: "Response",
+        markdown: true,
+    },
+    Section {
+        id: "graph",
+        title: "Graph",
+        markdown: false,
+    },
+];
+
+/// The page's stylesheet and script, also served by the web UI.
+pub const CSS: &str = include_str!("../web/report.css");
+/// The page's script: graph interaction, IOC tools, copy buttons, query tabs.
+pub const JS: &str = include_str!("../web/report.js");
+
+/// Every template, by name, so that another crate's environment (the web UI's) can load them.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("report.md", include_str!("../templates/report.md")),
+    ("md/summary.md", include_str!("../templates/md/summary.md")),
+    (
+        "md/exploitation.md",
+        include_str!("../templates/md/exploitation.md"),
+    ),
+    ("md/leads.md", include_str!("../templates/md/leads.md")),
+    (
+        "md/mitigations.md",
+        include_str!("../templates/md/mitigations.md"),
+    ),
+    (
+        "md/techniques.md",
+        include_str!("../templates/md/techniques.md"),
+    ),
+    ("md/iocs.md", include_str!("../templates/md/iocs.md")),
+    ("md/actors.md", include_str!("../templates/md/actors.md")),
+    ("md/risk.md", include_str!("../templates/md/risk.md")),
+    (
+        "md/detection.md",
+        include_str!("../templates/md/detection.md"),
+    ),
+    (
+        "md/response.md",
+        include_str!("../templates/md/response.md"),
+    ),
+    ("report.html", include_str!("../templates/report.html")),
+    (
+        "html/header.html",
+        include_str!("../templates/html/header.html"),
+    ),
+    (
+        "html/summary.html",
+        include_str!("../templates/html/summary.html"),
+    ),
+    (
+        "html/exploitation.html",
+        include_str!("../templates/html/exploitation.html"),
+    ),
+    (
+        "html/leads.html",
+        include_str!("../templates/html/leads.html"),
+    ),
+    (
+        "html/mitigations.html",
+        include_str!("../templates/html/mitigations.html"),
+    ),
+    (
+        "html/techniques.html",
+        include_str!("../templates/html/techniques.html"),
+    ),
+    (
+        "html/iocs.html",
+        include_str!("../templates/html/iocs.html"),
+    ),
+    (
+        "html/actors.html",
+        include_str!("../templates/html/actors.html"),
+    ),
+    (
+        "html/risk.html",
+        include_str!("../templates/html/risk.html"),
+    ),
+    (
+        "html/detection.html",
+        include_str!("../templates/html/detection.html"),
+    ),
+    (
+        "html/queries.html",
+        include_str!("../templates/html/queries.html"),
+    ),
+    (
+        "html/response.html",
+        include_str!("../templates/html/response.html"),
+    ),
+    (
+        "html/graph.html",
+        include_str!("../templates/html/graph.html"),
+    ),
+];
+
+/// Adds the report's templates and filters to `env`.
+pub fn configure(env: &mut Environment<'static>) {
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    for (name, source) in TEMPLATES {
+        // The templates are ours and tested; a syntax error fails every test that renders.
+        if let Err(e) = env.add_template(name, source) {
+            panic!("report template {name} does not parse: {e}");
+        }
+    }
+    view::add_filters(env);
+}
+
+static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    configure(&mut env);
+    env
+});
+
+/// What every report template sees: the Analysis as `a` and the values derived from it.
+pub fn context(analysis: &Analysis) -> Value {
+    view::context(analysis)
+}
+
+fn render(name: &str, context: Value) -> String {
+    match ENVIRONMENT
+        .get_template(name)
+        .and_then(|t| t.render(context))
+    {
+        Ok(text) => text,
+        // Rendering our own templates over our own types fails only on a bug; say so in the
+        // output rather than lose the rest of the run.
+        Err(e) => format!("ctiforge could not render {name}: {e:#}\n"),
+    }
+}
+
+/// Renders `analysis` as Markdown. Text from the report is escaped so that no HTML in it
+/// reaches a Markdown renderer.
 pub fn markdown(analysis: &Analysis) -> String {
-    let mut out = String::new();
-    // Writing to a String cannot fail.
-    let _ = write_markdown(&mut out, analysis);
+    render("report.md", context(analysis))
+}
+
+/// JSON for a `<script type="application/json">` element: `<`, `>`, `&` and the JavaScript
+/// line separators are written as `\u` escapes, so no text in it can close the element or
+/// open a comment.
+pub fn script_json(value: &Json) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
     out
 }
 
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+/// The CSP source of an inline element's exact text: `'sha256-…'`.
+pub fn csp_hash(text: &str) -> String {
+    use base64::Engine;
+    let digest = Sha256::digest(text.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
 }
 
-fn write_markdown(out: &mut String, a: &Analysis) -> std::fmt::Result {
-    let title = a.report.title.as_deref().unwrap_or("Untitled report");
-    writeln!(out, "# {}\n", cell(title))?;
-    writeln!(
-        out,
-        "**TLP:{}** · risk **{}/100 ({})** · exploitation **{}**{}\n",
-        a.report.tlp.as_str().to_uppercase(),
-        a.risk.score,
-        a.risk.level,
-        a.exploitation.status.label(),
-        a.report
-            .published
-            .as_ref()
-            .map(|p| format!(" · published {}", p.date))
-            .unwrap_or_default()
-    )?;
-    let source = a
-        .report
-        .url
-        .as_deref()
-        .or(a.report.path.as_deref())
-        .unwrap_or("stdin");
-    writeln!(
-        out,
-        "Source: `{}` ({}, {} bytes, sha256 `{}`). Generated by {} {}.\n",
-        source,
-        a.report.media_type,
-        a.report.bytes,
-        a.report.sha256,
-        a.generator.name,
-        a.generator.version
-    )?;
-
-    writeln!(out, "## Summary\n")?;
-    for point in &a.summary.key_points {
-        writeln!(out, "- {point}")?;
-    }
-    writeln!(out)?;
-    for quote in &a.summary.sentences {
-        writeln!(out, "> {}\n", quote.text.trim())?;
-    }
-
-    writeln!(out, "## Risk: {}/100 ({})\n", a.risk.score, a.risk.level)?;
-    writeln!(out, "| factor | points | of | why |\n|---|---|---|---|")?;
-    for f in &a.risk.factors {
-        writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            f.factor,
-            f.points,
-            f.weight,
-            cell(&f.reason)
-        )?;
-    }
-    writeln!(out, "\nThe model is explained in `{}`.\n", a.risk.model)?;
-
-    writeln!(out, "## Exploitation: {}\n", a.exploitation.status.label())?;
-    for reason in &a.exploitation.reasons {
-        writeln!(out, "- {reason}")?;
-    }
-    for quote in &a.exploitation.evidence {
-        writeln!(out, "\n> {}", quote.text.trim())?;
-    }
-    writeln!(out)?;
-
-    writeln!(out, "## Techniques ({})\n", a.techniques.len())?;
-    writeln!(
-        out,
-        "| id | technique | tactics | score | evidence |\n|---|---|---|---|---|"
-    )?;
-    for t in &a.techniques {
-        let tactics: Vec<&str> = t.tactics.iter().map(|(_, name)| name.as_str()).collect();
-        let evidence = t
-            .evidence
-            .first()
-            .map(|e| e.text.trim())
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "| {} | {} | {} | {:.2} | {} |",
-            t.id,
-            cell(&t.name),
-            tactics.join(", "),
-            t.score,
-            cell(evidence)
-        )?;
-    }
-    writeln!(out, "\n### Kill chain\n")?;
-    for step in &a.kill_chain {
-        writeln!(
-            out,
-            "- **{}** ({}): {}",
-            step.name,
-            step.tactic,
-            step.techniques.join(", ")
-        )?;
-    }
-    writeln!(out)?;
-
-    writeln!(out, "## Indicators ({})\n", a.iocs.len())?;
-    if !a.iocs.is_empty() {
-        writeln!(
-            out,
-            "| type | value | defanged | seen | sentence |\n|---|---|---|---|---|"
-        )?;
-        for ioc in &a.iocs {
-            writeln!(
-                out,
-                "| {} | `{}` | {} | {} | {} |",
-                ioc.kind,
-                cell(&ioc.value),
-                if ioc.defanged { "yes" } else { "no" },
-                ioc.occurrences,
-                cell(ioc.evidence.text.trim())
-            )?;
-        }
-    }
-    if !a.false_positives.is_empty() {
-        writeln!(out, "\nLeft out as false positives:\n")?;
-        for ioc in &a.false_positives {
-            writeln!(
-                out,
-                "- {} `{}`: {}",
-                ioc.kind,
-                cell(&ioc.value),
-                ioc.reason.as_deref().unwrap_or("")
-            )?;
-        }
-    }
-    writeln!(out)?;
-
-    writeln!(out, "## Entities\n")?;
-    for (label, list) in a.entities.labelled() {
-        if list.is_empty() {
-            continue;
-        }
-        let names: Vec<String> = list
-            .iter()
-            .map(|e| match &e.id {
-                Some(id) => format!("{} ({id})", e.name),
-                None => e.name.clone(),
-            })
-            .collect();
-        writeln!(out, "- **{label}:** {}", names.join(", "))?;
-    }
-    for v in &a.entities.vulnerabilities {
-        writeln!(
-            out,
-            "- **{}**{}{}{}",
-            v.id,
-            v.product
-                .as_deref()
-                .map(|p| format!(" — {p}"))
-                .unwrap_or_default(),
-            if v.kev {
-                format!(
-                    "; in CISA KEV since {}, due {}",
-                    v.kev_date_added.as_deref().unwrap_or("?"),
-                    v.kev_due_date.as_deref().unwrap_or("?")
-                )
-            } else {
-                String::new()
-            },
-            if v.known_ransomware_use {
-                "; known ransomware use"
-            } else {
-                ""
-            }
-        )?;
-    }
-    writeln!(out)?;
-
-    writeln!(out, "## Correlation\n\n{}\n", a.correlation.note)?;
-    for s in &a.correlation.stated_attributions {
-        writeln!(
-            out,
-            "- Stated attribution: **{}** — \"{}\"",
-            s.actor,
-            s.evidence.text.trim()
-        )?;
-    }
-    for r in &a.correlation.earlier_reports {
-        let shared = if r.shared_indicators.is_empty() {
-            String::new()
-        } else {
-            format!("; shared indicators: {}", r.shared_indicators.join(", "))
-        };
-        writeln!(
-            out,
-            "- Earlier report: {} (sha256 {}…){shared}; technique similarity {:.2} ({} shared)",
-            r.title.as_deref().unwrap_or("untitled"),
-            r.sha256.get(..12).unwrap_or(&r.sha256),
-            r.technique_similarity,
-            r.shared_techniques.len()
-        )?;
-    }
-    for s in a
-        .correlation
-        .similar_groups
-        .iter()
-        .chain(&a.correlation.similar_campaigns)
-    {
-        writeln!(
-            out,
-            "- Similar: {} {} (score {:.2}; shared {})",
-            s.id,
-            s.name,
-            s.score,
-            s.shared_techniques.join(", ")
-        )?;
-    }
-    writeln!(out)?;
-
-    writeln!(out, "## Mitigations\n")?;
-    for m in a.mitigations.attack.iter().take(12) {
-        writeln!(
-            out,
-            "- [{} {}]({}) — {}",
-            m.id,
-            m.name,
-            m.url,
-            m.techniques.join(", ")
-        )?;
-    }
-    for group in &a.mitigations.d3fend {
-        writeln!(out, "\n**D3FEND {}**\n", group.tactic)?;
-        for c in &group.countermeasures {
-            writeln!(
-                out,
-                "- [{} {}]({}) — counters {}",
-                c.id,
-                c.name,
-                c.url,
-                c.techniques.join(", ")
-            )?;
-        }
-    }
-    for s in &a.mitigations.stated {
-        writeln!(
-            out,
-            "- Stated in the report: {} {} — \"{}\"",
-            s.id,
-            s.name,
-            s.evidence.text.trim()
-        )?;
-    }
-    writeln!(out)?;
-
-    writeln!(out, "## Hunting leads ({})\n", a.hunting_leads.len())?;
-    for lead in &a.hunting_leads {
-        writeln!(
-            out,
-            "- **{}** — {}{} (why: {})",
-            lead.kind,
-            lead.what,
-            if lead.where_.is_empty() {
-                String::new()
-            } else {
-                format!("; where: {}", lead.where_.join(", "))
-            },
-            lead.why.join(", ")
-        )?;
-    }
-    writeln!(out)?;
-
-    write_detection(out, a)?;
-
-    writeln!(out, "## Response\n")?;
-    for phase in &a.response {
-        writeln!(out, "### {}\n", phase.phase.label())?;
-        for step in &phase.steps {
-            writeln!(
-                out,
-                "1. {} _(because: {})_",
-                step.action,
-                step.because.join(", ")
-            )?;
-        }
-        writeln!(out)?;
-    }
-    Ok(())
+/// The report page for `analysis`, with `bundle` (its STIX bundle) as the graph's data: one
+/// self-contained file whose Content-Security-Policy allows only its own inline style and
+/// script (by hash) and no request of any kind.
+pub fn html(analysis: &Analysis, bundle: &Json) -> String {
+    let bundle_json = script_json(bundle);
+    let graph = view::graph(bundle);
+    let mut ctx = context(analysis);
+    ctx = context! {
+        bundle_json => bundle_json,
+        graph => graph,
+        css => CSS,
+        js => JS,
+        csp => context! { script => csp_hash(JS), style => csp_hash(CSS) },
+        ..ctx
+    };
+    render("report.html", ctx)
 }
 
-fn write_detection(out: &mut String, a: &Analysis) -> std::fmt::Result {
-    let d = &a.detection;
-    writeln!(
-        out,
-        "## Detection rules ({} generated, {} selected)\n",
-        d.generated.len(),
-        d.selected.len()
-    )?;
-    for rule in &d.generated {
-        writeln!(
-            out,
-            "### {} ({}, {})\n",
-            rule.title, rule.logsource, rule.level
-        )?;
-        writeln!(
-            out,
-            "Id `{}`, from the report's {}. Self-test: {} of {} positive events matched, {} of {} negative events matched — {}.\n",
-            rule.id,
-            rule.origin.label(),
-            rule.proof.positive_matched,
-            rule.proof.positive.len(),
-            rule.proof.negative_matched,
-            rule.proof.negative.len(),
-            if rule.proof.passed {
-                "passed"
-            } else {
-                "failed"
-            }
-        )?;
-        for (name, meaning) in &rule.placeholders {
-            writeln!(out, "- Fill `{name}`: {meaning}")?;
-        }
-        if !rule.placeholders.is_empty() {
-            writeln!(out)?;
-        }
-        writeln!(out, "```yaml\n{}```\n", rule.yaml)?;
-        for (target, query) in &rule.queries {
-            writeln!(out, "{target}:\n\n```\n{query}\n```\n")?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_json_cannot_close_its_element() {
+        let value =
+            serde_json::json!({"text": "</script><!--<script>alert(1)</script> a&b \u{2028}"});
+        let text = script_json(&value);
+        assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
+        assert!(!text.contains('\u{2028}'));
+        let back: Json = serde_json::from_str(&text).expect("still JSON");
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn every_section_has_its_templates() {
+        for section in SECTIONS {
+            let html = format!("html/{}.html", section.id);
+            assert!(TEMPLATES.iter().any(|(name, _)| *name == html), "{html}");
+            let md = format!("md/{}.md", section.id);
+            assert_eq!(
+                TEMPLATES.iter().any(|(name, _)| *name == md),
+                section.markdown,
+                "{md}"
+            );
         }
     }
-    if !d.selected.is_empty() {
-        writeln!(out, "### Selected from the rule collection\n")?;
-        writeln!(out, "| rule | level | status | techniques | file |")?;
-        writeln!(out, "|---|---|---|---|---|")?;
-        for rule in &d.selected {
-            writeln!(
-                out,
-                "| {} (`{}`) | {} | {} | {} | {} |",
-                rule.title.replace('|', "\\|"),
-                rule.id,
-                rule.level,
-                rule.status,
-                rule.techniques.join(", "),
-                rule.path
-            )?;
-        }
-        writeln!(out)?;
-    }
-    for note in &d.notes {
-        writeln!(out, "- {note}")?;
-    }
-    if !d.notes.is_empty() {
-        writeln!(out)?;
-    }
-    Ok(())
 }

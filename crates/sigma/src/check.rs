@@ -179,6 +179,8 @@ fn unused_selections(rule: &rsigma_parser::SigmaRule) -> Vec<String> {
     unused
 }
 
+/// The line and column (1-based) of the first line that starts with `key:`, whatever its
+/// indentation.
 fn key_position(text: &str, key: &str) -> Option<(usize, usize)> {
     text.lines().enumerate().find_map(|(i, line)| {
         let trimmed = line.trim_start();

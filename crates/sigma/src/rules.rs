@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use rsigma_parser::SigmaCollection;
 
 /// Rules, correlations and filters of many files, in file order.
@@ -22,38 +24,36 @@ pub struct RuleSet {
 pub fn rule_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
-        collect(path, &mut files)?;
+        std::fs::metadata(path).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
+        })?;
+        for entry in walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            let entry = entry.map_err(|e| {
+                let at = e.path().unwrap_or(path).display().to_string();
+                std::io::Error::other(format!("cannot list {at}: {e}"))
+            })?;
+            let is_rule = entry.depth() == 0
+                || entry
+                    .path()
+                    .extension()
+                    .is_some_and(|e| e == "yml" || e == "yaml");
+            if entry.file_type().is_file() && is_rule {
+                files.push(entry.into_path());
+            }
+        }
     }
     Ok(files)
 }
 
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        std::io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
-    })?;
-    if meta.is_file() {
-        files.push(path.to_owned());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot list {}: {e}", path.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            collect(&entry, files)?;
-        } else if entry.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-            files.push(entry);
-        }
-    }
-    Ok(())
-}
-
 /// Parses `files` on all cores. A file that fails does not stop the others.
 pub fn load(files: &[PathBuf]) -> RuleSet {
-    let parsed: Vec<(PathBuf, Result<SigmaCollection, String>)> =
-        parallel_map(files, |f| (f.clone(), parse_file(f)));
+    let parsed: Vec<(PathBuf, Result<SigmaCollection, String>)> = files
+        .par_iter()
+        .map(|f| (f.clone(), parse_file(f)))
+        .collect();
     let mut set = RuleSet {
         collection: SigmaCollection::new(),
         rule_files: Vec::new(),
@@ -78,27 +78,6 @@ pub fn load(files: &[PathBuf]) -> RuleSet {
         }
     }
     set
-}
-
-/// `f` over `items` on all cores, results in order; a panic in `f` is raised here.
-pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len().max(1));
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
 }
 
 fn parse_file(path: &Path) -> Result<SigmaCollection, String> {

@@ -9,6 +9,8 @@
 //! - Every object carries the TLP 2.0 marking chosen; every reference resolves inside the
 //!   bundle.
 
+#![deny(missing_docs)]
+
 use std::collections::BTreeSet;
 
 use ctiforge_kb::KnowledgeBase;
@@ -49,9 +51,10 @@ fn id(kind: &str, key: &str) -> String {
 }
 
 fn sco_id(kind: &str, contributing: &Value) -> String {
-    // STIX: the UUIDv5 of the canonical JSON of the id-contributing properties. serde_json
-    // writes object keys sorted (no `preserve_order`) and without spaces, which is the
-    // canonical form for these simple string properties.
+    // STIX: the UUIDv5 of the canonical JSON of the id-contributing properties. Each object
+    // here has one key (`value`, `name`, `key`, or `hashes` with one algorithm), so key order
+    // cannot vary, and serde_json writes it without spaces: the canonical form (RFC 8785) of
+    // these string properties.
     let canonical = contributing.to_string();
     format!(
         "{kind}--{}",

@@ -8,54 +8,24 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
-use ctiforge_analyze::{Analyzer, Format, Options, render, safe_file_name};
+use clap::Args;
+use ctiforge_analyze::{Analyzer, Options, render, safe_file_name};
 use ctiforge_model::Tlp;
 use ctiforge_model::analysis::{Analysis, HistoryEntry};
 use rayon::prelude::*;
 
-use super::{Outcome, SiemTarget, load_kb};
+use super::args::{FormatArg, SiemTarget, formats, parse_time, tlp_parser};
+use super::{Outcome, load_kb};
 use crate::{history, input, output};
-
-/// An output format on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum FormatArg {
-    /// Every format.
-    All,
-    /// analysis.json
-    Json,
-    /// report.md
-    Md,
-    /// report.html, one self-contained page with the threat graph
-    Html,
-    /// bundle.json (STIX 2.1)
-    Stix,
-    /// navigator-<domain>.json
-    Navigator,
-    /// misp-event.json
-    Misp,
-    /// sigma/<rule id>.yml and queries/<target>/
-    Sigma,
-}
-
-/// A TLP level on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum TlpArg {
-    Clear,
-    Green,
-    Amber,
-    #[value(name = "amber+strict")]
-    AmberStrict,
-    Red,
-}
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// Reports: files (text, Markdown, HTML, PDF), http(s) URLs, or `-` for stdin.
     #[arg(value_name = "INPUT", required = true)]
     inputs: Vec<PathBuf>,
-    /// Output folder. With one input the files go straight into it; with several, into one
-    /// sub-folder per report. Without it, the Analysis JSON of a single input goes to stdout.
+    /// Output folder, replaced whole by each run (it must be new, empty or an earlier output).
+    /// With one input the files go straight into it; with several, into one sub-folder per
+    /// report. Without it, the Analysis JSON of a single input goes to stdout.
     #[arg(short, long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Outputs, comma-separated.
@@ -68,8 +38,8 @@ pub struct AnalyzeArgs {
     )]
     format: Vec<FormatArg>,
     /// TLP marking of the outputs.
-    #[arg(long, value_enum, default_value = "clear")]
-    tlp: TlpArg,
+    #[arg(long, default_value = "clear", value_parser = tlp_parser())]
+    tlp: Tlp,
     /// Timestamp for the STIX objects when the report states no publication date
     /// (RFC 3339, e.g. 2026-10-14T00:00:00Z). Give it for byte-identical reruns.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
@@ -91,7 +61,6 @@ pub struct AnalyzeArgs {
 }
 
 pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome> {
-    let formats = formats(&args.format);
     if args.out.is_none() && args.inputs.len() > 1 {
         bail!("several inputs need an output folder: add -o DIR");
     }
@@ -103,95 +72,42 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
         None => None,
     };
     let kb = load_kb(kb_path)?;
-    let analyzer = Analyzer::new(
-        &kb,
-        Options {
-            sigma_rules: collection.as_ref(),
-            targets: args.siem.iter().map(|t| t.target()).collect(),
-            now: args.now,
-            ..Options::default()
-        },
-    )?;
+    let options = Options {
+        sigma_rules: collection.as_ref(),
+        targets: args.siem.iter().map(|t| t.target()).collect(),
+        now: args.now,
+        ..Options::default()
+    };
+    let analyzer = Analyzer::new(&kb, options)?;
     let history = match &args.history {
         Some(path) => history::read(path)?,
         None => Vec::new(),
     };
-    let tlp = tlp(args.tlp);
     let analyzed: Mutex<Vec<HistoryEntry>> = Mutex::new(Vec::new());
     let analyze_one = |input: &Path| -> anyhow::Result<Analysis> {
         let raw = input::read_raw(input, &input::fetch_options(args.allow_private))?;
         let document = analyzer
             .read(raw.input())
             .with_context(|| format!("cannot read {}", input.display()))?;
-        let analysis = analyzer.analyze(&document, tlp, &history);
+        let analysis = analyzer.analyze(&document, args.tlp, &history);
         if let Ok(mut list) = analyzed.lock() {
             list.push(HistoryEntry::of(&analysis));
         }
         Ok(analysis)
     };
-
     let result = match &args.out {
         None => analyze_one(&args.inputs[0]).and_then(|analysis| {
             let mut stdout = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut stdout, &analysis)?;
-            stdout.write_all(b"\n")?;
-            Ok(())
+            Ok(stdout.write_all(b"\n")?)
         }),
         Some(out) => {
-            let single = args.inputs.len() == 1;
-            output::clean_leftovers(if single {
-                out.parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."))
-            } else {
-                out
-            });
-            let done = AtomicUsize::new(0);
-            let failures: Vec<String> = args
-                .inputs
-                .par_iter()
-                .enumerate()
-                .filter_map(|(i, input)| {
-                    let folder = if single {
-                        out.clone()
-                    } else {
-                        out.join(format!("{:03}-{}", i + 1, stem(input)))
-                    };
-                    let result = analyze_one(input).and_then(|analysis| {
-                        let files = render(&analysis, &kb, &formats, analyzer.now())
-                            .into_iter()
-                            .map(|o| (o.name, o.bytes))
-                            .collect::<Vec<_>>();
-                        output::replace_folder(&folder, &files)
-                    });
-                    let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
-                    let total = args.inputs.len();
-                    match result {
-                        Ok(()) => {
-                            eprintln!(
-                                "[{finished}/{total}] {} → {}",
-                                input.display(),
-                                folder.display()
-                            );
-                            None
-                        }
-                        Err(err) => {
-                            eprintln!("[{finished}/{total}] {}: error: {err:#}", input.display());
-                            Some(input.display().to_string())
-                        }
-                    }
-                })
-                .collect();
-            if failures.is_empty() {
-                Ok(())
-            } else {
-                Err(anyhow::anyhow!(
-                    "{} of {} reports could not be analyzed: {}",
-                    failures.len(),
-                    args.inputs.len(),
-                    failures.join(", ")
-                ))
-            }
+            let formats = formats(&args.format);
+            let write = |input: &Path, folder: &Path| {
+                let analysis = analyze_one(input)?;
+                output::replace_folder(folder, &render(&analysis, &kb, &formats, analyzer.now()))
+            };
+            write_all(&args.inputs, out, &write)
         }
     };
     if let Some(path) = &args.history {
@@ -200,38 +116,49 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
     result.map(|()| Outcome::Success)
 }
 
-/// The formats asked for, in the order they are written, `all` standing for every one.
-fn formats(list: &[FormatArg]) -> Vec<Format> {
-    if list.contains(&FormatArg::All) {
-        return Format::ALL.to_vec();
-    }
-    list.iter()
-        .filter_map(|f| match f {
-            FormatArg::All => None,
-            FormatArg::Json => Some(Format::Json),
-            FormatArg::Md => Some(Format::Markdown),
-            FormatArg::Html => Some(Format::Html),
-            FormatArg::Stix => Some(Format::Stix),
-            FormatArg::Navigator => Some(Format::Navigator),
-            FormatArg::Misp => Some(Format::Misp),
-            FormatArg::Sigma => Some(Format::Sigma),
+/// Runs `write(input, folder)` for every input on all cores, with progress on stderr: one
+/// input writes into `out`, several into numbered sub-folders of it.
+fn write_all(
+    inputs: &[PathBuf],
+    out: &Path,
+    write: &(dyn Fn(&Path, &Path) -> anyhow::Result<()> + Sync),
+) -> anyhow::Result<()> {
+    let single = inputs.len() == 1;
+    output::clean_leftovers(if single { output::parent_of(out) } else { out });
+    let done = AtomicUsize::new(0);
+    let failures: Vec<String> = inputs
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, input)| {
+            let folder = if single {
+                out.to_owned()
+            } else {
+                out.join(format!("{:03}-{}", i + 1, stem(input)))
+            };
+            let result = write(input, &folder);
+            let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
+            let (total, name) = (inputs.len(), input.display());
+            match result {
+                Ok(()) => {
+                    eprintln!("[{finished}/{total}] {name} → {}", folder.display());
+                    None
+                }
+                Err(err) => {
+                    eprintln!("[{finished}/{total}] {name}: error: {err:#}");
+                    Some(name.to_string())
+                }
+            }
         })
-        .collect()
-}
-
-fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
-    text.parse()
-        .map_err(|_| "not an RFC 3339 time such as 2026-10-14T00:00:00Z".to_owned())
-}
-
-fn tlp(arg: TlpArg) -> Tlp {
-    match arg {
-        TlpArg::Clear => Tlp::Clear,
-        TlpArg::Green => Tlp::Green,
-        TlpArg::Amber => Tlp::Amber,
-        TlpArg::AmberStrict => Tlp::AmberStrict,
-        TlpArg::Red => Tlp::Red,
+        .collect();
+    if !failures.is_empty() {
+        bail!(
+            "{} of {} reports could not be analyzed: {}",
+            failures.len(),
+            inputs.len(),
+            failures.join(", ")
+        );
     }
+    Ok(())
 }
 
 /// The input's file stem as a folder name (`stdin` for `-`).

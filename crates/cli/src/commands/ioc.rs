@@ -191,10 +191,20 @@ fn single(
         out.write_all(b"[")?;
     }
     if format == Format::Csv {
-        writeln!(
-            out,
-            "type,value,raw,start,end,defanged,host,port,false_positive,context"
-        )?;
+        let mut header = csv::Writer::from_writer(&mut *out);
+        header.write_record([
+            "type",
+            "value",
+            "raw",
+            "start",
+            "end",
+            "defanged",
+            "host",
+            "port",
+            "false_positive",
+            "context",
+        ])?;
+        header.flush()?;
     }
     let mut carry: Vec<u8> = Vec::new();
     let mut base = 0usize;
@@ -251,7 +261,7 @@ fn single(
                     serde_json::to_writer(&mut *out, &record)?;
                     out.write_all(b"\n")?;
                 }
-                Format::Csv => write_csv(out, &indicator)?,
+                Format::Csv => write_csv(&mut *out, &indicator)?,
             }
             first = false;
         }
@@ -344,26 +354,25 @@ fn write_table(
     )
 }
 
-fn write_csv(out: &mut impl Write, i: &Indicator) -> std::io::Result<()> {
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
-    writeln!(
-        out,
-        "{},{},{},{},{},{},{},{},{},{}",
-        i.kind,
-        field(&i.value),
-        field(&i.raw),
-        i.start,
-        i.end,
-        i.defanged,
-        field(i.host.as_deref().unwrap_or("")),
-        i.port.map(|p| p.to_string()).unwrap_or_default(),
-        field(i.false_positive.as_deref().unwrap_or("")),
-        field(&i.context.join("; ")),
-    )
+/// One indicator as a CSV record (quoted as RFC 4180 needs), written at once so that a long
+/// input streams.
+fn write_csv(out: &mut impl Write, i: &Indicator) -> csv::Result<()> {
+    let port = i.port.map(|p| p.to_string()).unwrap_or_default();
+    let mut writer = csv::WriterBuilder::new()
+        .buffer_capacity(512)
+        .from_writer(out);
+    writer.write_record([
+        i.kind.as_str(),
+        &i.value,
+        &i.raw,
+        &i.start.to_string(),
+        &i.end.to_string(),
+        if i.defanged { "true" } else { "false" },
+        i.host.as_deref().unwrap_or(""),
+        &port,
+        i.false_positive.as_deref().unwrap_or(""),
+        &i.context.join("; "),
+    ])?;
+    writer.flush()?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod analyze;
+pub mod args;
 pub mod attack;
 pub mod hunt;
 pub mod ioc;
@@ -10,9 +11,7 @@ pub mod sigma;
 use std::path::Path;
 
 use anyhow::Context;
-use clap::ValueEnum;
 use ctiforge_kb::KnowledgeBase;
-use ctiforge_sigma::convert::Target;
 
 /// How a command that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,48 +69,4 @@ pub fn for_each_batch_line(
         each(record)?;
     }
     Ok(())
-}
-
-/// A query language on the command line, with the names people also use for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SiemTarget {
-    /// Splunk SPL.
-    #[value(alias = "spl")]
-    Splunk,
-    /// Elasticsearch Lucene query string.
-    #[value(alias = "elasticsearch")]
-    Lucene,
-    /// Elasticsearch ES|QL.
-    #[value(alias = "es|ql")]
-    Esql,
-    /// Elasticsearch EQL.
-    Eql,
-    /// Microsoft Kusto (Sentinel, Defender XDR).
-    #[value(aliases = ["kql", "sentinel", "defender"])]
-    Kusto,
-    /// CrowdStrike Falcon LogScale.
-    #[value(aliases = ["log_scale", "crowdstrike"])]
-    Logscale,
-    /// IBM QRadar AQL.
-    #[value(alias = "qradar")]
-    Aql,
-    /// SQL, SQLite dialect.
-    #[value(alias = "sqlite")]
-    Sql,
-}
-
-impl SiemTarget {
-    /// The converter's target.
-    pub fn target(self) -> Target {
-        match self {
-            SiemTarget::Splunk => Target::Splunk,
-            SiemTarget::Lucene => Target::Lucene,
-            SiemTarget::Esql => Target::Esql,
-            SiemTarget::Eql => Target::Eql,
-            SiemTarget::Kusto => Target::Kusto,
-            SiemTarget::Logscale => Target::Logscale,
-            SiemTarget::Aql => Target::Aql,
-            SiemTarget::Sql => Target::Sql,
-        }
-    }
 }

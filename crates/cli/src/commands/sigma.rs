@@ -10,7 +10,8 @@ use ctiforge_analyze::safe_file_name;
 use ctiforge_sigma::convert::{self, Target};
 use ctiforge_sigma::{Finding, Severity, check_files, rules};
 
-use super::{Outcome, SiemTarget, load_kb};
+use super::args::SiemTarget;
+use super::{Outcome, load_kb};
 
 #[derive(Debug, Subcommand)]
 pub enum SigmaCommand {

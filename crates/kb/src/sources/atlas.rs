@@ -6,7 +6,6 @@ use std::path::Path;
 
 use ctiforge_model::Domain;
 use serde::Deserialize;
-use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::catalog::{CaseStudy, Mitigation, RelationKind, Relationship, Tactic, Technique};
 use crate::error::{Error, Result};
@@ -96,20 +95,18 @@ pub(crate) struct AtlasRecords {
 
 /// Parses `ATLAS.yaml`.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<AtlasRecords> {
-    let documents = YamlLoader::load_from_str(text).map_err(|e| Error::Yaml {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })?;
-    let document = documents.into_iter().next().ok_or_else(|| Error::Format {
-        path: path.to_owned(),
-        message: "the file is empty; expected the ATLAS data document".into(),
-    })?;
-    let file: AtlasFile =
-        serde_json::from_value(yaml_to_json(document)).map_err(|source| Error::Json {
+    let document = yaml_to_json(text, path)?;
+    if document.is_null() {
+        return Err(Error::Format {
             path: path.to_owned(),
-            what: "ATLAS data file (id, version, matrices, case-studies)",
-            source,
-        })?;
+            message: "the file is empty; expected the ATLAS data document".into(),
+        });
+    }
+    let file: AtlasFile = serde_json::from_value(document).map_err(|source| Error::Json {
+        path: path.to_owned(),
+        what: "ATLAS data file (id, version, matrices, case-studies)",
+        source,
+    })?;
 
     let mut records = AtlasRecords {
         version: file.version,
@@ -214,35 +211,14 @@ fn slug(name: &str) -> String {
     name.to_ascii_lowercase().replace(' ', "-")
 }
 
-/// YAML → JSON value, so serde's derive can read the document. Scalars that YAML types as
-/// numbers or booleans stay typed; dates stay strings (YAML 1.2 core schema has no dates).
-pub(crate) fn yaml_to_json(yaml: Yaml) -> serde_json::Value {
-    use serde_json::Value;
-    match yaml {
-        Yaml::Real(s) => s
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map_or(Value::String(s), Value::Number),
-        Yaml::Integer(i) => Value::from(i),
-        Yaml::String(s) => Value::String(s),
-        Yaml::Boolean(b) => Value::Bool(b),
-        Yaml::Array(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
-        Yaml::Hash(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Yaml::String(s) | Yaml::Real(s) => s,
-                        Yaml::Integer(i) => i.to_string(),
-                        Yaml::Boolean(b) => b.to_string(),
-                        _ => String::new(),
-                    };
-                    (key, yaml_to_json(v))
-                })
-                .collect(),
-        ),
-        Yaml::Null | Yaml::BadValue | Yaml::Alias(_) => Value::Null,
-    }
+/// The first YAML document of `text` as a JSON value, so serde's derive can read it. Scalars
+/// that YAML types as numbers or booleans stay typed; dates stay strings. The YAML parser is
+/// the one the Sigma engine (rsigma) already brings.
+pub(crate) fn yaml_to_json(text: &str, path: &Path) -> Result<serde_json::Value> {
+    yaml_serde::from_str(text).map_err(|e| Error::Yaml {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use yaml_rust2::YamlLoader;
 
 use super::DataDir;
 use super::atlas::yaml_to_json;
@@ -156,14 +155,7 @@ fn bundle_prose(bundle: &Bundle, texts: &mut Vec<ProseText>) {
 }
 
 fn atlas_prose(text: &str, path: &Path, texts: &mut Vec<ProseText>) -> Result<()> {
-    let documents = YamlLoader::load_from_str(text).map_err(|e| Error::Yaml {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })?;
-    let Some(document) = documents.into_iter().next() else {
-        return Ok(());
-    };
-    let value = yaml_to_json(document);
+    let value = yaml_to_json(text, path)?;
     let text_of = |v: &serde_json::Value, key: &str| {
         v.get(key)
             .and_then(|d| d.as_str())
