@@ -324,9 +324,11 @@ fn navigator_layers_misp_events_and_the_analysis_schema_check_in_the_official_cl
                 "2026-11-01T00:00:00Z",
             ],
         );
+        // Every output file, not the folder's `.ctiforge-output` marker.
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path())
             .expect("outputs")
             .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
             .collect();
         files.sort();
         let names: Vec<String> = files

@@ -47,7 +47,8 @@ try {
   await node.scrollIntoViewIfNeeded();
   const target = { id: await node.getAttribute('data-id') };
   target.label = (await node.locator('title').textContent()).replace(/^[^:]*: /, '');
-  await node.click();
+  // Click the node's shape, where a user would.
+  await node.locator(':scope > :is(circle, polygon, rect)').first().click();
   const details = await page.locator('#graph-details').innerText();
   const technique = bundle.objects.find((o) => o.id === target.id);
   const evidenceStart = (technique.description || '').split(': ').slice(1).join(': ').slice(0, 40);
