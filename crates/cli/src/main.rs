@@ -56,6 +56,13 @@ enum Command {
     /// ATT&CK and ATLAS technique mapping: map a report, train the classifier, evaluate it.
     #[command(subcommand)]
     Attack(commands::attack::AttackCommand),
+    /// The intelligence service: analyses submitted reports and feeds in the background and
+    /// serves them as a web UI, a REST API and TAXII 2.1. Prints `listening on http://ADDR`
+    /// when ready; stops cleanly on SIGTERM.
+    Serve(commands::serve::ServeArgs),
+    /// Access tokens of the service.
+    #[command(subcommand)]
+    Token(commands::serve::TokenCommand),
 }
 
 /// `--version` output: the tool's version and the release of every knowledge-base source.
@@ -82,6 +89,8 @@ fn main() -> ExitCode {
         Command::Analyze(args) => commands::analyze::run(args, cli.kb.as_deref()),
         Command::Sigma(command) => commands::sigma::run(command, cli.kb.as_deref()),
         Command::Hunt(args) => commands::hunt::run(args),
+        Command::Serve(args) => commands::serve::serve(args, cli.kb.as_deref()),
+        Command::Token(command) => commands::serve::token(command),
     };
     match result {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,

@@ -134,6 +134,10 @@ pub struct Fetched {
     pub content_type: Option<String>,
     /// The URL after redirects.
     pub final_url: String,
+    /// The `ETag` header, for a conditional request next time.
+    pub etag: Option<String>,
+    /// The `Last-Modified` header, likewise.
+    pub last_modified: Option<String>,
 }
 
 /// Whether an argument is a URL ctiforge fetches.
@@ -150,6 +154,8 @@ pub fn fetch(url: &str, options: &Options) -> Result<Fetched, Error> {
             bytes: Vec::new(),
             content_type: None,
             final_url: url.to_owned(),
+            etag: None,
+            last_modified: None,
         },
     })
 }
@@ -220,11 +226,16 @@ pub fn fetch_with_headers(
                 status,
             });
         }
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type");
+        let etag = header("etag");
+        let last_modified = header("last-modified");
         let mut bytes = Vec::new();
         response
             .body_mut()
@@ -251,6 +262,8 @@ pub fn fetch_with_headers(
             bytes,
             content_type,
             final_url: current,
+            etag,
+            last_modified,
         }));
     }
     Err(Error::Redirect {

@@ -6,6 +6,7 @@ pub mod attack;
 pub mod hunt;
 pub mod ioc;
 pub mod kb;
+pub mod serve;
 pub mod sigma;
 
 use std::path::Path;
