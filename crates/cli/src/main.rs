@@ -63,6 +63,8 @@ enum Command {
     /// Access tokens of the service.
     #[command(subcommand)]
     Token(commands::serve::TokenCommand),
+    /// Copy an SQLite store into an empty PostgreSQL database (for several instances).
+    Migrate(commands::serve::MigrateArgs),
 }
 
 /// `--version` output: the tool's version and the release of every knowledge-base source.
@@ -91,6 +93,7 @@ fn main() -> ExitCode {
         Command::Hunt(args) => commands::hunt::run(args),
         Command::Serve(args) => commands::serve::serve(args, cli.kb.as_deref()),
         Command::Token(command) => commands::serve::token(command),
+        Command::Migrate(args) => commands::serve::migrate(args),
     };
     match result {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,

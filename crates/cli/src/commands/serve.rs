@@ -13,6 +13,7 @@ use ctiforge_model::Tlp;
 use ctiforge_server::{App, Config};
 use ctiforge_sigma::convert::Target;
 use ctiforge_store::{Role, Store};
+use ctiforge_store_postgres::PostgresStore;
 use ctiforge_store_sqlite::SqliteStore;
 
 use super::args::tlp_parser;
@@ -125,6 +126,9 @@ macro_rules! with_store {
         let url: &str = $url;
         if url.starts_with("sqlite:") {
             let $store = SqliteStore::open(url).await?;
+            $body
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let $store = PostgresStore::open(url).await?;
             $body
         } else {
             bail!("--db {url:?}: use sqlite://PATH or postgres://USER@HOST:PORT/DB")
@@ -239,5 +243,41 @@ pub fn token(command: &TokenCommand) -> anyhow::Result<Outcome> {
                 }
             }),
         }
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The SQLite store to copy.
+    #[arg(long, value_name = "URL", default_value = "sqlite://ctiforge.db")]
+    from: String,
+    /// The PostgreSQL database to copy it into (it must hold no store yet).
+    #[arg(long, value_name = "URL")]
+    db: String,
+}
+
+/// `ctiforge migrate`: an SQLite store copied into PostgreSQL, for a deployment that grows into
+/// several instances.
+pub fn migrate(args: &MigrateArgs) -> anyhow::Result<Outcome> {
+    if !args.from.starts_with("sqlite:") {
+        bail!(
+            "--from {:?}: give the SQLite store as sqlite://PATH",
+            args.from
+        );
+    }
+    if !(args.db.starts_with("postgres://") || args.db.starts_with("postgresql://")) {
+        bail!(
+            "--db {:?}: give the PostgreSQL database as postgres://USER@HOST:PORT/DB",
+            args.db
+        );
+    }
+    runtime()?.block_on(async {
+        // Opening the SQLite store migrates its schema to the current version first.
+        drop(SqliteStore::open(&args.from).await?);
+        let target = PostgresStore::open(&args.db).await?;
+        let progress = |table: &str, rows: u64| eprintln!("{table}: {rows}");
+        ctiforge_store_postgres::import_sqlite(&args.from, &target, &progress).await?;
+        eprintln!("copied {} into {}", args.from, args.db);
+        Ok(Outcome::Success)
     })
 }

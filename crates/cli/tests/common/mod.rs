@@ -1,6 +1,8 @@
 //! Running `ctiforge` and other programs from the CLI tests. Each test binary uses a part.
 #![allow(dead_code)]
 
+pub mod service;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
