@@ -3,8 +3,8 @@
 # trust authentication for local connections (nothing else can reach it).
 #
 #   .ci/postgres.sh start DIR [PORT]   prints the server's URL (postgres://postgres@127.0.0.1:PORT);
-#                                      fresh, empty databases ctiforge, ctiforge_multi,
-#                                      ctiforge_taxii and ctiforge_migrate are on it
+#                                      a fresh, empty database `ctiforge` is on it (the tests
+#                                      make databases of their own)
 #   .ci/postgres.sh stop DIR
 #
 # Uses Debian's PostgreSQL (apt-get install postgresql); as root, the server runs as the
@@ -29,7 +29,7 @@ case "$command" in
       as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     fi
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null
-    for db in ctiforge ctiforge_multi ctiforge_taxii ctiforge_migrate; do
+    for db in ctiforge; do
       as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qAt \
         -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" postgres >/dev/null
     done

@@ -2,8 +2,8 @@
 //! one instance killed with -9 in the middle, the other finishes every job, none twice;
 //! taxii2-client walks TAXII on PostgreSQL; `ctiforge migrate` copies an SQLite store into
 //! PostgreSQL. They need `CTIFORGE_TEST_PG_SERVER` (a server URL, `postgres://USER@HOST:PORT`,
-//! with empty databases ctiforge_multi, ctiforge_taxii and ctiforge_migrate, as
-//! `.ci/postgres.sh start` makes them); under `CI` they fail rather than skip.
+//! as `.ci/postgres.sh start` prints it) and `psql`; each test makes a fresh database of its own
+//! there. Under `CI` they fail rather than skip.
 
 mod common;
 
@@ -29,6 +29,21 @@ fn server() -> Option<String> {
     }
 }
 
+/// A fresh, empty database on `server` for one test (any leftover of an earlier run dropped).
+fn fresh_database(server: &str, name: &str) -> String {
+    let name = format!("{name}_{}", std::process::id());
+    let output = Command::new("psql")
+        .arg(format!("{server}/postgres"))
+        .args(["-qAt", "-v", "ON_ERROR_STOP=1"])
+        .args(["-c", "SET client_min_messages = warning"])
+        .args(["-c", &format!("DROP DATABASE IF EXISTS {name}")])
+        .args(["-c", &format!("CREATE DATABASE {name}")])
+        .output()
+        .expect("psql runs (apt-get install postgresql-client)");
+    common::assert_succeeded(&output, "psql creates the test database");
+    format!("{server}/{name}")
+}
+
 fn wait_all_done(service: &Service, token: &str, jobs: &[i64], seconds: u64) -> Vec<Value> {
     let started = Instant::now();
     loop {
@@ -51,7 +66,7 @@ fn wait_all_done(service: &Service, token: &str, jobs: &[i64], seconds: u64) -> 
 #[test]
 fn two_instances_share_the_work_and_survive_one_killed() {
     let Some(server) = server() else { return };
-    let db = format!("{server}/ctiforge_multi");
+    let db = fresh_database(&server, "ctiforge_multi");
     let dir = tempfile::tempdir().expect("tempdir");
     let admin = token(&db, "admin", "admin");
     let a = Service::start(&db, &["--lease", "4"], &dir.path().join("a.log"));
@@ -122,7 +137,7 @@ fn taxii2_client_walks_taxii_on_postgres() {
         eprintln!("SKIPPED taxii2-client: set CTIFORGE_INTEROP_PYTHON (.ci/run does)");
         return;
     };
-    let db = format!("{server}/ctiforge_taxii");
+    let db = fresh_database(&server, "ctiforge_taxii");
     let dir = tempfile::tempdir().expect("tempdir");
     let admin = token(&db, "admin", "admin");
     let writer = token(&db, "writer", "writer");
@@ -168,7 +183,7 @@ fn migrate_copies_an_sqlite_store_into_postgres() {
     let (_, before) = call("GET", &service.url("/api/v1/reports?q=LSASS"), &admin, None);
     drop(service);
 
-    let postgres = format!("{server}/ctiforge_migrate");
+    let postgres = fresh_database(&server, "ctiforge_migrate");
     let output = ctiforge(&["migrate", "--from", &sqlite, "--db", &postgres]);
     common::assert_succeeded(&output, "ctiforge migrate");
     let stderr = String::from_utf8_lossy(&output.stderr);

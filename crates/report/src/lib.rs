@@ -134,6 +134,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("report.html", include_str!("../templates/report.html")),
     (
+        "html/macros.html",
+        include_str!("../templates/html/macros.html"),
+    ),
+    (
         "html/header.html",
         include_str!("../templates/html/header.html"),
     ),
@@ -259,20 +263,26 @@ pub fn csp_hash(text: &str) -> String {
     )
 }
 
+/// What the HTML sections of a report need: [`context`], the threat graph drawn from `bundle`
+/// and the bundle as JSON for a `<script type="application/json" id="ctiforge-bundle">`. The
+/// web UI renders the sections with it (and `site` true, for links to its entity pages).
+pub fn page_context(analysis: &Analysis, bundle: &Json) -> Value {
+    context! {
+        bundle_json => script_json(bundle),
+        graph => view::graph(bundle),
+        ..context(analysis)
+    }
+}
+
 /// The report page for `analysis`, with `bundle` (its STIX bundle) as the graph's data: one
 /// self-contained file whose Content-Security-Policy allows only its own inline style and
 /// script (by hash) and no request of any kind.
 pub fn html(analysis: &Analysis, bundle: &Json) -> String {
-    let bundle_json = script_json(bundle);
-    let graph = view::graph(bundle);
-    let mut ctx = context(analysis);
-    ctx = context! {
-        bundle_json => bundle_json,
-        graph => graph,
+    let ctx = context! {
         css => CSS,
         js => JS,
         csp => context! { script => csp_hash(JS), style => csp_hash(CSS) },
-        ..ctx
+        ..page_context(analysis, bundle)
     };
     render("report.html", ctx)
 }

@@ -10,10 +10,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use ctiforge_model::Tlp;
+use ctiforge_kb::KnowledgeBase;
+use ctiforge_model::{Domain, Tlp};
 use ctiforge_store::{
-    JobInput, NewFeed, NewJob, NewToken, PageRequest, ReportFilter, Role, Store, Term, TermKind,
-    terms,
+    Job, JobInput, NewFeed, NewJob, NewToken, PageRequest, ReportFilter, Role, Store, Term,
+    TermKind, terms,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -117,6 +118,28 @@ async fn submit<S: Store>(State(app): Shared<S>, request: Request) -> Result<Res
             "send application/json ({\"text\": …} or {\"url\": …}) or multipart/form-data with the report in the field `file`",
         ));
     };
+    let job = queue_job(&app, &access, input, name, tlp).await?;
+    let location = format!("/api/v1/jobs/{}", job.id);
+    let mut response = (
+        StatusCode::ACCEPTED,
+        Json(json!({"job": job.id, "status": job.status, "report": job.report})),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// Queues a submission by `access` (a writer that may read `tlp`) and wakes a worker.
+pub(crate) async fn queue_job<S: Store>(
+    app: &App<S>,
+    access: &Access,
+    input: JobInput,
+    name: Option<String>,
+    tlp: Tlp,
+) -> Result<Job, ApiError> {
+    access.require(Role::Writer)?;
     if tlp > access.max_tlp {
         return Err(ApiError::forbidden(format!(
             "your token may submit up to {}, not {}",
@@ -142,16 +165,7 @@ async fn submit<S: Store>(State(app): Shared<S>, request: Request) -> Result<Res
         })
         .await?;
     app.queued.notify_one();
-    let location = format!("/api/v1/jobs/{}", job.id);
-    let mut response = (
-        StatusCode::ACCEPTED,
-        Json(json!({"job": job.id, "status": job.status, "report": job.report})),
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(job)
 }
 
 async fn json_submission(request: Request) -> Result<(JobInput, Option<String>, Tlp), ApiError> {
@@ -582,24 +596,94 @@ async fn coverage<S: Store>(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let access = caller(&app, &headers).await?;
-    let since = params.get("since").map(String::as_str);
-    let counts = app.store.technique_counts(&access.visible(), since).await?;
+    let query = CoverageQuery::from(&params)?;
+    let counts = query.counts(&app, &access).await?;
     if params.get("format").map(String::as_str) == Some("navigator") {
-        return Ok(Json(coverage_layer(&counts)));
+        return Ok(Json(coverage_layer(app.kb, &counts, query.domain)));
     }
     let techniques: Vec<Value> = counts
         .iter()
-        .map(|(id, n)| json!({"id": id, "name": app.kb.technique(id).map(|t| t.name.as_str()), "reports": n}))
+        .map(|(id, n)| {
+            let technique = app.kb.technique(id);
+            json!({
+                "id": id,
+                "name": technique.map(|t| t.name.as_str()),
+                "domains": technique.map(|t| t.domains.iter().map(|d| d.as_str()).collect::<Vec<_>>()),
+                "reports": n,
+            })
+        })
         .collect();
     Ok(Json(json!({"techniques": techniques})))
 }
 
-/// An ATT&CK Navigator layer (Enterprise) of how many stored reports show each technique.
-pub(crate) fn coverage_layer(counts: &[(String, u64)]) -> Value {
-    let max = counts.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
-    let techniques: Vec<Value> = counts
+/// The filters of a coverage view: since a date, one sector, one ATT&CK domain.
+pub(crate) struct CoverageQuery {
+    /// Reports added on or after this date (`YYYY-MM-DD`).
+    pub since: Option<String>,
+    /// Only reports that name this sector.
+    pub sector: Option<String>,
+    /// The matrix shown or exported.
+    pub domain: Domain,
+}
+
+impl CoverageQuery {
+    pub(crate) fn from(params: &HashMap<String, String>) -> Result<Self, ApiError> {
+        let given = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let since = given("since")
+            .map(|d| {
+                d.parse::<jiff::civil::Date>()
+                    .map(|_| d.to_owned())
+                    .map_err(|_| {
+                        ApiError::bad_request(format!("since={d:?} is not a date; give YYYY-MM-DD"))
+                    })
+            })
+            .transpose()?;
+        let domain = match given("domain") {
+            None => Domain::Enterprise,
+            Some(name) => match name.parse::<Domain>() {
+                Ok(domain) if domain != Domain::Atlas => domain,
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "domain={name:?} is not an ATT&CK matrix; give enterprise, mobile or ics"
+                    )));
+                }
+            },
+        };
+        Ok(CoverageQuery {
+            since,
+            sector: given("sector").map(str::to_owned),
+            domain,
+        })
+    }
+
+    /// How many of the reports `access` may read show each technique.
+    pub(crate) async fn counts<S: Store>(
+        &self,
+        app: &App<S>,
+        access: &Access,
+    ) -> Result<Vec<(String, u64)>, ApiError> {
+        let visible = access.visible();
+        let (since, sector) = (self.since.as_deref(), self.sector.as_deref());
+        Ok(app.store.technique_counts(&visible, since, sector).await?)
+    }
+}
+
+/// An ATT&CK Navigator layer of `domain`: how many stored reports show each of its techniques.
+pub(crate) fn coverage_layer(
+    kb: &KnowledgeBase,
+    counts: &[(String, u64)],
+    domain: Domain,
+) -> Value {
+    let in_domain: Vec<&(String, u64)> = counts
         .iter()
-        .filter(|(id, _)| id.starts_with('T') && !id.starts_with("T0"))
+        .filter(|(id, _)| {
+            kb.technique(id)
+                .is_some_and(|t| t.domains.contains(&domain))
+        })
+        .collect();
+    let max = in_domain.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    let techniques: Vec<Value> = in_domain
+        .iter()
         .map(|(id, n)| {
             json!({
                 "techniqueID": id,
@@ -609,9 +693,9 @@ pub(crate) fn coverage_layer(counts: &[(String, u64)]) -> Value {
         })
         .collect();
     json!({
-        "name": "ctiforge coverage",
+        "name": format!("ctiforge coverage ({})", domain.title()),
         "versions": {"attack": "18", "navigator": "5.1.0", "layer": "4.5"},
-        "domain": "enterprise-attack",
+        "domain": domain.attack_name(),
         "description": "Techniques across the reports stored in ctiforge, scored by the number of reports that show each.",
         "techniques": techniques,
         "gradient": {"colors": ["#fde0dd", "#c51b8a"], "minValue": 0, "maxValue": max},

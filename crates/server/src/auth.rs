@@ -82,6 +82,19 @@ impl Access {
     }
 }
 
+/// The session secret of the request's `ctiforge_session` cookie.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE).then(|| value.to_owned())
+        })
+}
+
 /// The token a request carries: `Authorization: Bearer T`, `Authorization: Basic` with the
 /// token as password, or the session cookie (returned separately).
 fn credentials(headers: &HeaderMap) -> (Option<String>, Option<String>) {
@@ -103,16 +116,7 @@ fn credentials(headers: &HeaderMap) -> (Option<String>, Option<String>) {
                 _ => None,
             }
         });
-    let session = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == SESSION_COOKIE).then(|| value.to_owned())
-        });
-    (bearer, session)
+    (bearer, session_cookie(headers))
 }
 
 /// Who is asking. A wrong, revoked or expired credential is refused (401) even when anonymous

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod error;
 mod feeds;
 mod taxii;
+mod ui;
 mod worker;
 
 use std::net::SocketAddr;
@@ -120,6 +121,7 @@ pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
     Router::new()
         .merge(api::routes::<S>())
         .merge(taxii::routes::<S>())
+        .merge(ui::routes::<S>())
         .with_state(app)
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -130,9 +132,11 @@ pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        // `same-origin`, not `no-referrer`: with the latter browsers send `Origin: null` on the
+        // UI's own form posts, and the UI checks Origin against Host to refuse cross-site posts.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("cross-origin-opener-policy"),

@@ -221,7 +221,7 @@ fn reports_go_in_as_jobs_and_come_out_with_every_output() {
     assert!(
         found["reports"][0]["snippet"]
             .as_str()
-            .is_some_and(|s| s.contains("[LSASS]")),
+            .is_some_and(|s| s.contains("«LSASS»")),
         "{found}"
     );
 

@@ -250,7 +250,7 @@ pub(crate) async fn list(
     if let Some(words) = &fts {
         builder.push(
             ", ts_headline('english', r.body, query, \
-             'StartSel=[, StopSel=], MaxWords=24, MinWords=8, MaxFragments=1') AS snippet \
+             'StartSel=«, StopSel=», MaxWords=24, MinWords=8, MaxFragments=1') AS snippet \
              FROM reports r, plainto_tsquery('english', ",
         );
         builder.push_bind(words.clone());
@@ -433,6 +433,7 @@ pub(crate) async fn technique_counts(
     pool: &PgPool,
     tlps: &[Tlp],
     since: Option<&str>,
+    sector: Option<&str>,
 ) -> Result<Vec<(String, u64)>> {
     let mut builder: QueryBuilder<'_, Postgres> = QueryBuilder::new(
         "SELECT t.value AS id, COUNT(*) AS n FROM terms t JOIN reports r ON r.id = t.report_id \
@@ -441,6 +442,9 @@ pub(crate) async fn technique_counts(
     push_tlps(&mut builder, "r.tlp", tlps);
     if let Some(since) = since {
         builder.push(" AND r.added >= ").push_bind(since.to_owned());
+    }
+    if let Some(sector) = sector {
+        push_term(&mut builder, TermKind::Sector, sector);
     }
     builder.push(" GROUP BY t.value ORDER BY n DESC, t.value");
     let rows = builder.build().fetch_all(pool).await.map_err(db)?;

@@ -1,18 +1,38 @@
-//! The store's story (crates/store-tests) on PostgreSQL, when `CTIFORGE_TEST_PG_URL` names an
-//! empty database (`.ci/run` starts a private cluster and sets it; CI fails rather than skip).
+//! The store's story (crates/store-tests) on PostgreSQL, in a fresh database made on the server
+//! `CTIFORGE_TEST_PG_SERVER` names (`.ci/run` starts a private cluster and sets it; CI fails
+//! rather than skip).
 
 use ctiforge_store_postgres::PostgresStore;
+use sqlx::Connection;
+
+/// A fresh, empty database on `server` (a leftover of an earlier run dropped first).
+async fn fresh_database(server: &str, name: &str) -> String {
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("connects to the test server");
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        sqlx::raw_sql(&statement)
+            .execute(&mut admin)
+            .await
+            .expect(&statement);
+    }
+    format!("{server}/{name}")
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_story_holds_on_postgres() {
-    let Ok(url) = std::env::var("CTIFORGE_TEST_PG_URL") else {
+    let Ok(server) = std::env::var("CTIFORGE_TEST_PG_SERVER") else {
         assert!(
             std::env::var_os("CI").is_none(),
-            "CI must run the PostgreSQL story: set CTIFORGE_TEST_PG_URL (.ci/run does)"
+            "CI must run the PostgreSQL story: set CTIFORGE_TEST_PG_SERVER (.ci/run does)"
         );
-        eprintln!("SKIPPED the PostgreSQL story: set CTIFORGE_TEST_PG_URL to an empty database");
+        eprintln!("SKIPPED the PostgreSQL story: set CTIFORGE_TEST_PG_SERVER to a server URL");
         return;
     };
+    let url = fresh_database(&server, &format!("ctiforge_story_{}", std::process::id())).await;
     let store = PostgresStore::open(&url).await.expect("opens");
     ctiforge_store_tests::story(&store).await;
 }

@@ -448,8 +448,9 @@ impl Store for SqliteStore {
         &self,
         tlps: &[Tlp],
         since: Option<&str>,
+        sector: Option<&str>,
     ) -> Result<Vec<(String, u64)>> {
-        reports::technique_counts(&self.pool, tlps, since).await
+        reports::technique_counts(&self.pool, tlps, since, sector).await
     }
 
     async fn add_stix_objects(&self, objects: Vec<taxii::NewObject>) -> Result<Vec<taxii::Added>> {

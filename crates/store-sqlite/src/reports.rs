@@ -240,7 +240,7 @@ pub(crate) async fn list(
         QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS}"));
     if fts.is_some() {
         builder.push(
-            ", snippet(reports_fts, 1, '[', ']', '…', 16) AS snippet FROM reports r \
+            ", snippet(reports_fts, 1, '«', '»', '…', 16) AS snippet FROM reports r \
              JOIN reports_fts ON reports_fts.rowid = r.id WHERE reports_fts MATCH ",
         );
         builder.push_bind(fts.clone().unwrap_or_default());
@@ -423,6 +423,7 @@ pub(crate) async fn technique_counts(
     pool: &SqlitePool,
     tlps: &[Tlp],
     since: Option<&str>,
+    sector: Option<&str>,
 ) -> Result<Vec<(String, u64)>> {
     let mut builder: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
         "SELECT t.value AS id, COUNT(*) AS n FROM terms t JOIN reports r ON r.id = t.report_id \
@@ -431,6 +432,9 @@ pub(crate) async fn technique_counts(
     push_tlps(&mut builder, "r.tlp", tlps);
     if let Some(since) = since {
         builder.push(" AND r.added >= ").push_bind(since.to_owned());
+    }
+    if let Some(sector) = sector {
+        push_term(&mut builder, TermKind::Sector, sector);
     }
     builder.push(" GROUP BY t.value ORDER BY n DESC, t.value");
     let rows = builder.build().fetch_all(pool).await.map_err(db)?;

@@ -2,7 +2,7 @@
 //! with leases, reports with search and paging, STIX versions and TAXII paging while objects
 //! are added, feeds. Each backend's tests call [`story`] on a fresh, empty store
 //! (`crates/store-sqlite/tests/story.rs`; `crates/store-postgres/tests/story.rs` with
-//! `CTIFORGE_TEST_PG_URL`).
+//! `CTIFORGE_TEST_PG_SERVER`, in a database of its own).
 #![deny(missing_docs)]
 
 use ctiforge_model::Tlp;
@@ -472,7 +472,7 @@ async fn search_and_paging<S: Store>(store: &S, ids: &[i64]) {
         .expect("search");
     assert_eq!(found.items.len(), 3);
     let snippet = found.items[0].snippet.as_deref().unwrap_or_default();
-    assert!(snippet.contains("[PowerShell]"), "{snippet}");
+    assert!(snippet.contains("«PowerShell»"), "{snippet}");
     let none = store
         .reports(
             &filter(ReportFilter {
@@ -527,10 +527,28 @@ async fn search_and_paging<S: Store>(store: &S, ids: &[i64]) {
     assert_eq!(shas, ["sha-0", "sha-1"]);
 
     let counts = store
-        .technique_counts(&readers, None)
+        .technique_counts(&readers, None, None)
         .await
         .expect("counts");
     assert!(counts.contains(&("T1059.001".to_owned(), 1)), "{counts:?}");
+    let health = store
+        .technique_counts(&readers, None, Some("health"))
+        .await
+        .expect("counts");
+    assert_eq!(
+        health, counts,
+        "every stored report names the health sector"
+    );
+    let finance = store
+        .technique_counts(&readers, None, Some("Finance"))
+        .await
+        .expect("counts");
+    assert!(finance.is_empty(), "{finance:?}");
+    let later = store
+        .technique_counts(&readers, Some("2999-01-01"), None)
+        .await
+        .expect("counts");
+    assert!(later.is_empty(), "{later:?}");
 }
 
 async fn stix_versions_and_paging<S: Store>(store: &S) {

@@ -205,11 +205,12 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<HistoryEntry>>> + Send;
     /// How many reports of each technique (for the coverage view), over the reports `tlps`
-    /// allows.
+    /// allows, added `since` a date and naming `sector` when given.
     fn technique_counts(
         &self,
         tlps: &[ctiforge_model::Tlp],
         since: Option<&str>,
+        sector: Option<&str>,
     ) -> impl Future<Output = Result<Vec<(String, u64)>>> + Send;
 
     // --- STIX objects (TAXII) ---

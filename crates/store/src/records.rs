@@ -380,7 +380,8 @@ pub struct ReportSummary {
     pub techniques: Vec<String>,
     /// Its sectors.
     pub sectors: Vec<String>,
-    /// The sentence that matched a free-text search, with the match in `[…]`.
+    /// The passage that matched a free-text search, the matching words in `«…»` (square
+    /// brackets would be ambiguous: defanged indicators such as `evil[.]com` use them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snippet: Option<String>,
 }

@@ -174,7 +174,18 @@ pub fn request(
     headers: &[(&str, &str)],
     body: Option<(&str, Vec<u8>)>,
 ) -> Answer {
-    let agent = agent();
+    request_with(&agent(), method, url, token, headers, body)
+}
+
+/// [`request`] through `agent` (one that does not follow redirects, say).
+pub fn request_with(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<(&str, Vec<u8>)>,
+) -> Answer {
     let mut builder = ureq::http::Request::builder().method(method).uri(url);
     if let Some(token) = token {
         builder = builder.header("Authorization", format!("Bearer {token}"));
