@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use ctiforge_entities::quote_at;
 use ctiforge_ioc::Indicator;
 use ctiforge_model::analysis::Ioc;
-use ctiforge_model::{IocType, Span};
+use ctiforge_model::{IocType, SentenceRole, Span};
 
 /// Programs and libraries that ship with Windows: a report that names them describes the
 /// technique, not an indicator to block.
@@ -147,4 +147,170 @@ pub(crate) fn sort_indicators(text: &str, sentences: &[Span], indicators: &[Indi
         }
     }
     sorted
+}
+
+/// Marks as references the links, domains and addresses a report cites rather than describes:
+/// those in reference, advice, metadata or heading sentences (unless written defanged, the
+/// way reports mark attacker infrastructure), every other mention of a host so marked, and the
+/// publisher's own site.
+pub(crate) fn flag_references(
+    indicators: &mut [Indicator],
+    document: &ctiforge_model::Document,
+    roles: &[SentenceRole],
+) {
+    let is_link = |kind: IocType| matches!(kind, IocType::Url | IocType::Domain | IocType::Email);
+    let is_file = |kind: IocType| {
+        matches!(
+            kind,
+            IocType::Filename | IocType::Filepath | IocType::Registry
+        )
+    };
+    let publisher = document
+        .source
+        .url
+        .as_deref()
+        .and_then(|u| u.split("://").nth(1))
+        .and_then(|rest| rest.split(['/', ':', '?', '#']).next())
+        .map(|h| h.trim_start_matches("www.").to_ascii_lowercase());
+    let host_of = |i: &Indicator| {
+        i.host
+            .clone()
+            .unwrap_or_else(|| i.value.clone())
+            .trim_start_matches("www.")
+            .to_ascii_lowercase()
+    };
+    let mut cited_hosts = std::collections::BTreeSet::new();
+    for indicator in indicators.iter_mut() {
+        if indicator.is_false_positive() || indicator.defanged {
+            continue;
+        }
+        let role = document
+            .sentence_at(indicator.start)
+            .and_then(|i| roles.get(i))
+            .copied()
+            .unwrap_or(SentenceRole::Narrative);
+        if is_file(indicator.kind)
+            && matches!(
+                role,
+                SentenceRole::Advice | SentenceRole::Reference | SentenceRole::Metadata
+            )
+        {
+            indicator.false_positive = Some(format!(
+                "named in a {} sentence (a product's own file or setting), not as the attacker's",
+                role.label()
+            ));
+            continue;
+        }
+        if !is_link(indicator.kind) {
+            continue;
+        }
+        let host = host_of(indicator);
+        if let Some(site) = &publisher
+            && (host == *site || host.ends_with(&format!(".{site}")))
+        {
+            indicator.false_positive = Some("the publisher's own site".to_owned());
+            cited_hosts.insert(host);
+            continue;
+        }
+        if role != SentenceRole::Narrative && role != SentenceRole::Indicators {
+            indicator.false_positive = Some(format!(
+                "a reference: cited in a {} sentence, not described as attacker infrastructure",
+                role.label()
+            ));
+            cited_hosts.insert(host);
+        }
+    }
+    for indicator in indicators.iter_mut() {
+        if !indicator.is_false_positive()
+            && is_link(indicator.kind)
+            && !indicator.defanged
+            && cited_hosts.contains(&host_of(indicator))
+        {
+            indicator.false_positive =
+                Some("a reference: its site is cited elsewhere in the report".to_owned());
+        }
+    }
+}
+
+/// Source-code file extensions: a vulnerability description names `parser.c` or
+/// `AccountManagerService.java` to say where the flaw is.
+const SOURCE_EXTENSIONS: &[&str] = &[
+    "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "java", "go", "rs", "kt", "swift", "cs", "m", "mm",
+    "scala", "erl", "ex", "exs",
+];
+
+/// Flags what the sentence around an indicator shows it is not: a version number written like
+/// an address (`Product: 6.5.0.2`, `firmware 8.6.0.4`), a commit id that looks like a hash, a
+/// source file or a system device path named to locate a flaw, a product or class name written
+/// like a domain (`X.Org`, `AccountManagerService.java`, `W2.1.NA`).
+pub(crate) fn flag_in_context(indicators: &mut [Indicator], text: &str) {
+    for indicator in indicators.iter_mut().filter(|i| !i.is_false_positive()) {
+        let raw = text.get(indicator.start..indicator.end).unwrap_or("");
+        let line_start = text[..indicator.start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let before = text.get(line_start..indicator.start).unwrap_or("");
+        let before_lower = before.to_ascii_lowercase();
+        let reason = match indicator.kind {
+            IocType::Ipv4 => {
+                let listed_version =
+                    before.trim_start().starts_with("- ") && before.trim_end().ends_with(':');
+                let compared = before.trim_end().ends_with(['<', '>', '=', '≤', '≥']);
+                let version_words = ["version", "firmware", "release", "build", "update"];
+                (listed_version
+                    || compared
+                    || version_words.iter().any(|w| before_lower.contains(w)))
+                .then_some("a version number, not an address")
+            }
+            IocType::Md5 | IocType::Sha1 | IocType::Sha256 => {
+                let near = &before_lower[before_lower.len().saturating_sub(16)..];
+                near.contains("commit")
+                    .then_some("a source-code commit id, not a file hash")
+            }
+            IocType::Filename => {
+                let extension = indicator
+                    .value
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                SOURCE_EXTENSIONS
+                    .contains(&extension.as_str())
+                    .then_some("a source file, named to locate a flaw")
+            }
+            IocType::Filepath => ["/dev/", "/proc/", "/sys/"]
+                .iter()
+                .any(|p| indicator.value.starts_with(p))
+                .then_some("a system device or kernel path"),
+            IocType::Domain if !indicator.defanged => name_like_domain(raw)
+                .then_some("a product, class or version name written like a domain"),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            indicator.false_positive = Some(reason.to_owned());
+        }
+    }
+}
+
+/// `X.Org`, `AccountManagerService.java`, `W2.1.NA`: capitals inside a label, a one-letter
+/// capital name before a capitalised suffix, or a version in the middle.
+fn name_like_domain(raw: &str) -> bool {
+    let labels: Vec<&str> = raw.split('.').collect();
+    let camel = labels.iter().any(|label| {
+        label
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+    });
+    let capital_suffix = labels
+        .last()
+        .is_some_and(|tld| tld.len() > 1 && tld.starts_with(|c: char| c.is_ascii_uppercase()));
+    let one_letter = labels.len() == 2 && labels[0].len() == 1 && capital_suffix;
+    let versioned = labels.len() >= 3
+        && labels[1..labels.len() - 1]
+            .iter()
+            .any(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+        && labels[0].len() <= 4
+        && labels[0].bytes().any(|b| b.is_ascii_digit());
+    camel || one_letter || versioned
 }

@@ -47,7 +47,7 @@ use ctiforge_kb::KnowledgeBase;
 use ctiforge_model::analysis::{
     Analysis, Generator, HistoryEntry, KillChainStep, ReportInfo, SCHEMA, Technique,
 };
-use ctiforge_model::{Document, Domain, Tlp};
+use ctiforge_model::{Document, Domain, SentenceRole, Span, Tlp};
 use ctiforge_sigma::convert::Target;
 use ctiforge_sigma::rules::RuleSet;
 
@@ -180,15 +180,25 @@ impl<'a> Analyzer<'a> {
     pub fn analyze(&self, document: &Document, tlp: Tlp, history: &dyn History) -> Analysis {
         let text = document.text.as_str();
         let sentences = &document.sentences;
+        let roles = ctiforge_text::roles(document);
 
-        // Map.
-        let techniques = self.techniques(document);
+        // Map: techniques from what the report says happened, not from its advice or links.
+        let narrative: Vec<Span> = sentences
+            .iter()
+            .zip(&roles)
+            .filter(|(_, role)| **role == SentenceRole::Narrative)
+            .map(|(s, _)| *s)
+            .collect();
+        let techniques = self.techniques(text, &narrative);
         let kill_chain = self.kill_chain(&techniques);
 
         // Extract.
-        let indicators = self.extractor.extract(text);
+        let mut indicators = self.extractor.extract(text);
+        extract::flag_in_context(&mut indicators, text);
+        extract::flag_references(&mut indicators, document, &roles);
         let sorted = extract::sort_indicators(text, sentences, &indicators);
         let mut entities = self.entities.find(text, sentences);
+        ctiforge_entities::add_named(&mut entities, text, sentences);
         entities.vulnerabilities =
             ctiforge_entities::vulnerabilities(self.kb, text, sentences, &indicators);
 
@@ -218,7 +228,18 @@ impl<'a> Analyzer<'a> {
             mitigations: &mitigations,
         };
         let response = ctiforge_enrich::response(&findings);
-        let summary = ctiforge_enrich::summarize(text, sentences, &findings, &risk, &kill_chain);
+        let recommendations = ctiforge_enrich::recommendations(self.kb, text, sentences, &roles);
+        let affected = ctiforge_enrich::affected(text, sentences, &roles);
+        let remediation = ctiforge_enrich::remediation(text, sentences, &roles);
+        let summary = ctiforge_enrich::summarize(
+            text,
+            sentences,
+            &roles,
+            recommendations.first().map(|r| &r.evidence),
+            &findings,
+            &risk,
+            &kill_chain,
+        );
 
         let mut analysis = Analysis {
             schema: SCHEMA.to_owned(),
@@ -232,8 +253,11 @@ impl<'a> Analyzer<'a> {
             false_positives: sorted.false_positives,
             entities,
             correlation: Default::default(),
+            affected,
+            remediation,
             exploitation,
             risk,
+            recommendations,
             mitigations,
             hunting_leads,
             response,
@@ -276,11 +300,11 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    /// The techniques of a document, best first.
-    fn techniques(&self, document: &Document) -> Vec<Technique> {
-        let mapping =
-            self.mapper
-                .map_document(&document.text, &document.sentences, &MapOptions::default());
+    /// The techniques of `sentences` of `text`, best first.
+    fn techniques(&self, text: &str, sentences: &[Span]) -> Vec<Technique> {
+        let mapping = self
+            .mapper
+            .map_document(text, sentences, &MapOptions::default());
         mapping
             .techniques
             .into_iter()

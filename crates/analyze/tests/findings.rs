@@ -66,24 +66,24 @@ fn exploitation_status_follows_the_text_and_kev() {
     let cases = [
         (
             "A proof-of-concept for the flaw was published on GitHub.",
-            ExploitationStatus::ProofOfConcept,
+            ExploitationStatus::PocPublic,
         ),
         (
             "There is no evidence of exploitation at this time.",
-            ExploitationStatus::None,
+            ExploitationStatus::NoneKnown,
         ),
         (
             "The vendor fixed a bug in the parser.",
-            ExploitationStatus::Unknown,
+            ExploitationStatus::NotStated,
         ),
         (
             "The flaw is actively exploited, CISA says.",
-            ExploitationStatus::Active,
+            ExploitationStatus::InTheWild,
         ),
-        // In KEV: active whatever the text says.
+        // In KEV: in the wild whatever the text says.
         (
             "Customers should patch CVE-2021-44228.",
-            ExploitationStatus::Active,
+            ExploitationStatus::InTheWild,
         ),
     ];
     for (text, expected) in cases {

@@ -68,7 +68,7 @@ fn the_hospital_example_gives_the_findings_an_analyst_expects() {
     let cve = &a["entities"]["vulnerabilities"][0];
     assert_eq!(cve["id"], "CVE-2023-4966");
     assert_eq!(cve["kev"], true);
-    assert_eq!(a["exploitation"]["status"], "active");
+    assert_eq!(a["exploitation"]["status"], "in_the_wild");
     assert!(
         a["entities"]["sectors"]
             .as_array()
@@ -274,7 +274,7 @@ fn one_input_without_a_folder_prints_the_analysis() {
     assert!(output.status.success(), "{output:?}");
     let a: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(a["schema"], "ctiforge.analysis/1");
-    assert_eq!(a["exploitation"]["status"], "active");
+    assert_eq!(a["exploitation"]["status"], "in_the_wild");
 }
 
 #[test]

@@ -568,10 +568,12 @@ fn device_egress(analysis: &Analysis, name: &str) -> Option<Draft> {
 fn cloudtrail_tamper(analysis: &Analysis, name: &str) -> Option<Draft> {
     let applies = has_technique(analysis, "T1562.008")
         || has_technique(analysis, "T1562")
-            && analysis
-                .hunting_leads
-                .iter()
-                .any(|l| l.kind == LeadKind::CloudAudit);
+            && analysis.hunting_leads.iter().any(|l| {
+                l.kind == LeadKind::LogSource
+                    && l.where_
+                        .iter()
+                        .any(|w| w.to_lowercase().contains("cloudtrail"))
+            });
     if !applies {
         return None;
     }

@@ -8,6 +8,14 @@ use ctiforge_model::analysis::{
     Attribution, Correlation, EarlierReport, Entities, HistoryEntry, Similar, Technique,
 };
 
+/// Fewest techniques a report and a group must share before the group is called similar.
+const MIN_SHARED: usize = 3;
+/// Fewest techniques a report must have for any similarity to mean something.
+const MIN_TECHNIQUES: usize = 5;
+/// Lowest similarity shown: the cosine of the two rarity-weighted technique sets. Below it
+/// the overlap is what any two intrusions share.
+const MIN_SCORE: f32 = 0.15;
+
 const ATTRIBUTION_WORDS: &[&str] = &[
     "attributed to",
     "attribute this",
@@ -29,6 +37,8 @@ const ATTRIBUTION_WORDS: &[&str] = &[
 pub struct Correlator {
     /// (id, name, techniques), groups then campaigns.
     actors: Vec<(String, String, BTreeSet<String>)>,
+    /// The sum of squared weights of each actor's techniques, in `actors` order.
+    norms: Vec<f32>,
     /// ln(N / (1 + actors using the technique)), at least 0.1.
     weights: HashMap<String, f32>,
 }
@@ -83,7 +93,17 @@ impl Correlator {
             .into_iter()
             .map(|(t, f)| (t.to_owned(), (n / (1.0 + f as f32)).ln().max(0.1)))
             .collect();
-        Self { actors, weights }
+        let mut correlator = Self {
+            actors,
+            weights,
+            norms: Vec::new(),
+        };
+        correlator.norms = correlator
+            .actors
+            .iter()
+            .map(|(_, _, set)| set.iter().map(|t| correlator.weight(t).powi(2)).sum())
+            .collect();
+        correlator
     }
 
     fn weight(&self, technique: &str) -> f32 {
@@ -107,19 +127,26 @@ impl Correlator {
             .iter()
             .flat_map(|t| with_parent(kb, &t.id))
             .collect();
-        let total: f32 = report.iter().map(|t| self.weight(t)).sum();
+        let norm: f32 = report.iter().map(|t| self.weight(t).powi(2)).sum();
         let mut groups = Vec::new();
         let mut campaigns = Vec::new();
-        for (id, name, set) in &self.actors {
+        if techniques.len() < MIN_TECHNIQUES || norm <= 0.0 {
+            return self.correlation(Vec::new(), Vec::new(), entities);
+        }
+        for ((id, name, set), group_norm) in self.actors.iter().zip(&self.norms) {
             let shared: Vec<String> = report.intersection(set).cloned().collect();
-            if shared.len() < 2 || total <= 0.0 {
+            if shared.len() < MIN_SHARED || *group_norm <= 0.0 {
                 continue;
             }
-            let covered: f32 = shared.iter().map(|t| self.weight(t)).sum();
+            let dot: f32 = shared.iter().map(|t| self.weight(t).powi(2)).sum();
+            let score = dot / (norm.sqrt() * group_norm.sqrt());
+            if score < MIN_SCORE {
+                continue;
+            }
             let similar = Similar {
                 id: id.clone(),
                 name: name.clone(),
-                score: (covered / total * 1000.0).round() / 1000.0,
+                score: (score * 1000.0).round() / 1000.0,
                 shared_techniques: shared,
             };
             if id.starts_with('G') {
@@ -132,13 +159,24 @@ impl Correlator {
             list.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
             list.truncate(5);
         }
+        self.correlation(groups, campaigns, entities)
+    }
+
+    fn correlation(
+        &self,
+        similar_groups: Vec<Similar>,
+        similar_campaigns: Vec<Similar>,
+        entities: &Entities,
+    ) -> Correlation {
         Correlation {
-            note: "Similarity of ATT&CK technique sets, weighted so that rare techniques count \
-                   more; this is not attribution. Stated attributions are those the report \
-                   itself makes."
-                .to_owned(),
-            similar_groups: groups,
-            similar_campaigns: campaigns,
+            note: format!(
+                "Similarity of ATT&CK technique sets (cosine, rare techniques weighted more), \
+                 shown from {MIN_SCORE} with at least {MIN_SHARED} shared techniques and only \
+                 for reports with {MIN_TECHNIQUES} or more; this is not attribution. Stated \
+                 attributions are those the report itself makes."
+            ),
+            similar_groups,
+            similar_campaigns,
             stated_attributions: stated_attributions(entities),
             earlier_reports: Vec::new(),
         }

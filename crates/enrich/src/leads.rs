@@ -50,7 +50,7 @@ fn lead_kind(source: &str, component: &str) -> LeadKind {
         || source.starts_with("m365:")
         || source.starts_with("kubernetes:")
     {
-        LeadKind::CloudAudit
+        LeadKind::LogSource
     } else if source.starts_with("nsm:")
         || source.contains("vpcflow")
         || source.starts_with("network")
@@ -263,7 +263,7 @@ fn stated_leads(text: &str, sentences: &[Span]) -> Vec<HuntingLead> {
         let kind = if lower.contains("traffic") || lower.contains("connection") {
             LeadKind::NetworkTrafficPattern
         } else if lower.contains("cloudtrail") || lower.contains("audit log") {
-            LeadKind::CloudAudit
+            LeadKind::LogSource
         } else if lower.contains("api") || lower.contains("endpoint") {
             LeadKind::ApiEndpoint
         } else if lower.contains("process") || lower.contains("command line") {

@@ -14,11 +14,13 @@
 //! let text = "The flaw is actively exploited, CISA says.";
 //! let (_, sentences) = ctiforge_text::segment(text);
 //! let status = exploitation(text, &sentences, &[]);
-//! assert_eq!(status.status, ExploitationStatus::Active);
+//! assert_eq!(status.status, ExploitationStatus::InTheWild);
 //! assert_eq!(status.evidence[0].text, text);
 //! ```
 #![deny(missing_docs)]
 
+mod advice;
+mod affected;
 mod correlation;
 mod exploitation;
 mod leads;
@@ -27,6 +29,8 @@ mod response;
 mod risk;
 mod summary;
 
+pub use advice::{defenses, recommendations};
+pub use affected::{affected, remediation};
 pub use correlation::{Correlator, earlier_reports};
 pub use exploitation::exploitation;
 pub use leads::hunting_leads;

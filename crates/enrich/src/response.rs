@@ -129,7 +129,7 @@ fn containment(f: &Findings<'_>) -> Vec<ResponseStep> {
             network.into_iter().take(5).collect(),
         ));
     }
-    if f.exploitation.status == ExploitationStatus::Active && f.has("T1190") {
+    if f.exploitation.status == ExploitationStatus::InTheWild && f.has("T1190") {
         steps.push(step(
             "Take the exploited internet-facing system off the internet or behind a VPN until it is patched and checked for web shells and new accounts.".to_owned(),
             vec!["T1190".to_owned()],

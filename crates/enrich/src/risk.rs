@@ -44,13 +44,13 @@ pub fn risk(
         });
     };
     let (points, reason) = match exploitation.status {
-        ExploitationStatus::Active => (25, "exploitation is active".to_owned()),
-        ExploitationStatus::ProofOfConcept => {
-            (12, "a proof-of-concept or public exploit exists".to_owned())
-        }
-        other @ (ExploitationStatus::None | ExploitationStatus::Unknown) => {
-            (0, format!("exploitation status: {other}"))
-        }
+        ExploitationStatus::InTheWild => (25, "exploited in the wild".to_owned()),
+        ExploitationStatus::PocPublic => (
+            12,
+            "a proof of concept or exploit code is public".to_owned(),
+        ),
+        ExploitationStatus::NoneKnown => (0, "no exploitation is known".to_owned()),
+        ExploitationStatus::NotStated => (0, "the report does not say".to_owned()),
     };
     factor("exploitation", 25, points, reason);
 

@@ -3,16 +3,49 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ctiforge_model::Span;
 use ctiforge_model::analysis::{KillChainStep, Quote, Risk, Summary};
+use ctiforge_model::{SentenceRole, Span};
 
 use crate::Findings;
 
-/// The few sentences that carry the report (most findings per sentence, the opening
-/// favoured), and key points written from the findings.
+/// Cues of a sentence that warns what could happen (matched in lower case).
+const RISK_CUES: &[&str] = &[
+    "could allow",
+    "may allow",
+    "might allow",
+    "would allow",
+    "could enable",
+    "may enable",
+    "could lead to",
+    "may lead to",
+    "could result in",
+    "may result in",
+    "could cause",
+    "may cause",
+    "could compromise",
+    "could be used to",
+    "may be used to",
+    "could permit",
+    "poses a risk",
+    "pose a risk",
+    "risk to patient",
+    "patient safety",
+    "could expose",
+    "may expose",
+    "could impact",
+    "could affect",
+];
+/// Key risks kept at most.
+const MAX_RISKS: usize = 5;
+
+/// The few narrative sentences that carry the report (most findings per sentence, the opening
+/// favoured) and its first recommendation, the risks it warns of, and key points written from
+/// the findings.
 pub fn summarize(
     text: &str,
     sentences: &[Span],
+    roles: &[SentenceRole],
+    first_advice: Option<&Quote>,
     findings: &Findings<'_>,
     risk: &Risk,
     kill_chain: &[KillChainStep],
@@ -59,6 +92,9 @@ pub fn summarize(
         .into_iter()
         .filter(|(i, _)| {
             let s = sentences[*i];
+            if roles.get(*i).is_some_and(|r| *r != SentenceRole::Narrative) {
+                return false;
+            }
             let words = text
                 .get(s.start..s.end)
                 .map_or(0, |t| t.split_whitespace().count());
@@ -69,7 +105,7 @@ pub fn summarize(
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut chosen: Vec<usize> = ranked.iter().take(4).map(|(i, _)| *i).collect();
     chosen.sort_unstable();
-    let quotes = chosen
+    let mut quotes: Vec<Quote> = chosen
         .into_iter()
         .filter_map(|i| {
             let s = sentences[i];
@@ -80,6 +116,11 @@ pub fn summarize(
             })
         })
         .collect();
+    if let Some(advice) = first_advice
+        && !quotes.iter().any(|q| q.start == advice.start)
+    {
+        quotes.push(advice.clone());
+    }
 
     let mut points = Vec::new();
     points.push(format!("Risk {}/100 ({}).", risk.score, risk.level));
@@ -135,5 +176,30 @@ pub fn summarize(
     Summary {
         sentences: quotes,
         key_points: points,
+        key_risks: key_risks(text, sentences, roles),
     }
+}
+
+/// The narrative sentences that warn what could happen ("could allow an attacker to…"), each
+/// wording once, in report order.
+fn key_risks(text: &str, sentences: &[Span], roles: &[SentenceRole]) -> Vec<Quote> {
+    let mut seen = BTreeSet::new();
+    sentences
+        .iter()
+        .zip(roles)
+        .filter(|(_, role)| **role == SentenceRole::Narrative)
+        .filter_map(|(span, _)| {
+            let sentence = span.slice(text)?;
+            let lower = sentence.to_lowercase();
+            let words = sentence.split_whitespace().count();
+            let warns =
+                (6..=80).contains(&words) && RISK_CUES.iter().any(|cue| lower.contains(cue));
+            (warns && seen.insert(lower)).then(|| Quote {
+                start: span.start,
+                end: span.end,
+                text: sentence.to_owned(),
+            })
+        })
+        .take(MAX_RISKS)
+        .collect()
 }

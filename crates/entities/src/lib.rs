@@ -22,12 +22,14 @@
 #![deny(missing_docs)]
 
 mod dates;
+mod named;
 mod names;
 mod vulnerabilities;
 
 pub use ctiforge_model::analysis::{Entities, Entity};
 pub use dates::published;
-pub use names::EntityIndex;
+pub use named::add_named;
+pub use names::{CISA_SECTORS, EntityIndex};
 pub use vulnerabilities::vulnerabilities;
 
 use ctiforge_model::{Quote, Span};

@@ -87,6 +87,67 @@ const SECTORS: &[(&str, &str)] = &[
     ("retailers", "Retail"),
 ];
 
+/// The names of CISA's critical-infrastructure sectors (lower case) → sector, read where a
+/// report lists its sectors on a labelled line ("Critical infrastructure sectors: Energy,
+/// Dams"); alone, words such as "energy" or "dams" say too little to name a sector.
+pub const CISA_SECTORS: &[(&str, &str)] = &[
+    ("healthcare and public health", "Health"),
+    ("critical manufacturing", "Manufacturing"),
+    ("energy", "Energy"),
+    ("water and wastewater", "Water"),
+    ("water and wastewater systems", "Water"),
+    ("transportation systems", "Transport"),
+    ("transportation", "Transport"),
+    ("chemical", "Chemical"),
+    ("commercial facilities", "Commercial Facilities"),
+    ("communications", "Telecoms"),
+    ("dams", "Dams"),
+    ("defense industrial base", "Defense"),
+    ("emergency services", "Emergency Services"),
+    ("financial services", "Finance"),
+    ("food and agriculture", "Food"),
+    ("government facilities", "Government, Administration"),
+    (
+        "government services and facilities",
+        "Government, Administration",
+    ),
+    ("information technology", "IT"),
+    ("nuclear reactors, materials, and waste", "Nuclear"),
+    ("nuclear", "Nuclear"),
+];
+
+/// The sectors of a labelled sector line (`… sectors: Energy, Chemical`), with where each
+/// name starts.
+fn listed_sectors(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let mut found = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let lower = line.to_lowercase();
+        if lower.len() == line.len()
+            && let Some(colon) = lower.find("sectors:").or_else(|| lower.find("sector:"))
+            && colon < 60
+        {
+            let list_start = colon + lower[colon..].find(':').unwrap_or(0) + 1;
+            let list = &lower[list_start..];
+            for (name, sector) in CISA_SECTORS {
+                if let Some(at) = list.find(name) {
+                    let before = list[..at].chars().next_back();
+                    let after = list[at + name.len()..].chars().next();
+                    if before.is_none_or(|c| !c.is_alphanumeric())
+                        && after.is_none_or(|c| !c.is_alphanumeric())
+                        && !found.iter().any(|(_, _, s)| s == sector)
+                    {
+                        let start = line_start + list_start + at;
+                        found.push((start, start + name.len(), *sector));
+                    }
+                }
+            }
+        }
+        line_start += line.len();
+    }
+    found
+}
+
 /// The entity dictionaries, built once per knowledge base.
 pub struct EntityIndex {
     names: AhoCorasick,
@@ -302,22 +363,15 @@ impl EntityIndex {
                     mentions: Vec::new(),
                     evidence: Vec::new(),
                 });
-            if !entity.mentions.iter().any(|m| m == written) {
-                entity.mentions.push(written.to_owned());
-            }
-            if let Some(quote) = quote
-                && !entity.evidence.contains(&quote)
-                && entity.evidence.len() < 3
-            {
-                entity.evidence.push(quote);
-            }
+            entity.note(written, quote);
         }
         let mut sectors: BTreeMap<&str, Entity> = BTreeMap::new();
-        for m in self.sectors.find_iter(text) {
-            if !boundary(m.start(), m.end()) {
-                continue;
-            }
-            let sector = SECTORS[m.pattern().as_usize()].1;
+        let dictionary = self
+            .sectors
+            .find_iter(text)
+            .filter(|m| boundary(m.start(), m.end()))
+            .map(|m| (m.start(), m.end(), SECTORS[m.pattern().as_usize()].1));
+        for (start, end, sector) in dictionary.chain(listed_sectors(text)) {
             let entity = sectors.entry(sector).or_insert_with(|| Entity {
                 name: sector.to_owned(),
                 id: None,
@@ -326,16 +380,7 @@ impl EntityIndex {
                 mentions: Vec::new(),
                 evidence: Vec::new(),
             });
-            let written = text[m.start()..m.end()].to_owned();
-            if !entity.mentions.contains(&written) {
-                entity.mentions.push(written);
-            }
-            if let Some(quote) = quote_at(text, sentences, m.start())
-                && !entity.evidence.contains(&quote)
-                && entity.evidence.len() < 3
-            {
-                entity.evidence.push(quote);
-            }
+            entity.note(&text[start..end], quote_at(text, sentences, start));
         }
         let mut entities = Entities {
             sectors: sectors.into_values().collect(),
@@ -421,4 +466,28 @@ fn title_case(value: &str) -> String {
         })
         .collect::<Vec<String>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_labelled_sector_line_names_each_listed_sector_once() {
+        let text = "Background\n- CRITICAL INFRASTRUCTURE SECTORS: Chemical, Energy, Dams, Energy\nThe energy of the team was high.\n";
+        let found: Vec<(&str, &str)> = listed_sectors(text)
+            .into_iter()
+            .map(|(start, end, sector)| (&text[start..end], sector))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("Energy", "Energy"),
+                ("Chemical", "Chemical"),
+                ("Dams", "Dams")
+            ]
+        );
+        // Unlabelled prose names no sector by these words alone.
+        assert!(listed_sectors("Energy and chemical engineering.").is_empty());
+    }
 }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Domain;
 pub use crate::evidence::{Evidence, Quote, Signal, SignalHit};
-use crate::vocabulary::{ExploitationStatus, IocType, LeadKind, Phase, RiskLevel, RuleOrigin, Tlp};
+use crate::vocabulary::{
+    ExploitationStatus, IocType, LeadKind, Phase, RemediationStatus, RiskLevel, RuleOrigin, Tlp,
+};
 
 /// The schema identifier written in every Analysis.
 pub const SCHEMA: &str = "ctiforge.analysis/1";
@@ -39,11 +41,22 @@ pub struct Analysis {
     pub entities: Entities,
     /// Similar known groups and campaigns; attributions stated in the text.
     pub correlation: Correlation,
+    /// Products and devices the report says are affected (added in 0.2; empty when read from
+    /// an older analysis).
+    #[serde(default)]
+    pub affected: Vec<AffectedProduct>,
+    /// What the report says can be done: fix, mitigation, workaround, none (added in 0.2).
+    #[serde(default)]
+    pub remediation: Remediation,
     /// Whether the report describes exploitation.
     pub exploitation: Exploitation,
     /// The risk score and its factors.
     pub risk: Risk,
-    /// ATT&CK mitigations and D3FEND countermeasures.
+    /// The report's own recommendations, quoted in full, in its order, each mapped where it
+    /// fits to ATT&CK mitigations and D3FEND countermeasures (added in 0.2).
+    #[serde(default)]
+    pub recommendations: Vec<Recommendation>,
+    /// ATT&CK mitigations and D3FEND countermeasures of the report's techniques.
     pub mitigations: Mitigations,
     /// Where and what to hunt.
     pub hunting_leads: Vec<HuntingLead>,
@@ -183,6 +196,63 @@ pub struct Summary {
     pub sentences: Vec<Quote>,
     /// Key points, written from the findings.
     pub key_points: Vec<String>,
+    /// The risks the report itself warns of, quoted (added in 0.2).
+    #[serde(default)]
+    pub key_risks: Vec<Quote>,
+}
+
+/// A product or device the report says is affected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AffectedProduct {
+    /// The vendor, when the report names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// The product or device.
+    pub product: String,
+    /// The affected versions as written (`<= 9.33`, `V2.1 SP1`, `all versions`).
+    pub versions: Vec<String>,
+    /// The sentence or list item that says so.
+    pub evidence: Quote,
+}
+
+/// What the report says can be done about its vulnerabilities.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Remediation {
+    /// Each status the report states, with its first sentence, in vocabulary order.
+    pub statuses: Vec<RemediationFinding>,
+}
+
+/// One remediation status and the sentence that states it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RemediationFinding {
+    /// The status.
+    pub status: RemediationStatus,
+    /// The sentence.
+    pub evidence: Quote,
+}
+
+/// One recommendation of the report.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Recommendation {
+    /// The recommendation in full, as the report writes it.
+    pub text: String,
+    /// Where it stands.
+    pub evidence: Quote,
+    /// ATT&CK mitigations it amounts to (`M1030 Network Segmentation`).
+    pub mitigations: Vec<Defense>,
+    /// D3FEND techniques it amounts to (`D3-NI Network Isolation`).
+    pub countermeasures: Vec<Defense>,
+}
+
+/// An ATT&CK mitigation or D3FEND technique a recommendation maps to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Defense {
+    /// `M1030`, `D3-NI`.
+    pub id: String,
+    /// Its name in the knowledge base.
+    pub name: String,
+    /// Its page.
+    pub url: String,
 }
 
 /// A technique found in the report.
@@ -297,8 +367,27 @@ pub struct Entity {
     pub evidence: Vec<Quote>,
 }
 
+impl Entity {
+    /// Sentences kept per entity.
+    pub const MAX_EVIDENCE: usize = 3;
+
+    /// Records one more mention: its spelling when new, its sentence when new (up to
+    /// [`Entity::MAX_EVIDENCE`]).
+    pub fn note(&mut self, written: &str, quote: Option<Quote>) {
+        if !self.mentions.iter().any(|m| m == written) {
+            self.mentions.push(written.to_owned());
+        }
+        if let Some(quote) = quote
+            && !self.evidence.contains(&quote)
+            && self.evidence.len() < Self::MAX_EVIDENCE
+        {
+            self.evidence.push(quote);
+        }
+    }
+}
+
 /// A CVE.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Vulnerability {
     /// `CVE-2023-4966`.
     pub id: String,

@@ -28,7 +28,8 @@ pub mod vocabulary;
 pub use analysis::Analysis;
 pub use evidence::{Evidence, Quote, Signal, SignalHit};
 pub use vocabulary::{
-    ExploitationStatus, IocType, LeadKind, Phase, RiskLevel, RuleOrigin, Tlp, UnknownName,
+    ExploitationStatus, IocType, LeadKind, Phase, RemediationStatus, RiskLevel, RuleOrigin,
+    SentenceRole, Tlp, UnknownName,
 };
 
 use std::fmt;

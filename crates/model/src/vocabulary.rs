@@ -215,16 +215,61 @@ impl IocType {
 }
 
 vocabulary! {
-    /// Whether the report describes exploitation of what it is about.
+    /// What the report states about exploitation of what it is about, as a judgement with its
+    /// sentence (the names before ctiforge 0.2 are read as aliases).
     pub enum ExploitationStatus ("exploitation status") {
-        /// Exploited by attackers (stated, or the CVE is in CISA KEV).
-        Active = "active",
-        /// A proof of concept or public exploit exists.
-        ProofOfConcept = "proof_of_concept",
-        /// The report says no exploitation is known.
-        None = "none",
+        /// Exploited by attackers: stated ("have been observed exploiting", "actively
+        /// exploited"), or a CVE of the report is in CISA KEV.
+        #[serde(alias = "active")]
+        InTheWild = "in_the_wild",
+        /// A proof of concept or exploit code is public, with no exploitation stated.
+        #[serde(alias = "proof_of_concept")]
+        PocPublic = "poc_public",
+        /// The report says no exploitation is known ("no known public exploitation").
+        #[serde(alias = "none")]
+        NoneKnown = "none_known",
         /// The report does not say.
-        Unknown = "unknown",
+        #[serde(alias = "unknown")]
+        NotStated = "not_stated",
+    }
+}
+
+vocabulary! {
+    /// What can be done about a report's vulnerabilities, as the report states it (CSAF's
+    /// remediation categories, and the device that must go).
+    pub enum RemediationStatus ("remediation status") {
+        /// A fixed version, patch or update is available.
+        FixAvailable = "fix_available",
+        /// Steps that reduce the risk without fixing it (segment, restrict, disable a feature).
+        Mitigation = "mitigation",
+        /// A configuration change that avoids the flaw.
+        Workaround = "workaround",
+        /// No fix is available yet.
+        NoneAvailable = "none_available",
+        /// The vendor will not fix it (end of life, end of support).
+        NoFixPlanned = "no_fix_planned",
+        /// Replace or remove the product or device.
+        ReplaceOrRemove = "replace_or_remove",
+    }
+}
+
+vocabulary! {
+    /// What a sentence of a report does: tells what happened, advises, points elsewhere,
+    /// describes the document, lists indicators, or heads a section. Techniques are drawn from
+    /// narrative only; indicators in references and advice are checked as references.
+    pub enum SentenceRole ("sentence role") {
+        /// What the adversary did, what a vulnerability is, what is affected.
+        Narrative = "narrative",
+        /// Recommendations, mitigations and fixes ("organizations should...", "update to...").
+        Advice = "advice",
+        /// Links, contact and reporting text, legal notices, acknowledgements.
+        Reference = "reference",
+        /// About the document: scores, dates, sectors, headquarters.
+        Metadata = "metadata",
+        /// A row of a table or list of indicators.
+        Indicators = "indicators",
+        /// A section heading.
+        Heading = "heading",
     }
 }
 
@@ -259,12 +304,12 @@ vocabulary! {
     pub enum LeadKind ("hunting-lead kind") {
         /// Network connections, DNS, proxy and flow records.
         NetworkTrafficPattern = "network_traffic_pattern",
-        /// A named log, with the events to look for.
+        /// A named log (AWS CloudTrail, Azure activity, Okta system log...), with the events
+        /// to look for.
+        #[serde(alias = "cloud_audit")]
         LogSource = "log_source",
         /// An API endpoint, such as an AI model's inference endpoint.
         ApiEndpoint = "api_endpoint",
-        /// Cloud control-plane audit logs (CloudTrail, Azure activity, GCP audit).
-        CloudAudit = "cloud_audit",
         /// Process creation and command lines.
         Process = "process",
         /// Files and loaded modules.
@@ -323,10 +368,23 @@ mod tests {
         }
         assert_eq!(" Amber+Strict ".parse::<Tlp>(), Ok(Tlp::AmberStrict));
         assert_eq!(Tlp::AmberStrict.marking(), "TLP:AMBER+STRICT");
-        assert_eq!(
-            ExploitationStatus::ProofOfConcept.label(),
-            "proof of concept"
-        );
+        assert_eq!(ExploitationStatus::InTheWild.label(), "in the wild");
+    }
+
+    #[test]
+    fn names_before_0_2_are_read_as_aliases() {
+        for (old, new) in [
+            ("active", ExploitationStatus::InTheWild),
+            ("proof_of_concept", ExploitationStatus::PocPublic),
+            ("none", ExploitationStatus::NoneKnown),
+            ("unknown", ExploitationStatus::NotStated),
+        ] {
+            let read: ExploitationStatus =
+                serde_json::from_str(&format!("\"{old}\"")).expect("an alias");
+            assert_eq!(read, new);
+        }
+        let lead: LeadKind = serde_json::from_str("\"cloud_audit\"").expect("an alias");
+        assert_eq!(lead, LeadKind::LogSource);
     }
 
     #[test]

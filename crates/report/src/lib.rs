@@ -48,6 +48,16 @@ pub const SECTIONS: &[Section] = &[
         markdown: true,
     },
     Section {
+        id: "risks",
+        title: "Key risks",
+        markdown: true,
+    },
+    Section {
+        id: "affected",
+        title: "Affected products",
+        markdown: true,
+    },
+    Section {
         id: "exploitation",
         title: "Exploitation",
         markdown: true,
@@ -60,6 +70,11 @@ pub const SECTIONS: &[Section] = &[
     Section {
         id: "mitigations",
         title: "Mitigations",
+        markdown: true,
+    },
+    Section {
+        id: "recommendations",
+        title: "Recommendations",
         markdown: true,
     },
     Section {
@@ -108,6 +123,15 @@ pub const JS: &str = include_str!("../web/report.js");
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("report.md", include_str!("../templates/report.md")),
     ("md/summary.md", include_str!("../templates/md/summary.md")),
+    ("md/risks.md", include_str!("../templates/md/risks.md")),
+    (
+        "md/affected.md",
+        include_str!("../templates/md/affected.md"),
+    ),
+    (
+        "md/recommendations.md",
+        include_str!("../templates/md/recommendations.md"),
+    ),
     (
         "md/exploitation.md",
         include_str!("../templates/md/exploitation.md"),
@@ -144,6 +168,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "html/summary.html",
         include_str!("../templates/html/summary.html"),
+    ),
+    (
+        "html/risks.html",
+        include_str!("../templates/html/risks.html"),
+    ),
+    (
+        "html/affected.html",
+        include_str!("../templates/html/affected.html"),
+    ),
+    (
+        "html/recommendations.html",
+        include_str!("../templates/html/recommendations.html"),
     ),
     (
         "html/exploitation.html",

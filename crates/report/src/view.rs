@@ -27,7 +27,31 @@ pub(crate) fn context(a: &Analysis) -> Value {
         entity_groups => entity_groups(a),
         matrix => matrix(a),
         technique_views => technique_views(a),
+        advised => advised(a),
     }
+}
+
+/// A defense the report's recommendations amount to, and how many recommend it.
+#[derive(Serialize)]
+struct Advised<'a> {
+    defense: &'a ctiforge_model::analysis::Defense,
+    count: usize,
+}
+
+/// The ATT&CK mitigations and D3FEND techniques the report's own recommendations amount to,
+/// most recommended first (ATT&CK ids before D3FEND ids on ties, then in report order).
+fn advised(a: &Analysis) -> Vec<Advised<'_>> {
+    let mut found: Vec<Advised<'_>> = Vec::new();
+    for r in &a.recommendations {
+        for defense in r.mitigations.iter().chain(&r.countermeasures) {
+            match found.iter_mut().find(|f| f.defense.id == defense.id) {
+                Some(f) => f.count += 1,
+                None => found.push(Advised { defense, count: 1 }),
+            }
+        }
+    }
+    found.sort_by_key(|f| std::cmp::Reverse(f.count));
+    found
 }
 
 #[derive(Serialize)]
@@ -238,7 +262,7 @@ pub(crate) fn graph(bundle: &Json) -> Value {
 
 /// The report's filters: `cell` (a Markdown table cell), `md` (report text in Markdown: no raw
 /// HTML), `code` (inside a Markdown code span), `fence` (inside a fenced block), `label`
-/// (`proof_of_concept` → `proof of concept`) and `fixed(n)` (a number with n decimals).
+/// (`in_the_wild` → `in the wild`) and `fixed(n)` (a number with n decimals).
 pub(crate) fn add_filters(env: &mut Environment<'static>) {
     env.add_filter("cell", |text: &str| {
         text.replace('|', "\\|").replace('\n', " ")

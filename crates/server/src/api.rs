@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use ctiforge_kb::KnowledgeBase;
-use ctiforge_model::{Domain, Tlp};
+use ctiforge_model::{Domain, ExploitationStatus, Tlp};
 use ctiforge_store::{
     Job, JobInput, NewFeed, NewJob, NewToken, PageRequest, ReportFilter, Role, Store, Term,
     TermKind, terms,
@@ -508,6 +508,21 @@ pub(crate) fn filter_from(
         }
     };
     let tlp = text("tlp").map(|t| parse_tlp(Some(&t))).transpose()?;
+    // The names before 0.2 (`active`, `proof_of_concept`...) are read as their aliases.
+    let exploitation = text("exploitation")
+        .map(|name| {
+            serde_json::from_value::<ExploitationStatus>(Value::String(name.to_ascii_lowercase()))
+                .map(|status| status.as_str().to_owned())
+                .map_err(|_| {
+                    let names: Vec<&str> =
+                        ExploitationStatus::ALL.iter().map(|s| s.as_str()).collect();
+                    ApiError::bad_request(format!(
+                        "`exploitation` {name:?} is not one of {}",
+                        names.join(", ")
+                    ))
+                })
+        })
+        .transpose()?;
     Ok(ReportFilter {
         q: text("q"),
         ioc: text("ioc"),
@@ -517,7 +532,7 @@ pub(crate) fn filter_from(
         sector: text("sector"),
         tlp,
         risk_level: text("risk"),
-        exploitation: text("exploitation"),
+        exploitation,
         since: date("since")?,
         until: date("until")?,
         visible: access.visible(),

@@ -66,7 +66,7 @@ fn report(sha: &str, title: &str, text: &str, tlp: Tlp, now: Timestamp, n: u32) 
         analysis: json!({"schema": "ctiforge.analysis/1", "n": n}).to_string(),
         risk_score: 40 + n,
         risk_level: "medium".into(),
-        exploitation: "active".into(),
+        exploitation: "in_the_wild".into(),
         terms: vec![
             term(TermKind::Technique, technique),
             term(TermKind::Ioc, &format!("evil{n}.example")),

@@ -1,6 +1,7 @@
 //! Reading reports: bytes in, a [`Document`] out.
 //!
-//! The first stage of the pipeline. Plain text, Markdown, HTML and PDF become clean text —
+//! The first stage of the pipeline. Plain text, Markdown, HTML, PDF and CSAF 2.0 advisories
+//! (laid out as their web page, [`csaf`]) become clean text —
 //! markup and page furniture removed, headings, lists, table cells and code kept as lines —
 //! with paragraphs and sentences as byte spans into it. Bytes in any common encoding are
 //! decoded; nothing here panics on bad input. Fetching URLs is the CLI's job; this crate takes
@@ -20,15 +21,18 @@
 #![deny(missing_docs)]
 
 mod blocks;
+pub mod csaf;
 mod decode;
 mod html;
 mod markdown;
 mod pdf;
+mod roles;
 mod segment;
 
 use std::fmt;
 
-pub use ctiforge_model::{Document, DocumentSource, Span};
+pub use ctiforge_model::{Document, DocumentSource, SentenceRole, Span};
+pub use roles::roles;
 use sha2::{Digest, Sha256};
 
 /// What goes in: the bytes and what is known about where they came from.
@@ -55,6 +59,8 @@ pub enum Format {
     Html,
     /// PDF.
     Pdf,
+    /// A CSAF 2.0 advisory (JSON).
+    Csaf,
 }
 
 impl Format {
@@ -65,6 +71,7 @@ impl Format {
             Format::Markdown => "text/markdown",
             Format::Html => "text/html",
             Format::Pdf => "application/pdf",
+            Format::Csaf => "application/csaf+json",
         }
     }
 }
@@ -75,6 +82,11 @@ impl Format {
 pub enum Error {
     /// The PDF could not be turned into text; the message says why and what to do.
     Pdf {
+        /// What went wrong.
+        message: String,
+    },
+    /// A CSAF advisory that could not be read; the message says why.
+    Csaf {
         /// What went wrong.
         message: String,
     },
@@ -89,9 +101,10 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Pdf { message } => write!(f, "cannot read the PDF: {message}"),
+            Error::Csaf { message } => write!(f, "cannot read the CSAF advisory: {message}"),
             Error::Unsupported { what } => write!(
                 f,
-                "cannot read {what}; ctiforge reads plain text, Markdown, HTML and PDF"
+                "cannot read {what}; ctiforge reads plain text, Markdown, HTML, PDF and CSAF advisories"
             ),
         }
     }
@@ -104,6 +117,9 @@ pub fn detect(input: &Input<'_>) -> Format {
     let bytes = input.bytes;
     if bytes.starts_with(b"%PDF-") {
         return Format::Pdf;
+    }
+    if csaf::looks_like(bytes) {
+        return Format::Csaf;
     }
     let media = input.content_type.map(|c| {
         c.split(';')
@@ -175,6 +191,10 @@ pub fn ingest(input: Input<'_>) -> Result<Document, Error> {
             let (text, title) = match format {
                 Format::Html => html::to_text(&decoded.text),
                 Format::Markdown => markdown::to_text(&decoded.text),
+                Format::Csaf => markdown::to_text(
+                    &csaf::to_markdown(decoded.text.as_bytes())
+                        .map_err(|message| Error::Csaf { message })?,
+                ),
                 _ => (normalize_plain(&decoded.text), None),
             };
             (text, title, decoded.encoding)

@@ -63,7 +63,7 @@ fn binary_input_is_refused_with_a_reason() {
     assert!(matches!(err, Error::Unsupported { .. }), "{err}");
     assert!(
         err.to_string()
-            .contains("plain text, Markdown, HTML and PDF")
+            .contains("plain text, Markdown, HTML, PDF and CSAF advisories")
     );
 }
 

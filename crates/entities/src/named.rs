@@ -1,0 +1,403 @@
+//! Adversaries and malware a report names that the knowledge base does not know, read from
+//! how reports introduce them: "the Frostbyte ransomware", "Frostbyte actors", "the
+//! Frostbyte group", and their alias lists ("Frostbyte, also known as Icefang and Rimeclaw").
+//! Each is kept with `source` `report` so a reader can tell it from a knowledge-base match.
+
+use std::sync::LazyLock;
+
+use ctiforge_model::Span;
+use ctiforge_model::analysis::{Entities, Entity};
+use regex::Regex;
+
+use crate::quote_at;
+
+/// A capitalised name of one to three words, then what it is.
+static INTRODUCED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?: [A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*){0,2}) (?P<what>ransomware|malware|backdoor|trojan|loader|stealer|infostealer|botnet|wiper|rootkit|implant|RAT|(?:threat )?actors?|group|gang|crew|operators|affiliates|APT)\b",
+    )
+    .expect("a valid pattern")
+});
+
+/// "X, also known as Y, Z and W" / "X (aka Y)": the aliases after the cue.
+static ALIASES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:also known as|a\.k\.a\.?|aka|also tracked as|also called|tracked as)\s+(?P<list>[^.;:()\n]{2,200})",
+    )
+    .expect("a valid pattern")
+});
+
+/// Capitalised words that start a sentence or describe rather than name.
+const NOT_NAMES: &[&str] = &[
+    "The",
+    "This",
+    "These",
+    "That",
+    "Those",
+    "A",
+    "An",
+    "Our",
+    "Their",
+    "Its",
+    "Such",
+    "Other",
+    "Some",
+    "Many",
+    "Most",
+    "All",
+    "Any",
+    "Each",
+    "Both",
+    "Several",
+    "Known",
+    "New",
+    "Threat",
+    "Ransomware",
+    "Malware",
+    "Cyber",
+    "State",
+    "Nation",
+    "Criminal",
+    "Chinese",
+    "Russian",
+    "Iranian",
+    "North",
+    "Korean",
+    "Unknown",
+    "Malicious",
+    "Advanced",
+    "Persistent",
+    "APT",
+    "Sponsored",
+    "Financially",
+    "Motivated",
+    "If",
+    "When",
+    "Once",
+    "After",
+    "Before",
+    "In",
+    "On",
+    "For",
+    "With",
+    "By",
+    "From",
+    "As",
+    "At",
+    "Of",
+    "To",
+    "And",
+    "Or",
+    "Data",
+    "Its",
+    "Custom",
+    "Open",
+    "Source",
+    "Commodity",
+    "Initial",
+    "Access",
+    "Multiple",
+    "Various",
+    "Similar",
+    "Same",
+    "Affiliated",
+    "Affiliate",
+    "Suspected",
+    "Likely",
+    "Unidentified",
+    "Government",
+    "Private",
+    "Public",
+    "Healthcare",
+    "Health",
+    "FBI",
+    "CISA",
+    "NSA",
+    "MS-ISAC",
+    "HHS",
+    "Microsoft",
+    "Google",
+    "Mandiant",
+    "Cisco",
+    "Talos",
+    "Unit",
+    "CrowdStrike",
+    "Sophos",
+    "Palo",
+    "Alto",
+    "Networks",
+    "Trend",
+    "Micro",
+    "Kaspersky",
+    "ESET",
+    "Symantec",
+    "Administrators",
+    "Administrator",
+    "Users",
+    "User",
+    "Windows",
+    "Domain",
+    "Local",
+    "Security",
+    "Everyone",
+    "Guests",
+    "Power",
+    "Remote",
+    "Backup",
+    "Operators",
+    "Admins",
+    "Support",
+];
+
+/// Words one of which a sentence naming an adversary has (lower case); without one, "X group"
+/// is a user group or a company department.
+const THREAT_WORDS: &[&str] = &[
+    "attack",
+    "threat",
+    "ransom",
+    "actor",
+    "intrusion",
+    "campaign",
+    "compromis",
+    "exploit",
+    "malicious",
+    "hack",
+    "adversar",
+    "espionage",
+    "extort",
+    "breach",
+    "victim",
+    "target",
+];
+
+/// Adds what the report names itself: unknown actors and malware, and the aliases it lists
+/// for any of them (known or not).
+pub fn add_named(entities: &mut Entities, text: &str, sentences: &[Span]) {
+    for c in INTRODUCED.captures_iter(text) {
+        let (Some(name), Some(what)) = (c.name("name"), c.name("what")) else {
+            continue;
+        };
+        let Some((start, name)) = trimmed(name.start(), name.as_str()) else {
+            continue;
+        };
+        let what = what.as_str().to_lowercase();
+        let is_actor = [
+            "actor",
+            "actors",
+            "threat actor",
+            "threat actors",
+            "group",
+            "gang",
+            "crew",
+            "operators",
+            "affiliates",
+            "apt",
+        ]
+        .contains(&what.as_str());
+        if known(entities, name) {
+            continue;
+        }
+        let quote = quote_at(text, sentences, start);
+        if is_actor
+            && !quote.as_ref().is_some_and(|q| {
+                let lower = q.text.to_lowercase();
+                THREAT_WORDS.iter().any(|w| lower.contains(w))
+            })
+        {
+            continue;
+        }
+        let list = if is_actor {
+            &mut entities.threat_actors
+        } else {
+            &mut entities.malware
+        };
+        add(list, name, name, quote);
+    }
+    for c in ALIASES.captures_iter(text) {
+        let (Some(whole), Some(list)) = (c.get(0), c.name("list")) else {
+            continue;
+        };
+        // The entity the aliases belong to: the last one named before the cue in its sentence.
+        let Some(quote) = quote_at(text, sentences, whole.start()) else {
+            continue;
+        };
+        let before = &text[quote.start..whole.start()];
+        let aliases: Vec<&str> = list
+            .as_str()
+            .split([',', '/'])
+            .flat_map(|part| part.split(" and "))
+            .flat_map(|part| part.split(" or "))
+            .map(|a| a.trim().trim_matches(['"', '\'', '“', '”']).trim())
+            .filter(|a| is_name(a))
+            .collect();
+        if aliases.is_empty() {
+            continue;
+        }
+        let owner = [&mut entities.threat_actors, &mut entities.malware]
+            .into_iter()
+            .flat_map(|list| list.iter_mut())
+            .filter_map(|e| {
+                let at = e
+                    .mentions
+                    .iter()
+                    .chain(std::iter::once(&e.name))
+                    .filter_map(|m| before.rfind(m.as_str()))
+                    .max()?;
+                Some((at, e))
+            })
+            // The nearest before the cue; on a tie the actor (listed first) owns the aliases.
+            .fold(
+                None,
+                |best: Option<(usize, &mut Entity)>, (at, e)| match best {
+                    Some((b, _)) if b >= at => best,
+                    _ => Some((at, e)),
+                },
+            )
+            .map(|(_, e)| e);
+        if let Some(owner) = owner {
+            for alias in aliases {
+                if !owner.mentions.iter().any(|m| m == alias) && owner.name != alias {
+                    owner.mentions.push(alias.to_owned());
+                }
+            }
+            if !owner.evidence.contains(&quote) && owner.evidence.len() < Entity::MAX_EVIDENCE {
+                owner.evidence.push(quote);
+            }
+        }
+    }
+}
+
+/// The name without leading describing words ("The Frostbyte" → "Frostbyte"); none when
+/// nothing of a name is left.
+fn trimmed(start: usize, name: &str) -> Option<(usize, &str)> {
+    let mut offset = 0;
+    for word in name.split(' ') {
+        if NOT_NAMES.contains(&word) {
+            offset += word.len() + 1;
+        } else {
+            break;
+        }
+    }
+    let rest = name.get(offset..)?.trim();
+    is_name(rest).then_some((start + offset, rest))
+}
+
+/// A name: starts with a capital, has a letter, is not a describing word, at most 40 bytes.
+fn is_name(candidate: &str) -> bool {
+    !candidate.is_empty()
+        && candidate.len() <= 40
+        && candidate.starts_with(|c: char| c.is_uppercase())
+        && candidate.split(' ').count() <= 3
+        && !candidate.split(' ').all(|w| NOT_NAMES.contains(&w))
+        && candidate.chars().filter(|c| c.is_alphabetic()).count() >= 3
+}
+
+/// Whether the knowledge base already gave an entity of this name or mention.
+fn known(entities: &Entities, name: &str) -> bool {
+    entities
+        .threat_actors
+        .iter()
+        .chain(&entities.malware)
+        .chain(&entities.tools)
+        .chain(&entities.campaigns)
+        .chain(&entities.products)
+        .chain(&entities.countries)
+        .filter(|e| e.source != "report")
+        .any(|e| {
+            let wanted = squeezed(name);
+            squeezed(&e.name) == wanted || e.mentions.iter().any(|m| squeezed(m) == wanted)
+        })
+}
+
+/// A name in lower case without spaces and punctuation: "Black Cat" and "BlackCat" are one.
+fn squeezed(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn add(
+    list: &mut Vec<Entity>,
+    name: &str,
+    written: &str,
+    quote: Option<ctiforge_model::analysis::Quote>,
+) {
+    let entity = match list.iter_mut().position(|e| e.name == name) {
+        Some(i) => &mut list[i],
+        None => {
+            list.push(Entity {
+                name: name.to_owned(),
+                id: None,
+                stix_id: None,
+                source: "report".to_owned(),
+                mentions: Vec::new(),
+                evidence: Vec::new(),
+            });
+            let last = list.len() - 1;
+            &mut list[last]
+        }
+    };
+    entity.note(written, quote);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(text: &str) -> Entities {
+        let (_, sentences) = ctiforge_text::segment(text);
+        let mut entities = Entities::default();
+        add_named(&mut entities, text, &sentences);
+        entities
+    }
+
+    #[test]
+    fn a_report_introduces_names_and_their_aliases() {
+        let text = "The Frostbyte ransomware encrypted the servers. Frostbyte actors, also known as Icefang and Rimeclaw, sold access. The ransomware spread.";
+        let mut known = Entities::default();
+        known.malware.push(Entity {
+            name: "BlackCat".to_owned(),
+            id: Some("S1068".to_owned()),
+            stix_id: None,
+            source: "attack".to_owned(),
+            mentions: vec!["ALPHV".to_owned()],
+            evidence: Vec::new(),
+        });
+        let (_, sentences) = ctiforge_text::segment("Both used the Black Cat ransomware.");
+        add_named(
+            &mut known,
+            "Both used the Black Cat ransomware.",
+            &sentences,
+        );
+        assert_eq!(
+            known.malware.len(),
+            1,
+            "Black Cat is BlackCat: {:?}",
+            known.malware
+        );
+        let found = named(text);
+        let malware: Vec<&str> = found.malware.iter().map(|e| e.name.as_str()).collect();
+        let actors: Vec<&str> = found
+            .threat_actors
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(malware, ["Frostbyte"]);
+        assert_eq!(actors, ["Frostbyte"]);
+        assert_eq!(found.threat_actors[0].source, "report");
+        assert_eq!(
+            found.threat_actors[0].mentions,
+            ["Frostbyte", "Icefang", "Rimeclaw"]
+        );
+    }
+
+    #[test]
+    fn describing_words_are_not_names() {
+        let text =
+            "Ransomware actors and Russian threat actors used The malware. Threat actors moved.";
+        let found = named(text);
+        assert!(found.threat_actors.is_empty(), "{:?}", found.threat_actors);
+        assert!(found.malware.is_empty(), "{:?}", found.malware);
+    }
+}

@@ -1,0 +1,613 @@
+//! The role of each sentence: narrative, advice, reference, metadata, indicators or heading.
+//!
+//! Two readings decide it. The section a sentence stands in: a heading such as "Mitigations",
+//! "Recommended practices" or "What to do" opens advice; "References", "Contact",
+//! "Acknowledgements", "Legal notice" open references; "Indicators of compromise" opens an
+//! indicator list. And the sentence itself: "organizations should…", "we recommend…", a
+//! sentence that starts with an imperative ("Update…", "Restrict…", "Isolate…") is advice;
+//! "For more information, see URL", "please contact…", a copyright line is a reference; a
+//! CVSS vector or a "Release date:" line is metadata. Everything else is narrative: what
+//! happened, what is vulnerable, what is affected.
+
+use ctiforge_model::{Document, SentenceRole, Span};
+
+/// Section headings (lower case, numbering and punctuation removed) that open advice.
+const ADVICE_SECTIONS: &[&str] = &[
+    "mitigation",
+    "mitigations",
+    "recommendation",
+    "recommendations",
+    "recommended practices",
+    "recommended actions",
+    "recommended mitigations",
+    "general recommendations",
+    "general security recommendations",
+    "security recommendations",
+    "remediation",
+    "remediations",
+    "workaround",
+    "workarounds",
+    "solution",
+    "solutions",
+    "what to do",
+    "what you should do",
+    "what should i do",
+    "actions to take",
+    "actions to take today",
+    "defensive measures",
+    "best practices",
+    "how to protect",
+    "protection",
+    "prevention",
+    "hardening",
+    "hardening guidance",
+    "guidance",
+    "next steps",
+    "countermeasures",
+    "compensating controls",
+    "fixes",
+    "patches",
+    "vendor response",
+    "mitigations and workarounds",
+    "mitigation and remediation",
+    "mitigation recommendations",
+];
+
+/// Section headings that open references and boilerplate.
+const REFERENCE_SECTIONS: &[&str] = &[
+    "references",
+    "reference",
+    "resources",
+    "additional resources",
+    "additional information",
+    "for more information",
+    "more information",
+    "further reading",
+    "contact",
+    "contact information",
+    "contact us",
+    "acknowledgements",
+    "acknowledgments",
+    "acknowledgement",
+    "acknowledgment",
+    "researcher",
+    "researchers",
+    "credits",
+    "disclaimer",
+    "disclaimers",
+    "legal notice",
+    "legal disclaimer",
+    "legal notice and terms of use",
+    "terms of use",
+    "update history",
+    "revision history",
+    "document history",
+    "version history",
+    "reporting",
+    "report suspicious activity",
+    "feedback",
+    "about",
+    "about the authors",
+    "about this report",
+    "sources",
+    "related",
+    "related articles",
+    "related posts",
+    "cisa disclaimer",
+    "advisory conversion disclaimer",
+];
+
+/// Section headings that open lists of indicators.
+const INDICATOR_SECTIONS: &[&str] = &[
+    "indicators of compromise",
+    "indicators",
+    "iocs",
+    "ioc",
+    "network indicators",
+    "host indicators",
+    "file indicators",
+    "hashes",
+    "file hashes",
+    "appendix indicators of compromise",
+    "appendix iocs",
+    "observables",
+];
+
+/// Verbs that start an instruction (lower case).
+const IMPERATIVES: &[&str] = &[
+    "apply",
+    "audit",
+    "avoid",
+    "back",
+    "backup",
+    "block",
+    "change",
+    "configure",
+    "consider",
+    "contact",
+    "deploy",
+    "disable",
+    "disallow",
+    "disconnect",
+    "do",
+    "educate",
+    "employ",
+    "enable",
+    "encrypt",
+    "enforce",
+    "ensure",
+    "establish",
+    "filter",
+    "follow",
+    "harden",
+    "identify",
+    "implement",
+    "inspect",
+    "install",
+    "isolate",
+    "keep",
+    "limit",
+    "locate",
+    "maintain",
+    "minimize",
+    "minimise",
+    "monitor",
+    "patch",
+    "perform",
+    "place",
+    "prevent",
+    "prioritize",
+    "prohibit",
+    "protect",
+    "reboot",
+    "reduce",
+    "remove",
+    "replace",
+    "report",
+    "require",
+    "reset",
+    "restrict",
+    "review",
+    "revoke",
+    "rotate",
+    "scan",
+    "secure",
+    "segment",
+    "segregate",
+    "set",
+    "store",
+    "train",
+    "turn",
+    "update",
+    "upgrade",
+    "use",
+    "validate",
+    "verify",
+];
+
+/// Phrases that make a sentence advice wherever it stands.
+const ADVICE_PHRASES: &[&str] = &[
+    " should ",
+    " must ",
+    " recommend",
+    " recommends ",
+    " advise",
+    " encourage",
+    " urge",
+    " it is important to",
+    " best practice",
+    " are advised",
+    " is advised",
+    " can take ",
+    " to reduce the risk",
+    " to minimize the risk",
+    " to mitigate",
+    " mitigate ",
+    " defensive measures",
+    " compensating control",
+    " workaround",
+    " has released ",
+    " have released ",
+    " has provided ",
+    " has issued ",
+    " released a fix",
+    " released a patch",
+    " released an update",
+    " released version",
+    " released firmware",
+    " fixed in ",
+    " is fixed ",
+    " upgrade to ",
+    " update to ",
+    " updating to ",
+    " upgrading to ",
+    " are available for download",
+    " no fix ",
+    " will not be fixing",
+    " not plan to",
+    " end of life",
+    " end-of-life",
+];
+
+/// Phrases that make a sentence a reference or boilerplate.
+const REFERENCE_PHRASES: &[&str] = &[
+    "for more information",
+    "for additional information",
+    "for further information",
+    "more information is available",
+    "please contact",
+    "please reach out",
+    "please report",
+    "reach out to",
+    "contact the",
+    "report incidents",
+    "report suspicious",
+    "report anomalous",
+    "report findings",
+    "report their findings",
+    "to report ",
+    "visit ",
+    "available at ",
+    "available on the",
+    "can be found at",
+    "see the",
+    "read more",
+    "learn more",
+    "subscribe",
+    "follow us",
+    "all rights reserved",
+    "copyright",
+    "©",
+    "provided \"as is\"",
+    "provided as is",
+    "as is\" for informational",
+    "does not endorse",
+    "does not provide any warranties",
+    "traffic light protocol",
+    "tlp:white",
+    "tlp:clear",
+    "thanks to",
+    "thank ",
+    "acknowledge",
+    "reported this vulnerability",
+    "reported these vulnerabilities",
+    "reporting this vulnerability",
+    "reporting these vulnerabilities",
+    "for reporting",
+    "coordinated disclosure",
+    "this advisory was extracted",
+    "this csaf advisory",
+    "this product is provided",
+    "this document is",
+    "further dissemination",
+];
+
+/// Phrases that make a sentence metadata.
+const METADATA_PHRASES: &[&str] = &[
+    "cvss v3",
+    "cvss v4",
+    "cvss:",
+    "vector string",
+    "base score of",
+    "has been assigned to this vulnerability",
+    "have been assigned to these vulnerabilities",
+    "release date:",
+    "publisher:",
+    "last revised",
+    "critical infrastructure sectors:",
+    "countries/areas deployed:",
+    "company headquarters location:",
+    "published:",
+    "updated:",
+    "author:",
+    "authors:",
+];
+
+/// The role of each sentence of `document`, in order.
+pub fn roles(document: &Document) -> Vec<SentenceRole> {
+    let text = document.text.as_str();
+    let mut roles = Vec::with_capacity(document.sentences.len());
+    let mut section = SentenceRole::Narrative;
+    let mut paragraphs = document.paragraphs.iter().peekable();
+    let mut heading_paragraph: Option<Span> = None;
+    for sentence in &document.sentences {
+        // The paragraph holding this sentence: is it a heading?
+        while paragraphs.peek().is_some_and(|p| p.end < sentence.start) {
+            paragraphs.next();
+        }
+        let paragraph = paragraphs.peek().copied().copied();
+        if let Some(p) = paragraph
+            && heading_paragraph != Some(p)
+            && is_heading(text, p)
+        {
+            heading_paragraph = Some(p);
+            section = section_role(p.slice(text).unwrap_or(""));
+        }
+        if heading_paragraph.is_some() && heading_paragraph == paragraph {
+            roles.push(SentenceRole::Heading);
+            continue;
+        }
+        let words = sentence.slice(text).unwrap_or("");
+        roles.push(sentence_role(words, section));
+    }
+    roles
+}
+
+/// A paragraph that is one short line without a sentence's final period: a heading (Markdown
+/// and HTML headings are paragraphs of their own; in plain text and PDF, so are titles).
+fn is_heading(text: &str, paragraph: Span) -> bool {
+    let Some(words) = paragraph.slice(text) else {
+        return false;
+    };
+    let line = words.trim();
+    if line.contains('\n') || line.len() > 120 || line.is_empty() {
+        return false;
+    }
+    let line = line.trim_start_matches('#').trim();
+    if line.starts_with("- ") || line.starts_with("* ") || line.contains(" | ") {
+        return false;
+    }
+    let count = line.split_whitespace().count();
+    if count > 12 || line.ends_with(['.', '!', '?', ';', ',']) || line.contains("://") {
+        return false;
+    }
+    // A line of mostly lower-case words with a verb that makes it a statement ("Currently no
+    // fix is planned") or an imperative first ("Implement security recommendations according
+    // to the manual") is a sentence without its period, unless it names a known section.
+    let lower_words = line
+        .split_whitespace()
+        .skip(1)
+        .filter(|w| w.starts_with(|c: char| c.is_lowercase()))
+        .count();
+    let lower = line.to_lowercase();
+    let mut words = lower.split_whitespace();
+    let first = words.next().unwrap_or("");
+    let statement = IMPERATIVES.contains(&first)
+        || words.any(|w| {
+            matches!(
+                w,
+                "is" | "are"
+                    | "was"
+                    | "were"
+                    | "has"
+                    | "have"
+                    | "will"
+                    | "should"
+                    | "must"
+                    | "can"
+                    | "cannot"
+                    | "may"
+                    | "does"
+                    | "not"
+            )
+        });
+    count < 4
+        || lower_words * 2 <= count
+        || !statement
+        || section_role(line) != SentenceRole::Narrative
+}
+
+/// The role a heading gives the sentences under it.
+fn section_role(heading: &str) -> SentenceRole {
+    let name = heading_name(heading);
+    let in_list = |list: &[&str]| {
+        list.iter().any(|h| {
+            name == *h || name.ends_with(&format!(" {h}")) || name.starts_with(&format!("{h} "))
+        })
+    };
+    if INDICATOR_SECTIONS
+        .iter()
+        .any(|h| name == *h || name.contains(&format!("{h} ")) || name.ends_with(h))
+    {
+        SentenceRole::Indicators
+    } else if in_list(ADVICE_SECTIONS) {
+        SentenceRole::Advice
+    } else if in_list(REFERENCE_SECTIONS) {
+        SentenceRole::Reference
+    } else {
+        SentenceRole::Narrative
+    }
+}
+
+/// A heading in lower case, without Markdown marks, numbering ("4.", "3.2.1", "IV.") and
+/// punctuation.
+fn heading_name(heading: &str) -> String {
+    let lower = heading.trim().trim_start_matches('#').to_lowercase();
+    let words: Vec<String> = lower
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '/')
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .skip_while(|w| {
+            w.chars().all(|c| c.is_ascii_digit() || c == '.')
+                || matches!(
+                    w.as_str(),
+                    "i" | "ii"
+                        | "iii"
+                        | "iv"
+                        | "v"
+                        | "vi"
+                        | "vii"
+                        | "viii"
+                        | "ix"
+                        | "x"
+                        | "appendix"
+                        | "section"
+                )
+                || (w.len() == 1 && w.chars().all(|c| c.is_ascii_lowercase()))
+        })
+        .collect();
+    words.join(" ").replace(':', "")
+}
+
+/// The role of one sentence within a section of role `section`.
+fn sentence_role(sentence: &str, section: SentenceRole) -> SentenceRole {
+    let lower = format!(" {} ", sentence.to_lowercase());
+    let bare = lower
+        .trim_start()
+        .trim_start_matches(['-', '*', '•', ' '])
+        .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ')')
+        .trim_start();
+    if METADATA_PHRASES.iter().any(|p| lower.contains(p)) {
+        return SentenceRole::Metadata;
+    }
+    if is_reference(&lower) {
+        return SentenceRole::Reference;
+    }
+    if section == SentenceRole::Indicators {
+        return SentenceRole::Indicators;
+    }
+    if section == SentenceRole::Reference {
+        return SentenceRole::Reference;
+    }
+    let first = bare
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .next()
+        .unwrap_or("");
+    // What an advisory's mitigations section says of exploitation ("No known public
+    // exploitation … has been reported", "not exploitable remotely") is a statement, not advice.
+    if states_exploitability(&lower) {
+        return SentenceRole::Narrative;
+    }
+    if section == SentenceRole::Advice
+        || IMPERATIVES.contains(&first)
+        || ADVICE_PHRASES.iter().any(|p| lower.contains(p))
+    {
+        return SentenceRole::Advice;
+    }
+    SentenceRole::Narrative
+}
+
+/// A statement about how a flaw can be exploited or whether it has been.
+fn states_exploitability(lower: &str) -> bool {
+    lower.contains("exploit")
+        && [
+            "no known public exploitation",
+            "has been reported",
+            "have been reported",
+            "not exploitable",
+            "exploitable remotely",
+            "in order to exploit",
+            "attack complexity",
+            "is required to exploit",
+            "are required to exploit",
+        ]
+        .iter()
+        .any(|p| lower.contains(p))
+}
+
+/// References: a reference phrase, or a sentence that is mostly a link.
+fn is_reference(lower: &str) -> bool {
+    if REFERENCE_PHRASES.iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let links = words
+        .iter()
+        .map(|w| {
+            w.rsplit("](")
+                .next()
+                .unwrap_or(w)
+                .trim_start_matches(['<', '(', '[', '"', '\''])
+        })
+        .filter(|w| w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www."))
+        .count();
+    // A link the sentence sends the reader to.
+    let pointing = [
+        " see ",
+        "details",
+        " advisory",
+        " bulletin",
+        "information",
+        "refer to",
+        "available",
+        "instructions",
+        "download",
+    ];
+    links > 0 && (words.len() - links <= 6 || pointing.iter().any(|p| lower.contains(p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Input, ingest};
+
+    fn roles_of(markdown: &str) -> Vec<(String, SentenceRole)> {
+        let document = ingest(Input {
+            bytes: markdown.as_bytes(),
+            path: Some("r.md"),
+            ..Input::default()
+        })
+        .expect("reads");
+        roles(&document)
+            .into_iter()
+            .zip(&document.sentences)
+            .map(|(role, s)| (document.slice(*s).to_owned(), role))
+            .collect()
+    }
+
+    fn role_of(found: &[(String, SentenceRole)], start: &str) -> SentenceRole {
+        found
+            .iter()
+            .find(|(s, _)| s.starts_with(start))
+            .unwrap_or_else(|| panic!("no sentence {start:?} in {found:?}"))
+            .1
+    }
+
+    #[test]
+    fn sections_and_sentences_give_each_sentence_its_role() {
+        let found = roles_of(
+            "# Intrusion at a clinic\n\n\
+             The actors exploited CVE-2023-4966 and dumped LSASS. They moved over RDP.\n\n\
+             Organizations should update firewall rules to block RDP from the internet.\n\n\
+             ## Mitigations\n\n\
+             Currently no fix is planned\n\n\
+             - Isolate the affected devices.\n\
+             - The vendor patched the flaw in 2.2.\n\n\
+             ## References\n\n\
+             - The advisory of the manufacturer, https://vendor.example/psirt\n\n\
+             ## Indicators of compromise\n\n\
+             | type | value |\n|---|---|\n| SHA-256 | 3f5d8c1a9b7e2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f |\n\n\
+             ## 4. TECHNICAL DETAILS\n\n\
+             A CVSS v3 base score of 9.8 has been calculated.\n\n\
+             For more information, see https://www.cisa.gov/ics.\n\n\
+             Restrict access to the management interface.\n",
+        );
+        use SentenceRole::*;
+        assert_eq!(role_of(&found, "Intrusion at a clinic"), Heading);
+        assert_eq!(role_of(&found, "Currently no fix is planned"), Advice);
+        assert_eq!(role_of(&found, "The actors exploited"), Narrative);
+        assert_eq!(role_of(&found, "They moved over RDP"), Narrative);
+        assert_eq!(role_of(&found, "Organizations should update"), Advice);
+        assert_eq!(role_of(&found, "Mitigations"), Heading);
+        assert_eq!(role_of(&found, "- Isolate the affected"), Advice);
+        assert_eq!(role_of(&found, "- The vendor patched"), Advice);
+        assert_eq!(
+            role_of(&found, "- The advisory of the manufacturer"),
+            Reference
+        );
+        assert_eq!(role_of(&found, "SHA-256 | 3f5d"), Indicators);
+        assert_eq!(role_of(&found, "A CVSS v3 base score"), Metadata);
+        assert_eq!(role_of(&found, "For more information"), Reference);
+        assert_eq!(role_of(&found, "Restrict access"), Advice);
+    }
+
+    #[test]
+    fn numbered_and_capitalised_headings_are_named_by_their_words() {
+        assert_eq!(heading_name("## 4. MITIGATIONS"), "mitigations");
+        assert_eq!(
+            heading_name("3.2.1 Vulnerability overview"),
+            "vulnerability overview"
+        );
+        assert_eq!(
+            heading_name("Appendix A: Indicators of Compromise"),
+            "indicators of compromise"
+        );
+        assert_eq!(section_role("Recommended Practices"), SentenceRole::Advice);
+        assert_eq!(section_role("Technical details"), SentenceRole::Narrative);
+        assert_eq!(section_role("Legal Notice"), SentenceRole::Reference);
+    }
+}
