@@ -198,6 +198,7 @@ impl<'a> Analyzer<'a> {
         extract::flag_references(&mut indicators, document, &roles);
         let sorted = extract::sort_indicators(text, sentences, &indicators);
         let mut entities = self.entities.find(text, sentences);
+        ctiforge_entities::sort_ransomware(&mut entities, text);
         ctiforge_entities::add_named(&mut entities, text, sentences);
         entities.vulnerabilities =
             ctiforge_entities::vulnerabilities(self.kb, text, sentences, &indicators);

@@ -31,13 +31,57 @@ pub fn hunting_leads(
     text: &str,
     sentences: &[Span],
 ) -> Vec<HuntingLead> {
-    let mut leads = Vec::new();
+    let mut leads: Vec<HuntingLead> = Vec::new();
     for technique in techniques {
-        leads.extend(technique_leads(kb, technique));
+        for lead in technique_leads(kb, technique) {
+            merge_into_family(&mut leads, lead, &technique.id);
+        }
     }
     leads.extend(indicator_leads(iocs));
     leads.extend(stated_leads(text, sentences));
     leads
+}
+
+/// A technique's family: the technique itself for a parent, its parent for a sub-technique
+/// (`T1566.001` → `T1566`, `AML.T0051.001` → `AML.T0051`).
+fn family(id: &str) -> &str {
+    let dots = if id.starts_with("AML.") { 2 } else { 1 };
+    match id.match_indices('.').nth(dots - 1) {
+        Some((at, _)) => &id[..at],
+        None => id,
+    }
+}
+
+/// Adds a technique's lead, or folds it into the lead of the same kind already made for a
+/// technique of its family (one lead for T1566 and T1566.001, not two with the same text).
+fn merge_into_family(leads: &mut Vec<HuntingLead>, lead: HuntingLead, technique: &str) {
+    let same = leads.iter_mut().find(|l| {
+        l.kind == lead.kind
+            && l.why
+                .first()
+                .is_some_and(|w| family(w) == family(technique) && w.as_str() != technique)
+    });
+    let Some(same) = same else {
+        leads.push(lead);
+        return;
+    };
+    same.why.push(technique.to_owned());
+    if let Some(at) = same.what.find(") ") {
+        // "Phishing (T1566) activity" → "Phishing (T1566) and Spearphishing Attachment
+        // (T1566.001) activity".
+        let name = lead.what.split(") ").next().unwrap_or("");
+        same.what = format!(
+            "{}) and {}){}",
+            &same.what[..at],
+            name,
+            &same.what[at + 1..]
+        );
+    }
+    for place in lead.where_ {
+        if !same.where_.contains(&place) && same.where_.len() < 8 {
+            same.where_.push(place);
+        }
+    }
 }
 
 /// The lead kind a log source and data component call for.
@@ -96,10 +140,15 @@ fn log_sources_by_kind(
                     .as_deref()
                     .and_then(|id| kb.data_component(id))
                     .map_or("", |d| d.name.as_str());
-                let place = if source.channel.is_empty() || source.channel.len() > 60 {
+                // ATT&CK writes "None" where an analytic names no channel.
+                let channel = source.channel.trim();
+                let place = if channel.is_empty()
+                    || channel.eq_ignore_ascii_case("none")
+                    || channel.len() > 60
+                {
                     source.name.clone()
                 } else {
-                    format!("{} {}", source.name, source.channel)
+                    format!("{} {}", source.name, channel)
                 };
                 let kind = lead_kind(&source.name, component);
                 by_kind
@@ -249,7 +298,71 @@ fn indicator_leads(iocs: &[Ioc]) -> Vec<HuntingLead> {
         .collect()
 }
 
-/// Hunting guidance the report states, one lead per sentence.
+/// Logs reports name (lower case, as written) → the name a lead gives.
+const NAMED_LOGS: &[(&str, &str)] = &[
+    ("cloudtrail", "AWS CloudTrail"),
+    ("vpc flow log", "AWS VPC Flow Logs"),
+    ("guardduty", "Amazon GuardDuty"),
+    ("sign-in log", "Microsoft Entra ID sign-in logs"),
+    ("signin log", "Microsoft Entra ID sign-in logs"),
+    ("entra id", "Microsoft Entra ID logs"),
+    ("azure ad", "Microsoft Entra ID logs"),
+    ("azure activity log", "Azure Activity Log"),
+    ("unified audit log", "Microsoft 365 unified audit log"),
+    ("okta", "Okta System Log"),
+    ("sysmon", "Sysmon"),
+    ("security event log", "Windows Security event log"),
+    ("windows event log", "Windows event logs"),
+    ("event id", "Windows event logs"),
+    ("powershell log", "PowerShell logs"),
+    ("script block", "PowerShell script block logs"),
+    ("kubernetes audit", "Kubernetes audit log"),
+    ("gcp audit", "Google Cloud audit logs"),
+    ("cloud audit log", "Google Cloud audit logs"),
+    ("zeek", "Zeek"),
+    ("dns log", "DNS logs"),
+    ("proxy log", "web proxy logs"),
+    ("firewall log", "firewall logs"),
+    ("vpn log", "VPN logs"),
+    ("edr", "EDR telemetry"),
+    ("web server log", "web server logs"),
+    ("access log", "web server access logs"),
+];
+
+/// The event names a sentence lists: CamelCase API names (`StopLogging`), event ids
+/// (`4624`, after "event id").
+fn event_names(sentence: &str) -> Vec<String> {
+    let mut names: Vec<String> = sentence
+        .split(|c: char| !c.is_alphanumeric() && c != ':')
+        .filter(|w| {
+            w.len() >= 6
+                && w.starts_with(|c: char| c.is_ascii_uppercase())
+                && w.chars().skip(1).any(|c| c.is_ascii_uppercase())
+                && w.chars().any(|c| c.is_ascii_lowercase())
+                && !w.contains(':')
+                // Not the log's own name (CloudTrail, GuardDuty, PowerShell).
+                && !NAMED_LOGS
+                    .iter()
+                    .any(|(_, log)| log.to_lowercase().contains(&w.to_lowercase()))
+        })
+        .map(str::to_owned)
+        .collect();
+    let lower = sentence.to_lowercase();
+    if let Some(at) = lower.find("event id") {
+        names.extend(
+            sentence[at..]
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|n| (3..=5).contains(&n.len()))
+                .take(8)
+                .map(|n| format!("event ID {n}")),
+        );
+    }
+    names.dedup();
+    names
+}
+
+/// Hunting guidance the report states: a lead for each log it names (with the events to look
+/// for), else one lead for the sentence.
 fn stated_leads(text: &str, sentences: &[Span]) -> Vec<HuntingLead> {
     let mut leads = Vec::new();
     for span in sentences {
@@ -258,6 +371,34 @@ fn stated_leads(text: &str, sentences: &[Span]) -> Vec<HuntingLead> {
         };
         let lower = sentence.to_lowercase();
         if !STATED_HUNTING.iter().any(|w| lower.contains(w)) {
+            continue;
+        }
+        let evidence = vec![Quote {
+            start: span.start,
+            end: span.end,
+            text: sentence.to_owned(),
+        }];
+        let mut named: Vec<&str> = Vec::new();
+        for (cue, log) in NAMED_LOGS {
+            if lower.contains(cue) && !named.contains(log) {
+                named.push(log);
+            }
+        }
+        if !named.is_empty() {
+            let events = event_names(sentence);
+            for log in named {
+                leads.push(HuntingLead {
+                    kind: LeadKind::LogSource,
+                    what: if events.is_empty() {
+                        sentence.trim().to_owned()
+                    } else {
+                        format!("{log}: {}", events.join(", "))
+                    },
+                    where_: vec![log.to_owned()],
+                    why: vec!["stated in the report".to_owned()],
+                    evidence: evidence.clone(),
+                });
+            }
             continue;
         }
         let kind = if lower.contains("traffic") || lower.contains("connection") {
@@ -276,12 +417,61 @@ fn stated_leads(text: &str, sentences: &[Span]) -> Vec<HuntingLead> {
             what: sentence.trim().to_owned(),
             where_: Vec::new(),
             why: vec!["stated in the report".to_owned()],
-            evidence: vec![Quote {
-                start: span.start,
-                end: span.end,
-                text: sentence.to_owned(),
-            }],
+            evidence,
         });
     }
     leads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_share_one_lead() {
+        assert_eq!(family("T1566.001"), "T1566");
+        assert_eq!(family("T1566"), "T1566");
+        assert_eq!(family("AML.T0051.001"), "AML.T0051");
+        assert_eq!(family("AML.T0051"), "AML.T0051");
+        let lead = |id: &str, name: &str, place: &str| HuntingLead {
+            kind: LeadKind::ApiEndpoint,
+            what: format!("{name} ({id}) against model inference endpoints"),
+            where_: vec![place.to_owned()],
+            why: vec![id.to_owned()],
+            evidence: Vec::new(),
+        };
+        let mut leads = Vec::new();
+        merge_into_family(
+            &mut leads,
+            lead("AML.T0051", "LLM Prompt Injection", "gateway"),
+            "AML.T0051",
+        );
+        merge_into_family(
+            &mut leads,
+            lead("AML.T0051.001", "Indirect", "inference"),
+            "AML.T0051.001",
+        );
+        assert_eq!(leads.len(), 1);
+        assert_eq!(
+            leads[0].what,
+            "LLM Prompt Injection (AML.T0051) and Indirect (AML.T0051.001) against model inference endpoints"
+        );
+        assert_eq!(leads[0].why, ["AML.T0051", "AML.T0051.001"]);
+        assert_eq!(leads[0].where_, ["gateway", "inference"]);
+    }
+
+    #[test]
+    fn a_stated_lead_names_its_log_and_events() {
+        let text = "Review AWS CloudTrail for StopLogging, DeleteTrail and PutBucketPolicy events. Hunt for traffic to 198.51.100.23.";
+        let (_, sentences) = ctiforge_text::segment(text);
+        let leads = stated_leads(text, &sentences);
+        assert_eq!(leads.len(), 2);
+        assert_eq!(leads[0].kind, LeadKind::LogSource);
+        assert_eq!(leads[0].where_, ["AWS CloudTrail"]);
+        assert_eq!(
+            leads[0].what,
+            "AWS CloudTrail: StopLogging, DeleteTrail, PutBucketPolicy"
+        );
+        assert_eq!(leads[1].kind, LeadKind::NetworkTrafficPattern);
+    }
 }

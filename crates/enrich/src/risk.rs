@@ -11,7 +11,18 @@ use ctiforge_model::{ExploitationStatus, RiskLevel};
 /// Impact tactics: Enterprise/Mobile Impact, ICS Impact and Inhibit Response Function.
 const IMPACT_TACTICS: &[&str] = &["TA0040", "TA0105", "TA0107", "TA0111"];
 /// Sectors where an attack can harm people directly.
-const LIFE_SAFETY: &[&str] = &["Health", "Electric", "Water", "Oil", "Energy", "Pharmacy"];
+const LIFE_SAFETY: &[&str] = &[
+    "Health",
+    "Electric",
+    "Water",
+    "Oil",
+    "Energy",
+    "Pharmacy",
+    "Dams",
+    "Nuclear",
+    "Chemical",
+    "Emergency Services",
+];
 const CRITICAL: &[&str] = &[
     "Finance",
     "Government, Administration",
@@ -105,7 +116,13 @@ pub fn risk(
         },
     );
 
-    let sectors: Vec<&str> = entities.sectors.iter().map(|s| s.name.as_str()).collect();
+    // The sectors the report says are targeted; all it names when it says of none.
+    let named = if entities.targeted_sectors.is_empty() {
+        &entities.sectors
+    } else {
+        &entities.targeted_sectors
+    };
+    let sectors: Vec<&str> = named.iter().map(|s| s.name.as_str()).collect();
     let life = sectors.iter().any(|s| LIFE_SAFETY.contains(s));
     let critical = sectors.iter().any(|s| CRITICAL.contains(s));
     factor(
@@ -121,10 +138,17 @@ pub fn risk(
         if sectors.is_empty() {
             "no sector named".to_owned()
         } else if life {
-            format!(
+            // Only the sectors that are life-safety are called so.
+            let (safety, other): (Vec<&str>, Vec<&str>) =
+                sectors.iter().partition(|s| LIFE_SAFETY.contains(s));
+            let mut reason = format!(
                 "life-safety sector (patient or public safety): {}",
-                sectors.join(", ")
-            )
+                safety.join(", ")
+            );
+            if !other.is_empty() {
+                reason.push_str(&format!("; also: {}", other.join(", ")));
+            }
+            reason
         } else {
             format!("sectors: {}", sectors.join(", "))
         },

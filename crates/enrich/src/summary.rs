@@ -148,9 +148,26 @@ pub fn summarize(
     if !malware.is_empty() {
         points.push(format!("Malware named: {}.", malware.join(", ")));
     }
-    let sectors: Vec<&str> = entities.sectors.iter().map(|a| a.name.as_str()).collect();
-    if !sectors.is_empty() {
-        points.push(format!("Sectors: {}.", sectors.join(", ")));
+    let targeted: Vec<&str> = entities
+        .targeted_sectors
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    let mentioned: Vec<&str> = entities
+        .sectors
+        .iter()
+        .map(|a| a.name.as_str())
+        .filter(|name| !targeted.contains(name))
+        .collect();
+    match (targeted.is_empty(), mentioned.is_empty()) {
+        (true, true) => {}
+        (false, true) => points.push(format!("Sectors: {}.", targeted.join(", "))),
+        (true, false) => points.push(format!("Sectors mentioned: {}.", mentioned.join(", "))),
+        (false, false) => points.push(format!(
+            "Sectors: {}; also mentioned: {}.",
+            targeted.join(", "),
+            mentioned.join(", ")
+        )),
     }
     if !techniques.is_empty() {
         let tactics: BTreeSet<&str> = kill_chain.iter().map(|k| k.name.as_str()).collect();

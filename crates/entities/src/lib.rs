@@ -28,7 +28,7 @@ mod vulnerabilities;
 
 pub use ctiforge_model::analysis::{Entities, Entity};
 pub use dates::published;
-pub use named::add_named;
+pub use named::{add_named, sort_ransomware};
 pub use names::{CISA_SECTORS, EntityIndex};
 pub use vulnerabilities::vulnerabilities;
 

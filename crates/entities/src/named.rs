@@ -267,6 +267,72 @@ pub fn add_named(entities: &mut Entities, text: &str, sentences: &[Span]) {
     }
 }
 
+/// Ransomware brands the knowledge base lists only as threat actors (MISP's threat-actor
+/// galaxy has RansomHub, DragonForce…): when the report writes the name as a family ("the
+/// DragonForce ransomware", "ransomware families, including RansomHub"), it is malware; when
+/// it also writes it as a crew ("RansomHub affiliates"), it is both.
+pub fn sort_ransomware(entities: &mut Entities, text: &str) {
+    let lower = text.to_lowercase();
+    let written_as = |name: &str, after: &[&str]| {
+        let name = name.to_lowercase();
+        lower.match_indices(&name).any(|(at, _)| {
+            let rest = lower[at + name.len()..].trim_start_matches(['"', '\'', ')', ' ']);
+            after.iter().any(|w| rest.starts_with(w))
+        })
+    };
+    let mut moved = Vec::new();
+    entities.threat_actors.retain(|actor| {
+        if actor.source != "misp:threat-actor" {
+            return true;
+        }
+        let names: Vec<&String> = std::iter::once(&actor.name)
+            .chain(&actor.mentions)
+            .collect();
+        let family = names
+            .iter()
+            .any(|n| written_as(n, &["ransomware", "encryptor", "locker", "variant"]))
+            || actor.evidence.iter().any(|q| {
+                let l = q.text.to_lowercase();
+                [
+                    "ransomware families",
+                    "ransomware variants",
+                    "ransomware strains",
+                    "ransomware such as",
+                ]
+                .iter()
+                .any(|w| l.contains(w))
+            });
+        if !family {
+            return true;
+        }
+        let crew = names.iter().any(|n| {
+            written_as(
+                n,
+                &[
+                    "actor",
+                    "affiliate",
+                    "operator",
+                    "group",
+                    "gang",
+                    "crew",
+                    "threat actor",
+                ],
+            )
+        });
+        moved.push(actor.clone());
+        crew
+    });
+    for entity in moved {
+        if !entities
+            .malware
+            .iter()
+            .any(|m| squeezed(&m.name) == squeezed(&entity.name))
+        {
+            entities.malware.push(entity);
+        }
+    }
+}
+
 /// The name without leading describing words ("The Frostbyte" → "Frostbyte"); none when
 /// nothing of a name is left.
 fn trimmed(start: usize, name: &str) -> Option<(usize, &str)> {
@@ -390,6 +456,38 @@ mod tests {
             found.threat_actors[0].mentions,
             ["Frostbyte", "Icefang", "Rimeclaw"]
         );
+    }
+
+    #[test]
+    fn a_ransomware_brand_is_malware_and_a_crew_only_where_written_so() {
+        let actor = |name: &str| Entity {
+            name: name.to_owned(),
+            id: None,
+            stix_id: None,
+            source: "misp:threat-actor".to_owned(),
+            mentions: vec![name.to_owned()],
+            evidence: Vec::new(),
+        };
+        let mut entities = Entities {
+            threat_actors: vec![
+                actor("DragonForce"),
+                actor("RansomHub"),
+                actor("Volt Typhoon"),
+            ],
+            ..Entities::default()
+        };
+        sort_ransomware(
+            &mut entities,
+            "They now use the DragonForce ransomware. RansomHub affiliates sold access and deployed RansomHub ransomware. Volt Typhoon hid.",
+        );
+        let actors: Vec<&str> = entities
+            .threat_actors
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        let malware: Vec<&str> = entities.malware.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(actors, ["RansomHub", "Volt Typhoon"]);
+        assert_eq!(malware, ["DragonForce", "RansomHub"]);
     }
 
     #[test]

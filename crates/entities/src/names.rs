@@ -148,6 +148,39 @@ fn listed_sectors(text: &str) -> Vec<(usize, usize, &'static str)> {
     found
 }
 
+/// Words of a sentence that says a sector is attacked or affected, not just named (lower case).
+const TARGETING: &[&str] = &[
+    "target",
+    "victim",
+    "attack",
+    "compromis",
+    "breach",
+    "affect",
+    "impact",
+    "hit ",
+    "against",
+    "infect",
+    "extort",
+    "intrusion",
+    "exploit",
+    "sectors:",
+    "sector:",
+    "deployed",
+    "ransom",
+    "disrupt",
+    "struck",
+    "were hit",
+    "focus",
+];
+
+/// Whether one of the sentences naming a sector says it is targeted or affected.
+fn is_targeted(sector: &Entity) -> bool {
+    sector.evidence.iter().any(|q| {
+        let lower = q.text.to_lowercase();
+        TARGETING.iter().any(|w| lower.contains(w))
+    })
+}
+
 /// The entity dictionaries, built once per knowledge base.
 pub struct EntityIndex {
     names: AhoCorasick,
@@ -382,8 +415,10 @@ impl EntityIndex {
             });
             entity.note(&text[start..end], quote_at(text, sentences, start));
         }
+        let sectors: Vec<Entity> = sectors.into_values().collect();
         let mut entities = Entities {
-            sectors: sectors.into_values().collect(),
+            targeted_sectors: sectors.iter().filter(|s| is_targeted(s)).cloned().collect(),
+            sectors,
             ..Entities::default()
         };
         for ((kind, _), entity) in found {

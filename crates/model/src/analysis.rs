@@ -329,6 +329,10 @@ pub struct Entities {
     pub countries: Vec<Entity>,
     /// Products and vendors.
     pub products: Vec<Entity>,
+    /// The sectors the report says are targeted, attacked or affected (a subset of `sectors`,
+    /// whose other members are only mentioned); added in 0.2.
+    #[serde(default)]
+    pub targeted_sectors: Vec<Entity>,
 }
 
 impl Entities {
