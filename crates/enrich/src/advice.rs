@@ -214,6 +214,7 @@ const RULES: &[Rule] = &[
     Rule {
         any: &[
             "training",
+            "train ",
             "awareness",
             "social engineering",
             "unsolicited",
