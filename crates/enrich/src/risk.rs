@@ -105,14 +105,32 @@ pub fn risk(
         })
         .map(|t| t.id.as_str())
         .collect();
+    // Ransomware the report says was deployed is impact even when no sentence mapped to T1486.
+    let ransomware_named: Vec<&str> = entities
+        .malware
+        .iter()
+        .filter(|m| {
+            m.evidence
+                .iter()
+                .any(|q| q.text.to_lowercase().contains("ransomware"))
+        })
+        .map(|m| m.name.as_str())
+        .collect();
+    let mut why = Vec::new();
+    if !impact.is_empty() {
+        why.push(format!("impact techniques: {}", impact.join(", ")));
+    }
+    if !ransomware_named.is_empty() {
+        why.push(format!("ransomware named: {}", ransomware_named.join(", ")));
+    }
     factor(
         "impact",
         15,
-        if impact.is_empty() { 0 } else { 15 },
-        if impact.is_empty() {
-            "no impact technique".to_owned()
+        if why.is_empty() { 0 } else { 15 },
+        if why.is_empty() {
+            "no impact technique and no ransomware named".to_owned()
         } else {
-            format!("impact techniques: {}", impact.join(", "))
+            why.join("; ")
         },
     );
 
