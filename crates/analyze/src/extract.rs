@@ -244,11 +244,19 @@ const SOURCE_EXTENSIONS: &[&str] = &[
 /// source file or a system device path named to locate a flaw, a product or class name written
 /// like a domain (`X.Org`, `AccountManagerService.java`, `W2.1.NA`).
 pub(crate) fn flag_in_context(indicators: &mut [Indicator], text: &str) {
+    const LOOK_BEHIND: usize = 200;
     for indicator in indicators.iter_mut().filter(|i| !i.is_false_positive()) {
         let raw = text.get(indicator.start..indicator.end).unwrap_or("");
-        let line_start = text[..indicator.start.min(text.len())]
+        // What stands before it on its line, at most LOOK_BEHIND bytes (a long line must not
+        // make each indicator scan it again).
+        let end = indicator.start.min(text.len());
+        let mut window = end.saturating_sub(LOOK_BEHIND);
+        while !text.is_char_boundary(window) {
+            window += 1;
+        }
+        let line_start = text[window..end]
             .rfind('\n')
-            .map_or(0, |i| i + 1);
+            .map_or(window, |i| window + i + 1);
         let before = text.get(line_start..indicator.start).unwrap_or("");
         let before_lower = before.to_ascii_lowercase();
         let reason = match indicator.kind {

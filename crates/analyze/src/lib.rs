@@ -66,7 +66,24 @@ pub enum Error {
     /// The technique model could not be loaded.
     #[error(transparent)]
     Model(#[from] ctiforge_attack::Error),
+    /// The report is larger than the analyzer accepts.
+    #[error(
+        "the report is {} MiB, over the limit of {} MiB; split it, or raise the limit \
+         (`analyze --max-input-mib`; the service takes up to its `--max-body`)",
+        size.div_ceil(1024 * 1024),
+        limit / (1024 * 1024)
+    )]
+    TooLarge {
+        /// Its size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
+
+/// The largest report read by default: 64 MiB (a 50 MB text analyses in about 10 s within
+/// about 1 GB; see issue #18's figures in BENCHMARKS.md).
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
 
 /// What every analysis of one analyzer shares.
 #[derive(Debug, Clone)]
@@ -82,6 +99,8 @@ pub struct Options<'a> {
     /// The time written into rules and STIX objects when a report states no publication
     /// date; the current time when `None`. Fix it for byte-identical reruns.
     pub now: Option<jiff::Timestamp>,
+    /// Largest input accepted, in bytes ([`DEFAULT_MAX_INPUT_BYTES`]).
+    pub max_input_bytes: usize,
 }
 
 impl Default for Options<'_> {
@@ -92,6 +111,7 @@ impl Default for Options<'_> {
             targets: Vec::new(),
             rules_per_technique: 5,
             now: None,
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
         }
     }
 }
@@ -168,6 +188,12 @@ impl<'a> Analyzer<'a> {
     /// Ingest: reads a report (text, Markdown, HTML or PDF) into a [`Document`]; a report with
     /// no text is an error.
     pub fn read(&self, input: ctiforge_text::Input<'_>) -> Result<Document, Error> {
+        if input.bytes.len() > self.options.max_input_bytes {
+            return Err(Error::TooLarge {
+                size: input.bytes.len(),
+                limit: self.options.max_input_bytes,
+            });
+        }
         let document = ctiforge_text::ingest(input)?;
         if document.text.trim().is_empty() {
             return Err(Error::Empty);

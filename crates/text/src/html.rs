@@ -69,8 +69,23 @@ const BLOCKS: &[&str] = &[
     "body",
 ];
 
+/// Deepest element nesting parsed into a tree. Real pages stay under a hundred; a page nested
+/// deeper (tens of thousands of unclosed `<div>`) would make the tree builder quadratic and
+/// the walk overflow the stack, so its text is read without the tree.
+pub const MAX_DEPTH: usize = 1024;
+
+/// Elements that have no end tag or whose end tag is optional: they do not nest.
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "tbody", "thead", "tfoot",
+    "colgroup", "!doctype",
+];
+
 /// The article text of an HTML document, and its title.
 pub fn to_text(html: &str) -> (String, Option<String>) {
+    if nesting_exceeds(html, MAX_DEPTH) {
+        return (flat_text(html), None);
+    }
     let document = Html::parse_document(html);
     let title = select_text(&document, "title")
         .or_else(|| meta_title(&document))
@@ -88,6 +103,76 @@ pub fn to_text(html: &str) -> (String, Option<String>) {
     let mut blocks = Blocks::default();
     walk(root, &mut blocks, true, false);
     (blocks.finish(), title.filter(|t| !t.is_empty()))
+}
+
+/// The name of the tag that starts at `html[at]` (after `<` or `</`), lower case.
+fn tag_name(html: &[u8], at: usize) -> String {
+    html[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'!')
+        .take(16)
+        .map(|b| b.to_ascii_lowercase() as char)
+        .collect()
+}
+
+/// Whether elements nest deeper than `limit`, counting open tags against end tags (a
+/// conservative estimate: tags whose end is optional are not counted).
+fn nesting_exceeds(html: &str, limit: usize) -> bool {
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    for at in memchr::memchr_iter(b'<', bytes) {
+        match bytes.get(at + 1) {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() => {
+                let name = tag_name(bytes, at + 1);
+                let end = memchr::memchr(b'>', &bytes[at..]).map(|e| at + e);
+                let self_closing = end.is_some_and(|e| e > 0 && bytes[e - 1] == b'/');
+                if !self_closing && !NOT_NESTING.contains(&name.as_str()) {
+                    depth += 1;
+                    if depth > limit {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The text of HTML read without a tree: tags removed (block tags break paragraphs), the
+/// contents of scripts and styles dropped, character references decoded. Linear in the input.
+fn flat_text(html: &str) -> String {
+    let bytes = html.as_bytes();
+    let mut blocks = Blocks::default();
+    let mut at = 0;
+    let mut run = String::new();
+    while at < bytes.len() {
+        let Some(open) = memchr::memchr(b'<', &bytes[at..]).map(|o| at + o) else {
+            run.push_str(&html[at..]);
+            break;
+        };
+        run.push_str(&html[at..open]);
+        let close = memchr::memchr(b'>', &bytes[open..]).map_or(bytes.len(), |c| open + c + 1);
+        let closing = bytes.get(open + 1) == Some(&b'/');
+        let name = tag_name(bytes, open + 1 + usize::from(closing));
+        at = close;
+        if !closing && matches!(name.as_str(), "script" | "style") {
+            // Skip to its end tag, compared without regard to case.
+            at = memchr::memmem::find_iter(&bytes[close..], b"</")
+                .map(|e| close + e)
+                .find(|&e| tag_name(bytes, e + 2) == name)
+                .unwrap_or(bytes.len());
+            continue;
+        }
+        if BLOCKS.contains(&name.as_str()) || name == "br" || name == "div" {
+            blocks.push(&html_escape::decode_html_entities(&run));
+            run.clear();
+            blocks.break_paragraph();
+        }
+    }
+    blocks.push(&html_escape::decode_html_entities(&run));
+    blocks.finish()
 }
 
 fn select_text(document: &Html, selector: &str) -> Option<String> {
@@ -206,6 +291,33 @@ net user</pre></article>
             text,
             "The campaign\n\nThe actor used evil[.]com for C2.\n\n- First IOC: 45.77.12.9\n- Second\n\nHash | Name\nd41d8cd98f00b204e9800998ecf8427f | x.exe\n\ncmd.exe /c whoami\nnet user"
         );
+    }
+
+    #[test]
+    fn pages_nested_past_the_limit_are_read_flat_in_linear_time() {
+        let deep = format!(
+            "<html><body>{}<p>The actor ran vssadmin &amp; deleted shadows.</p>{}</body></html>",
+            "<div>".repeat(50_000),
+            "</div>".repeat(50_000)
+        );
+        let unclosed = format!(
+            "<body>{}<script>var x = '<b>';</script>Exfiltrated data.",
+            "<span>".repeat(20_000)
+        );
+        assert!(nesting_exceeds(&deep, MAX_DEPTH));
+        let (text, _) = to_text(&deep);
+        assert!(
+            text.contains("The actor ran vssadmin & deleted shadows."),
+            "{text}"
+        );
+        let (text, _) = to_text(&unclosed);
+        assert_eq!(text.trim(), "Exfiltrated data.");
+        // Ordinary pages, with unclosed paragraphs and list items, still get the tree.
+        let page = format!(
+            "<body>{}</body>",
+            "<p>One.<li>Two.<br><img src=x>".repeat(3_000)
+        );
+        assert!(!nesting_exceeds(&page, MAX_DEPTH));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub fn to_text(bytes: &[u8]) -> Result<String, Error> {
     if document.is_encrypted() && document.get_pages().is_empty() {
         return Err(encrypted());
     }
+    guard(&document)?;
     let extracted = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes));
     let pages = match extracted {
         Ok(Ok(pages)) => pages,
@@ -48,6 +49,128 @@ pub fn to_text(bytes: &[u8]) -> Result<String, Error> {
         });
     }
     Ok(text)
+}
+
+/// Most bytes the compressed streams of one PDF may expand to (a 2 MB file can hold gigabytes
+/// of zeros).
+pub const MAX_DECOMPRESSED: u64 = 256 * 1024 * 1024;
+/// Deepest nesting of form XObjects (forms drawing forms) accepted.
+pub const MAX_FORM_DEPTH: usize = 32;
+
+/// What the text extractor cannot survive, refused before it runs: streams that expand past
+/// [`MAX_DECOMPRESSED`] (it decompresses them whole), and form XObjects that draw themselves or
+/// nest past [`MAX_FORM_DEPTH`] (it follows them by recursion and would overflow the stack).
+fn guard(document: &lopdf::Document) -> Result<(), Error> {
+    expansion(document, MAX_DECOMPRESSED)?;
+    form_depth(document)
+}
+
+/// Refuses a document whose compressed streams inflate past `limit` bytes in all.
+fn expansion(document: &lopdf::Document, limit: u64) -> Result<(), Error> {
+    let mut total: u64 = 0;
+    for object in document.objects.values() {
+        let Ok(stream) = object.as_stream() else {
+            continue;
+        };
+        if !is_flate(stream) {
+            continue;
+        }
+        total += inflated_size(&stream.content, limit - total + 1);
+        if total > limit {
+            return Err(Error::Pdf {
+                message: format!(
+                    "its compressed streams expand to more than {} MiB (a decompression bomb?); \
+                     extract its text with `pdftotext` and pass the text",
+                    limit / (1024 * 1024)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn is_flate(stream: &lopdf::Stream) -> bool {
+    match stream.dict.get(b"Filter") {
+        Ok(lopdf::Object::Name(name)) => name == b"FlateDecode",
+        Ok(lopdf::Object::Array(filters)) => filters
+            .iter()
+            .any(|f| matches!(f, lopdf::Object::Name(n) if n == b"FlateDecode")),
+        _ => false,
+    }
+}
+
+/// The bytes a zlib stream inflates to, counted up to `cap` (a corrupt stream counts what
+/// inflated before the error).
+fn inflated_size(compressed: &[u8], cap: u64) -> u64 {
+    use std::io::Read;
+    let decoder = flate2::read::ZlibDecoder::new(compressed);
+    std::io::copy(&mut decoder.take(cap), &mut std::io::sink()).unwrap_or(0)
+}
+
+/// The form XObjects each object's resources name (page, form or resource dictionary).
+fn forms_named(document: &lopdf::Document, dict: &lopdf::Dictionary) -> Vec<lopdf::ObjectId> {
+    let resources = match dict.get(b"Resources") {
+        Ok(lopdf::Object::Reference(id)) => document.get_dictionary(*id).ok(),
+        Ok(lopdf::Object::Dictionary(d)) => Some(d),
+        _ => None,
+    };
+    let xobjects = resources.and_then(|r| match r.get(b"XObject") {
+        Ok(lopdf::Object::Reference(id)) => document.get_dictionary(*id).ok(),
+        Ok(lopdf::Object::Dictionary(d)) => Some(d),
+        _ => None,
+    });
+    xobjects
+        .map(|x| {
+            x.iter()
+                .filter_map(|(_, v)| v.as_reference().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Walks forms from every page without recursion; a form met again on its own path, or a
+/// path deeper than [`MAX_FORM_DEPTH`], is an error.
+fn form_depth(document: &lopdf::Document) -> Result<(), Error> {
+    let stream_dict = |id: lopdf::ObjectId| {
+        document
+            .get_object(id)
+            .ok()
+            .and_then(|o| o.as_stream().ok())
+            .map(|s| &s.dict)
+    };
+    for page in document.get_pages().into_values() {
+        let Ok(page_dict) = document.get_dictionary(page) else {
+            continue;
+        };
+        // (form, path of forms above it)
+        let mut stack: Vec<(lopdf::ObjectId, Vec<lopdf::ObjectId>)> =
+            forms_named(document, page_dict)
+                .into_iter()
+                .map(|f| (f, Vec::new()))
+                .collect();
+        let mut steps = 0usize;
+        while let Some((form, path)) = stack.pop() {
+            steps += 1;
+            if path.contains(&form) || path.len() >= MAX_FORM_DEPTH || steps > 100_000 {
+                return Err(Error::Pdf {
+                    message: format!(
+                        "its form XObject {} {} R draws itself or nests more than {MAX_FORM_DEPTH} deep; \
+                         extract its text with `pdftotext` and pass the text",
+                        form.0, form.1
+                    ),
+                });
+            }
+            let Some(dict) = stream_dict(form) else {
+                continue;
+            };
+            let mut below = path.clone();
+            below.push(form);
+            for child in forms_named(document, dict) {
+                stack.push((child, below.clone()));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn encrypted() -> Error {
@@ -156,6 +279,85 @@ fn join_wrapped(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-page PDF from its objects (1: catalog, 2: pages, 3: page...), with a valid xref.
+    fn pdf(objects: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, object) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+            out.extend_from_slice(object);
+            out.extend_from_slice(b"\nendobj\n");
+        }
+        let xref = out.len();
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+        );
+        for offset in offsets {
+            out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .as_bytes(),
+        );
+        out
+    }
+
+    fn stream(dict: &str, content: &[u8]) -> Vec<u8> {
+        let mut object = format!("<< {dict} /Length {} >>\nstream\n", content.len()).into_bytes();
+        object.extend_from_slice(content);
+        object.extend_from_slice(b"\nendstream");
+        object
+    }
+
+    const CATALOG: &[u8] = b"<< /Type /Catalog /Pages 2 0 R >>";
+    const PAGES: &[u8] = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>";
+    const TEXT: &[u8] = b"BT /F1 12 Tf 72 712 Td (The actor ran vssadmin delete shadows.) Tj ET";
+
+    #[test]
+    fn a_form_that_draws_itself_is_refused_not_followed() {
+        let page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /XObject << /X1 5 0 R >> >> >>";
+        let bytes = pdf(&[
+            CATALOG.to_vec(),
+            PAGES.to_vec(),
+            page.to_vec(),
+            stream("", b"/X1 Do"),
+            stream(
+                "/Type /XObject /Subtype /Form /BBox [0 0 10 10] /Resources << /XObject << /X1 5 0 R >> >>",
+                b"/X1 Do",
+            ),
+        ]);
+        let error = to_text(&bytes).expect_err("refused").to_string();
+        assert!(error.contains("draws itself"), "{error}");
+    }
+
+    #[test]
+    fn streams_that_expand_past_the_limit_are_refused() {
+        use std::io::Write;
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(TEXT).expect("compress");
+        encoder
+            .write_all(&vec![b' '; 3 * 1024 * 1024])
+            .expect("compress");
+        let compressed = encoder.finish().expect("compress");
+        let page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>";
+        let bytes = pdf(&[
+            CATALOG.to_vec(),
+            PAGES.to_vec(),
+            page.to_vec(),
+            stream("/Filter /FlateDecode", &compressed),
+        ]);
+        let document = lopdf::Document::load_mem(&bytes).expect("loads");
+        let error = expansion(&document, 1024 * 1024)
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains("expand to more than 1 MiB"), "{error}");
+        assert!(expansion(&document, 8 * 1024 * 1024).is_ok());
+    }
 
     #[test]
     fn headers_footers_page_numbers_and_hyphenation() {

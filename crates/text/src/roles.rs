@@ -310,6 +310,8 @@ pub fn roles(document: &Document) -> Vec<SentenceRole> {
     let mut section = SentenceRole::Narrative;
     let mut paragraphs = document.paragraphs.iter().peekable();
     let mut heading_paragraph: Option<Span> = None;
+    // The last paragraph judged, so that a long paragraph of many sentences is judged once.
+    let mut judged: Option<Span> = None;
     for sentence in &document.sentences {
         // The paragraph holding this sentence: is it a heading?
         while paragraphs.peek().is_some_and(|p| p.end < sentence.start) {
@@ -317,8 +319,11 @@ pub fn roles(document: &Document) -> Vec<SentenceRole> {
         }
         let paragraph = paragraphs.peek().copied().copied();
         if let Some(p) = paragraph
-            && heading_paragraph != Some(p)
-            && is_heading(text, p)
+            && judged != Some(p)
+            && {
+                judged = Some(p);
+                is_heading(text, p)
+            }
         {
             heading_paragraph = Some(p);
             section = section_role(p.slice(text).unwrap_or(""));

@@ -58,6 +58,9 @@ pub struct AnalyzeArgs {
     /// Query targets for every rule, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
     siem: Vec<SiemTarget>,
+    /// Largest report read, in MiB; a larger one is refused with this limit named.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    max_input_mib: u32,
 }
 
 pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome> {
@@ -76,6 +79,7 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
         sigma_rules: collection.as_ref(),
         targets: args.siem.iter().map(|t| t.target()).collect(),
         now: args.now,
+        max_input_bytes: args.max_input_mib as usize * 1024 * 1024,
         ..Options::default()
     };
     let analyzer = Analyzer::new(&kb, options)?;

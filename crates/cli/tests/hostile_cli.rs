@@ -1,0 +1,158 @@
+//! Hostile inputs to `ctiforge analyze` (issue #18), generated here (nothing large is
+//! committed): each must end with a clear error or a result, never an abort, within a memory
+//! ceiling read from the kernel's accounting of the child (`getrusage` of children, peak RSS).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `ctiforge analyze INPUT -o DIR --format json EXTRA…` and returns its output and the
+/// peak resident memory of the child in MiB (`/usr/bin/time -f %M` reports it in KiB).
+fn analyze(input: &Path, out: &Path, extra: &[&str]) -> (Output, u64) {
+    let mut command = Command::new("/usr/bin/time");
+    command
+        .args([
+            "-f",
+            "peak-kib=%M",
+            env!("CARGO_BIN_EXE_ctiforge"),
+            "analyze",
+        ])
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .args(["--format", "json"])
+        .args(extra);
+    let output = command.output().expect("runs /usr/bin/time");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let peak = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("peak-kib="))
+        .filter_map(|k| k.trim().parse::<u64>().ok())
+        .next_back()
+        .unwrap_or(0);
+    (output, peak / 1024)
+}
+
+/// Whether GNU time is there to measure the child's peak memory; under CI its absence fails.
+fn time_available() -> bool {
+    let there = Path::new("/usr/bin/time").exists();
+    assert!(
+        there || std::env::var_os("CI").is_none(),
+        "/usr/bin/time is missing (.ci/run installs Debian's `time`)"
+    );
+    there
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn html_nested_fifty_thousand_deep_is_read_not_a_stack_overflow() {
+    if !time_available() {
+        eprintln!("skipped: /usr/bin/time is missing (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("deep.html");
+    let page = format!(
+        "<html><body>{}<p>The actor ran vssadmin delete shadows /all /quiet.</p>{}</body></html>",
+        "<div>".repeat(50_000),
+        "</div>".repeat(50_000)
+    );
+    std::fs::write(&input, page).expect("write");
+    let (output, peak) = analyze(&input, &dir.path().join("out"), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let analysis = std::fs::read_to_string(dir.path().join("out/analysis.json")).expect("json");
+    assert!(analysis.contains("T1490"), "the text is still read");
+    assert!(peak < 512, "peak {peak} MiB");
+}
+
+#[test]
+fn a_pdf_whose_form_draws_itself_is_a_clear_error_not_an_abort() {
+    if !time_available() {
+        eprintln!("skipped: /usr/bin/time is missing (.ci/run installs it)");
+        return;
+    }
+    let objects: [&[u8]; 5] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /XObject << /X1 5 0 R >> >> >>",
+        b"<< /Length 6 >>\nstream\n/X1 Do\nendstream",
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 10 10] /Resources << /XObject << /X1 5 0 R >> >> /Length 6 >>\nstream\n/X1 Do\nendstream",
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(object);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("self.pdf");
+    std::fs::write(&input, pdf).expect("write");
+    let (output, _) = analyze(&input, &dir.path().join("out"), &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("draws itself"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !dir.path().join("out/analysis.json").exists(),
+        "nothing half-written"
+    );
+}
+
+#[test]
+fn a_report_over_the_input_limit_is_refused_with_the_limit_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("big.txt");
+    let sentence = "The actors exploited CVE-2023-4966 and ran vssadmin delete shadows. ";
+    std::fs::write(
+        &input,
+        sentence.repeat(2 * 1024 * 1024 / sentence.len() + 1),
+    )
+    .expect("write");
+    let output = common::ctiforge(&[
+        "analyze",
+        input.to_str().expect("path"),
+        "-o",
+        dir.path().join("out").to_str().expect("path"),
+        "--max-input-mib",
+        "1",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("over the limit of 1 MiB") && message.contains("--max-input-mib"),
+        "{message}"
+    );
+}
+
+#[test]
+fn one_long_line_of_indicators_stays_within_its_memory_ceiling() {
+    if !time_available() {
+        eprintln!("skipped: /usr/bin/time is missing (.ci/run installs it)");
+        return;
+    }
+    // One 4 MB line of sentences with indicators: every indicator used to scan its whole line
+    // again (quadratic: minutes for 10 MB; BENCHMARKS.md has the times).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("line.txt");
+    let sentence = "The actors exploited CVE-2023-4966 on 203.0.113.9 and ran vssadmin delete shadows /all /quiet. ";
+    std::fs::write(&input, sentence.repeat(4 * 1024 * 1024 / sentence.len())).expect("write");
+    let (output, peak) = analyze(&input, &dir.path().join("out"), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(peak < 512, "peak {peak} MiB for 4 MB");
+}
