@@ -156,3 +156,55 @@ fn one_long_line_of_indicators_stays_within_its_memory_ceiling() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(peak < 512, "peak {peak} MiB for 4 MB");
 }
+
+#[test]
+fn hunt_with_no_rule_loaded_is_an_error_not_nothing_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("bad.yml"), "title: [unclosed\n").expect("write");
+    let logs = dir.path().join("events.jsonl");
+    std::fs::write(&logs, "{\"EventID\": 1}\n").expect("write");
+    let output = common::ctiforge(&[
+        "hunt",
+        "--rules",
+        dir.path().join("bad.yml").to_str().expect("path"),
+        logs.to_str().expect("path"),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no rule loaded"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_rule_nested_a_hundred_thousand_deep_is_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("deep.yml");
+    let yaml = format!(
+        "title: deep\nlogsource:\n  product: windows\ndetection:\n  sel: {}{}\n  condition: sel\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    std::fs::write(&rule, yaml).expect("write");
+    let output = common::ctiforge(&["sigma", "check", rule.to_str().expect("path")]);
+    assert_eq!(output.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(all.contains("nest more than 64"), "{all}");
+}
+
+#[test]
+fn a_look_up_longer_than_a_name_is_refused_with_the_limit() {
+    let query = "a".repeat(100_000);
+    let output = common::ctiforge(&["kb", "lookup", &query]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("at most 256"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -224,6 +224,10 @@ pub fn check_text(text: &str, file: &Path, kb: &KnowledgeBase) -> Vec<Finding> {
     let (condition_error, yaml_error, modifier_error) =
         (&*CONDITION_ERROR, &*YAML_ERROR, &*MODIFIER_ERROR);
 
+    // Nesting no rule needs would make the parser and the linter quadratic: refuse it first.
+    if let Err(message) = crate::rules::check_nesting(text) {
+        return vec![finding(0, 0, Severity::Error, "parse", message)];
+    }
     let collection = match rsigma_parser::parse_sigma_yaml(text) {
         Ok(collection) => Some(collection),
         Err(e) => {

@@ -104,6 +104,15 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<Outcome> {
     for (rule, error) in &errors {
         eprintln!("rule {rule} not compiled: {error}");
     }
+    if hunter.rule_count() == 0 {
+        // Nothing to hunt with is an error (exit 2), not "nothing found" (exit 1).
+        bail!(
+            "no rule loaded: {} rule file(s) could not be parsed and {} rule(s) could not be \
+             compiled (the reasons are above); fix them or point --rules at valid Sigma rules",
+            set.errors.len(),
+            errors.len()
+        );
+    }
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
     let progress = |done: usize, total: usize, found: usize| {

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::Subcommand;
 use ctiforge_kb::{Description, KnowledgeBase, snapshot};
 
@@ -135,6 +135,16 @@ fn lookup(
     json: bool,
     limit: usize,
 ) -> anyhow::Result<Outcome> {
+    // A look-up is a name, an id or a few words; near-match search over a long query is slow
+    // (100 KB took 22 s), so a longer query is refused.
+    const MAX_QUERY: usize = 256;
+    let length = query.chars().count();
+    if length > MAX_QUERY {
+        bail!(
+            "the query is {length} characters; a look-up takes at most {MAX_QUERY} (a name, an \
+             id such as T1059.001, or a few words)"
+        );
+    }
     let kb = load_kb(kb_path)?;
     let found = kb.find(query);
     let mut out = std::io::stdout().lock();
