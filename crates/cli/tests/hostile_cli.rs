@@ -208,3 +208,58 @@ fn a_look_up_longer_than_a_name_is_refused_with_the_limit() {
         stderr(&output)
     );
 }
+
+/// `ioc extract FILE` in the table format.
+fn ioc_table(path: &Path) -> Output {
+    common::ctiforge(&["ioc", "extract", path.to_str().expect("path")])
+}
+
+#[test]
+fn ioc_extract_reads_utf16_with_and_without_a_byte_order_mark() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "Beacon to 45.77.1.2 every minute.\n";
+    let utf16le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf16be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let with_bom: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(utf16le.iter().copied())
+        .collect();
+    for (name, bytes) in [
+        ("le.txt", utf16le),
+        ("be.txt", utf16be),
+        ("bom.txt", with_bom),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let output = ioc_table(&path);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let table = String::from_utf8_lossy(&output.stdout);
+        assert!(table.contains("45.77.1.2"), "{name}: {table}");
+    }
+}
+
+#[test]
+fn ioc_extract_refuses_binary_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("blob.bin");
+    let bytes: Vec<u8> = (0..65_536u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&path, bytes).expect("write");
+    let output = ioc_table(&path);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("binary"), "{}", stderr(&output));
+}
+
+#[test]
+fn an_indicator_across_the_read_boundary_is_not_cut() {
+    // 8 MiB of one token, then an address: the first read ends inside the address.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("long.txt");
+    let mut text = "x".repeat(8 * 1024 * 1024 - 5);
+    text.push_str(" 45.77.123.45 end\n");
+    std::fs::write(&path, text).expect("write");
+    let output = ioc_table(&path);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("45.77.123.45"));
+}

@@ -15,6 +15,9 @@ pub fn decode(bytes: &[u8], declared: Option<&str>, html: bool) -> Decoded {
     if let Some((encoding, bom_length)) = Encoding::for_bom(bytes) {
         return decode_with(encoding, &bytes[bom_length..]);
     }
+    if let Some(encoding) = utf16_without_bom(bytes) {
+        return decode_with(encoding, bytes);
+    }
     if let Some(encoding) = declared.and_then(|label| Encoding::for_label(label.trim().as_bytes()))
     {
         return decode_with(encoding, bytes);
@@ -31,6 +34,33 @@ pub fn decode(bytes: &[u8], declared: Option<&str>, html: bool) -> Decoded {
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     decode_with(detector.guess(None, chardetng::Utf8Detection::Allow), bytes)
+}
+
+/// UTF-16 written without a byte-order mark (Windows tools export it so), known by its
+/// pattern: in text that is mostly ASCII, every other byte is zero. Little-endian has the
+/// zeros at odd offsets, big-endian at even ones.
+pub fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    let sample = &bytes[..bytes.len().min(4096) & !1];
+    if sample.len() < 8 {
+        return None;
+    }
+    let pairs = sample.len() / 2;
+    let zeros_at = |first: usize| {
+        sample
+            .iter()
+            .skip(first)
+            .step_by(2)
+            .filter(|b| **b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros_at(0), zeros_at(1));
+    if odd * 10 >= pairs * 8 && even * 10 <= pairs {
+        Some(encoding_rs::UTF_16LE)
+    } else if even * 10 >= pairs * 8 && odd * 10 <= pairs {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
 }
 
 fn decode_with(encoding: &'static Encoding, bytes: &[u8]) -> Decoded {

@@ -23,6 +23,7 @@
 mod blocks;
 pub mod csaf;
 mod decode;
+pub use decode::utf16_without_bom;
 mod html;
 mod markdown;
 mod pdf;
@@ -269,7 +270,10 @@ fn first_line_title(text: &str) -> Option<String> {
 /// UTF-16 (recognized by its byte-order mark or its alternate zero bytes).
 fn looks_binary(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(8192)];
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+    if head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF])
+        || decode::utf16_without_bom(head).is_some()
+    {
         return false;
     }
     let controls = head

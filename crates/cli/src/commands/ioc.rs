@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use ctiforge_ioc::{Extractor, Indicator};
 use ctiforge_model::Span;
@@ -89,6 +89,31 @@ pub fn run(command: &IocCommand, kb_path: Option<&Path>) -> anyhow::Result<Outco
             path,
             ..Input::default()
         });
+        match sniff(head) {
+            Sniffed::Binary => bail!(
+                "{} is binary, not text (NUL bytes without a UTF-16 byte order); give a text, \
+                 Markdown, HTML, PDF or CSAF file",
+                input.display()
+            ),
+            Sniffed::Utf16 => {
+                // Decoded whole, as `analyze` decodes it.
+                let mut bytes = Vec::new();
+                reader
+                    .read_to_end(&mut bytes)
+                    .with_context(|| format!("cannot read {}", input.display()))?;
+                let document = ctiforge_text::ingest(Input {
+                    bytes: &bytes,
+                    path: Some("input.txt"),
+                    ..Input::default()
+                })
+                .with_context(|| format!("cannot read {}", input.display()))?;
+                let text = Box::new(std::io::Cursor::new(document.text.into_bytes()));
+                single(&extractor, text, &mut out, *format_out, *all, input)?;
+                out.flush()?;
+                return Ok(Outcome::Success);
+            }
+            Sniffed::Text => {}
+        }
         if format == InputFormat::Text {
             single(&extractor, reader, &mut out, *format_out, *all, input)?;
         } else {
@@ -108,6 +133,45 @@ pub fn run(command: &IocCommand, kb_path: Option<&Path>) -> anyhow::Result<Outco
     }
     out.flush()?;
     Ok(Outcome::Success)
+}
+
+/// What the first bytes of an input say it is.
+#[derive(Debug, PartialEq, Eq)]
+enum Sniffed {
+    Text,
+    Utf16,
+    Binary,
+}
+
+/// UTF-16 by its byte order mark or its pattern of zero bytes; binary by NUL bytes otherwise;
+/// else text.
+fn sniff(head: &[u8]) -> Sniffed {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Sniffed::Utf16;
+    }
+    if ctiforge_text::utf16_without_bom(head).is_some() {
+        return Sniffed::Utf16;
+    }
+    if head[..head.len().min(4096)].contains(&0) {
+        Sniffed::Binary
+    } else {
+        Sniffed::Text
+    }
+}
+
+/// Where to cut a chunk so that no indicator is split: after its last line break, else after
+/// its last white space, else after its last character that no indicator contains.
+fn cut_point(chunk: &[u8]) -> Option<usize> {
+    chunk
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .or_else(|| chunk.iter().rposition(u8::is_ascii_whitespace))
+        .or_else(|| {
+            chunk.iter().rposition(|b| {
+                b.is_ascii() && !b.is_ascii_alphanumeric() && !b"./:-_%@[]()\\?=&#~+".contains(b)
+            })
+        })
+        .map(|at| at + 1)
 }
 
 fn open(input: &Path) -> anyhow::Result<Box<dyn BufRead>> {
@@ -209,7 +273,7 @@ fn single(
     let mut carry: Vec<u8> = Vec::new();
     let mut base = 0usize;
     loop {
-        // Read up to CHUNK bytes, then cut at the last line break so no indicator is split.
+        // Read up to CHUNK bytes, then cut where no indicator can be split.
         let mut chunk = std::mem::take(&mut carry);
         let wanted = CHUNK.saturating_sub(chunk.len()) as u64;
         let read = (&mut reader)
@@ -217,8 +281,8 @@ fn single(
             .read_to_end(&mut chunk)
             .with_context(|| format!("cannot read {}", input.display()))?;
         let at_end = read == 0 || (read as u64) < wanted;
-        if !at_end && let Some(cut) = chunk.iter().rposition(|b| *b == b'\n') {
-            carry = chunk.split_off(cut + 1);
+        if !at_end && let Some(cut) = cut_point(&chunk) {
+            carry = chunk.split_off(cut);
         }
         if chunk.is_empty() && at_end {
             break;
