@@ -83,6 +83,7 @@ fn long_version() -> String {
 }
 
 fn main() -> ExitCode {
+    quiet_caught_pdf_panics();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Kb(command) => commands::kb::run(command, cli.kb.as_deref()),
@@ -103,4 +104,28 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// The PDF text extractor panics on some malformed files; `ctiforge-text` catches the panic
+/// and reports a clear error, so its "panicked at …" message is noise on stderr. Other panics
+/// (bugs) keep the default report.
+fn quiet_caught_pdf_panics() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_pdf_library = info.location().is_some_and(|l| {
+            let file = l.file();
+            [
+                "pdf-extract",
+                "pdf_extract",
+                "lopdf",
+                "type1-encoding-parser",
+                "adobe-cmap-parser",
+            ]
+            .iter()
+            .any(|crate_name| file.contains(crate_name))
+        });
+        if !in_pdf_library {
+            report(info);
+        }
+    }));
 }

@@ -609,6 +609,17 @@ fn logsource_fits(rule: &LogSource, source: &Source) -> bool {
         && fits(&rule.service, &source.service)
 }
 
+/// A JSON array with its members in the order of their serialized text.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Array(mut items) => {
+            items.sort_by_cached_key(|v| v.to_string());
+            serde_json::Value::Array(items)
+        }
+        other => other,
+    }
+}
+
 fn detection(result: EvaluationResult, prepared: &event::Prepared, origin: Origin) -> Detection {
     let kind = if result.is_correlation() {
         "correlation"
@@ -616,9 +627,10 @@ fn detection(result: EvaluationResult, prepared: &event::Prepared, origin: Origi
         "detection"
     };
     let matched = match &result.body {
+        // The evaluator reports matches in hash order; sorted, two runs print the same.
         rsigma_eval::ResultBody::Detection(d) => serde_json::json!({
-            "selections": d.matched_selections,
-            "fields": d.matched_fields,
+            "selections": sorted(serde_json::json!(d.matched_selections)),
+            "fields": sorted(serde_json::json!(d.matched_fields)),
         }),
         rsigma_eval::ResultBody::Correlation(c) => serde_json::json!({
             "correlation_type": c.correlation_type,
