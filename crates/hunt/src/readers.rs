@@ -62,6 +62,27 @@ pub enum ReadError {
     /// A JSON document that does not parse.
     #[error("malformed JSON: {0}")]
     Json(String),
+    /// A format read whole (EVTX, a JSON document) is larger than the limit.
+    #[error(
+        "larger than {} MiB after decompression; EVTX files and JSON documents are read whole, \
+         so split it, or convert it to JSON lines (read as a stream)",
+        MAX_WHOLE / (1024 * 1024)
+    )]
+    TooLarge,
+}
+
+/// Most bytes of an EVTX file or JSON document read whole (after gzip): a 3 MB gzip can hold
+/// gigabytes.
+pub const MAX_WHOLE: u64 = 1024 * 1024 * 1024;
+
+/// Reads the rest of `reader`, at most [`MAX_WHOLE`] bytes.
+fn read_whole<R: Read>(reader: R, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    reader.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(bytes)
 }
 
 /// Reads `path`, handing each record to `sink`; returns the format it found.
@@ -90,14 +111,12 @@ fn read_stream<R: BufRead>(mut reader: R, sink: &mut dyn FnMut(Item)) -> Result<
     let head = reader.fill_buf()?.to_vec();
     match detect(&head) {
         Some(Format::Evtx) => {
-            let mut bytes = Vec::new();
-            reader.read_to_end(&mut bytes)?;
+            let bytes = read_whole(reader, MAX_WHOLE)?;
             read_evtx(bytes, sink)?;
             Ok(Format::Evtx)
         }
         Some(Format::Json) => {
-            let mut bytes = Vec::new();
-            reader.read_to_end(&mut bytes)?;
+            let bytes = read_whole(reader, MAX_WHOLE)?;
             read_json_document(&bytes, sink)
         }
         Some(Format::JsonLines) => {
@@ -127,12 +146,32 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         return Some(Format::Json);
     }
     if trimmed.starts_with('{') {
-        let first_line = trimmed.lines().next().unwrap_or("");
-        return Some(if serde_json::from_str::<Value>(first_line).is_ok() {
-            Format::JsonLines
-        } else {
-            Format::Json
-        });
+        let Some((first_line, _)) = trimmed.split_once('\n') else {
+            // The first line runs past the head (a long ScriptBlock or CommandLine event): a
+            // pretty-printed document would have broken its line by now, so this is JSON
+            // lines, unless it opens a wrapper of records written on one line (CloudTrail's
+            // `{"Records": [...]}`).
+            let opening: String = trimmed
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .take(12)
+                .collect();
+            let wrapper = ["{\"Records\":", "{\"records\":", "{\"value\":"]
+                .iter()
+                .any(|w| opening.starts_with(w));
+            return Some(if wrapper {
+                Format::Json
+            } else {
+                Format::JsonLines
+            });
+        };
+        return Some(
+            if serde_json::from_str::<Value>(first_line.trim()).is_ok() {
+                Format::JsonLines
+            } else {
+                Format::Json
+            },
+        );
     }
     if trimmed.starts_with("#separator") {
         return Some(Format::ZeekTsv);
@@ -373,6 +412,33 @@ fn read_csv<R: Read>(reader: R, sink: &mut dyn FnMut(Item)) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_document_read_whole_stops_at_its_limit() {
+        let big = vec![b' '; 4096];
+        assert!(matches!(
+            read_whole(&big[..], 1024),
+            Err(ReadError::TooLarge)
+        ));
+        assert_eq!(read_whole(&big[..], 4096).expect("fits").len(), 4096);
+    }
+
+    #[test]
+    fn a_first_line_longer_than_the_head_is_still_json_lines() {
+        let long = format!(
+            "{{\"EventID\": 4104, \"ScriptBlockText\": \"{}\"}}",
+            "A".repeat(20_000)
+        );
+        let head = &long.as_bytes()[..8192];
+        assert_eq!(detect(head), Some(Format::JsonLines));
+        let cloudtrail = format!(
+            "{{\"Records\": [{{\"eventName\": \"{}\"}}]}}",
+            "B".repeat(20_000)
+        );
+        assert_eq!(detect(&cloudtrail.as_bytes()[..8192]), Some(Format::Json));
+        let pretty = b"{\n  \"Records\": []\n}";
+        assert_eq!(detect(pretty), Some(Format::Json));
+    }
     use super::*;
 
     fn collect(bytes: &[u8]) -> (Result<Format, String>, Vec<Item>) {
