@@ -66,7 +66,7 @@ try {
 
   // The report page: the sections in DESIGN.md's order.
   const order = await page.locator('main section[id]').evaluateAll((s) => s.map((e) => e.id));
-  const expected = ['summary', 'exploitation', 'leads', 'mitigations', 'techniques', 'iocs', 'actors', 'risk', 'detection', 'response', 'graph', 'source'];
+  const expected = ['summary', 'risks', 'affected', 'exploitation', 'leads', 'mitigations', 'recommendations', 'techniques', 'iocs', 'actors', 'risk', 'detection', 'response', 'graph', 'source'];
   if (JSON.stringify(order) !== JSON.stringify(expected)) fail(`sections: ${order.join(', ')}`);
 
   // A graph node shows its evidence.
