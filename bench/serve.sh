@@ -118,9 +118,12 @@ run_setup() { # LABEL DB [INSTANCES]
 
 echo "ctiforge serve load, $(date -u +%F), $(nproc) cores, wrk ${SECONDS_PER_RUN}s per measurement, 2 threads, 8 connections"
 run_setup "sqlite" "sqlite://$WORK/store.db" 1
-run_setup "postgres" "$PG/ctiforge_multi" 1
-.ci/postgres.sh stop "$pg_dir"; PG="$(.ci/postgres.sh start "$pg_dir")"
-run_setup "postgres-2" "$PG/ctiforge_multi" 2
+psql_bin="$(ls /usr/lib/postgresql/*/bin/psql | tail -1)"
+createdb() { "$psql_bin" -q "$PG/postgres" -c "CREATE DATABASE $1" >/dev/null; }
+createdb ctiforge_one
+run_setup "postgres" "$PG/ctiforge_one" 1
+createdb ctiforge_two
+run_setup "postgres-2" "$PG/ctiforge_two" 2
 
 # The ceiling: nginx serving the same TAXII page as a file.
 mkdir -p "$WORK/www"
