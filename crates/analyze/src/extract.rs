@@ -239,10 +239,79 @@ const SOURCE_EXTENSIONS: &[&str] = &[
     "scala", "erl", "ex", "exs",
 ];
 
+/// Why a file named in a vulnerability's description is not an indicator.
+const FLAW_FILE: &str = "names where a vulnerability is (a product's file), not an attacker's file";
+
+/// Words of a sentence that describes a vulnerability (lower case).
+const FLAW_WORDS: &[&str] = &[
+    "vulnerab",
+    "injection",
+    "overflow",
+    "flaw",
+    "could allow",
+    "allows a",
+    "allow a",
+    "improper",
+    "hard-coded",
+    "hardcoded",
+    "exists in",
+    "in the script",
+    "functionality of",
+    "memory corruption",
+    "insecure permissions",
+    "denial of service",
+    "traversal",
+    "is loaded from",
+    "to be loaded from",
+    "stores an",
+    "default password",
+];
+/// Words of a sentence that describes an intrusion: a file there may be the attacker's.
+const INTRUSION_WORDS: &[&str] = &[
+    "malware",
+    "payload",
+    "dropped",
+    "implant",
+    "backdoor",
+    "ransomware",
+    "the actor",
+    "actors",
+    "threat actor",
+    "beacon",
+    "loader",
+    "downloaded",
+    "persistence",
+    "staged",
+    "exfiltrat",
+    "webshell",
+    "web shell",
+];
+
+/// Whether the text around a file name describes a vulnerability and not an intrusion.
+fn locates_a_flaw(before_lower: &str, after: &str) -> bool {
+    // Only its own sentence counts.
+    let before = before_lower.rsplit(". ").next().unwrap_or(before_lower);
+    let after = after.split(". ").next().unwrap_or(after);
+    let around = format!("{before} {}", after.to_ascii_lowercase());
+    FLAW_WORDS.iter().any(|w| around.contains(w))
+        && !INTRUSION_WORDS.iter().any(|w| around.contains(w))
+}
+
+/// What follows `at` on its line, at most `limit` bytes.
+fn line_after(text: &str, at: usize, limit: usize) -> &str {
+    let start = at.min(text.len());
+    let mut end = (start + limit).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let rest = &text[start..end];
+    rest.find('\n').map_or(rest, |i| &rest[..i])
+}
+
 /// Flags what the sentence around an indicator shows it is not: a version number written like
 /// an address (`Product: 6.5.0.2`, `firmware 8.6.0.4`), a commit id that looks like a hash, a
-/// source file or a system device path named to locate a flaw, a product or class name written
-/// like a domain (`X.Org`, `AccountManagerService.java`, `W2.1.NA`).
+/// source file, a system device path or a product's file named to locate a flaw, a product or
+/// class name written like a domain (`X.Org`, `AccountManagerService.java`, `W2.1.NA`).
 pub(crate) fn flag_in_context(indicators: &mut [Indicator], text: &str) {
     const LOOK_BEHIND: usize = 200;
     for indicator in indicators.iter_mut().filter(|i| !i.is_false_positive()) {
@@ -258,6 +327,7 @@ pub(crate) fn flag_in_context(indicators: &mut [Indicator], text: &str) {
             .rfind('\n')
             .map_or(window, |i| window + i + 1);
         let before = text.get(line_start..indicator.start).unwrap_or("");
+        let after = line_after(text, indicator.end, LOOK_BEHIND);
         let before_lower = before.to_ascii_lowercase();
         let reason = match indicator.kind {
             IocType::Ipv4 => {
@@ -282,14 +352,22 @@ pub(crate) fn flag_in_context(indicators: &mut [Indicator], text: &str) {
                     .next()
                     .unwrap_or("")
                     .to_ascii_lowercase();
-                SOURCE_EXTENSIONS
-                    .contains(&extension.as_str())
-                    .then_some("a source file, named to locate a flaw")
+                if SOURCE_EXTENSIONS.contains(&extension.as_str()) {
+                    Some("a source file, named to locate a flaw")
+                } else {
+                    locates_a_flaw(&before_lower, after).then_some(FLAW_FILE)
+                }
             }
-            IocType::Filepath => ["/dev/", "/proc/", "/sys/"]
-                .iter()
-                .any(|p| indicator.value.starts_with(p))
-                .then_some("a system device or kernel path"),
+            IocType::Filepath => {
+                if ["/dev/", "/proc/", "/sys/"]
+                    .iter()
+                    .any(|p| indicator.value.starts_with(p))
+                {
+                    Some("a system device or kernel path")
+                } else {
+                    locates_a_flaw(&before_lower, after).then_some(FLAW_FILE)
+                }
+            }
             IocType::Domain if !indicator.defanged => name_like_domain(raw)
                 .then_some("a product, class or version name written like a domain"),
             _ => None,

@@ -172,3 +172,28 @@ fn risk_lists_every_factor_and_sums_them() {
     );
     assert!(loud.response.iter().any(|p| p.phase == Phase::Recovery));
 }
+
+#[test]
+fn files_named_in_a_vulnerability_are_not_indicators_but_an_intruders_files_are() {
+    let kb = KnowledgeBase::embedded().expect("kb");
+    let advisory = analyze(
+        &kb,
+        "Delta Electronics DIAEnergie is vulnerable to an SQL injection in the script Handler_CFG.ashx. \
+         The loader dropped stage2.dll and ran it with rundll32.",
+    );
+    let listed: Vec<&str> = advisory.iocs.iter().map(|i| i.value.as_str()).collect();
+    assert!(!listed.contains(&"Handler_CFG.ashx"), "{listed:?}");
+    assert!(listed.contains(&"stage2.dll"), "{listed:?}");
+    let flagged = advisory
+        .false_positives
+        .iter()
+        .find(|i| i.value == "Handler_CFG.ashx")
+        .expect("flagged, with its reason");
+    assert!(
+        flagged
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("vulnerability")
+    );
+}

@@ -231,6 +231,7 @@ const ADVICE_PHRASES: &[&str] = &[
 
 /// Phrases that make a sentence a reference or boilerplate.
 const REFERENCE_PHRASES: &[&str] = &[
+    "refer to the",
     "for more information",
     "for additional information",
     "for further information",
