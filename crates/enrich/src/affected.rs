@@ -337,6 +337,45 @@ fn add(found: &mut Vec<AffectedProduct>, product: AffectedProduct) {
     found.push(product);
 }
 
+/// No fix is available yet. (Also what makes a sentence not say a fix is available.)
+const NONE_AVAILABLE: &[&str] = &[
+    "no fix is available",
+    "no fix available",
+    "no patch is available",
+    "no patch available",
+    "no update is available",
+    "no fix is currently available",
+    "has not released a fix",
+    "has not released a patch",
+    "has not yet released",
+    "not yet available",
+    "no fix yet",
+    "no known fix",
+    "unpatched",
+    "currently no fix",
+    "no fixes are available",
+];
+
+/// The vendor will not fix it. (Also what makes a sentence not say a fix is available.)
+const NO_FIX_PLANNED: &[&str] = &[
+    "no fix is planned",
+    "no fix planned",
+    "does not plan to",
+    "do not plan to",
+    "will not be fixed",
+    "will not release",
+    "end of life",
+    "end-of-life",
+    "end of support",
+    "end-of-support",
+    "no longer supported",
+    "no longer support",
+    "reached end",
+    "discontinued",
+    "not be patched",
+    "no plans to",
+];
+
 /// Cues of each remediation status, matched in lower case. The first sentence that says it is
 /// the evidence.
 const REMEDIATION_CUES: &[(RemediationStatus, &[&str])] = &[
@@ -425,47 +464,8 @@ const REMEDIATION_CUES: &[(RemediationStatus, &[&str])] = &[
             "until a fix",
         ],
     ),
-    (
-        RemediationStatus::NoneAvailable,
-        &[
-            "no fix is available",
-            "no fix available",
-            "no patch is available",
-            "no patch available",
-            "no update is available",
-            "no fix is currently available",
-            "has not released a fix",
-            "has not released a patch",
-            "has not yet released",
-            "not yet available",
-            "no fix yet",
-            "no known fix",
-            "unpatched",
-            "currently no fix",
-            "no fixes are available",
-        ],
-    ),
-    (
-        RemediationStatus::NoFixPlanned,
-        &[
-            "no fix is planned",
-            "no fix planned",
-            "does not plan to",
-            "do not plan to",
-            "will not be fixed",
-            "will not release",
-            "end of life",
-            "end-of-life",
-            "end of support",
-            "end-of-support",
-            "no longer supported",
-            "no longer support",
-            "reached end",
-            "discontinued",
-            "not be patched",
-            "no plans to",
-        ],
-    ),
+    (RemediationStatus::NoneAvailable, NONE_AVAILABLE),
+    (RemediationStatus::NoFixPlanned, NO_FIX_PLANNED),
     (
         RemediationStatus::ReplaceOrRemove,
         &[
@@ -488,43 +488,48 @@ const REMEDIATION_CUES: &[(RemediationStatus, &[&str])] = &[
 
 /// Each remediation status the report states, in vocabulary order, with its first sentence.
 pub fn remediation(text: &str, sentences: &[Span], roles: &[SentenceRole]) -> Remediation {
-    let mut statuses: Vec<RemediationFinding> = Vec::new();
-    for (status, cues) in REMEDIATION_CUES {
-        let hit = sentences.iter().zip(roles).find_map(|(span, role)| {
-            if !matches!(role, SentenceRole::Advice | SentenceRole::Narrative) {
-                return None;
-            }
-            let sentence = span.slice(text)?;
-            let lower = sentence.to_lowercase();
-            let said = cues.iter().any(|cue| lower.contains(cue));
+    let mut found: Vec<Option<Quote>> = vec![None; REMEDIATION_CUES.len()];
+    for (span, role) in sentences.iter().zip(roles) {
+        if found.iter().all(Option::is_some) {
+            break;
+        }
+        if !matches!(role, SentenceRole::Advice | SentenceRole::Narrative) {
+            continue;
+        }
+        let Some(sentence) = span.slice(text) else {
+            continue;
+        };
+        let lower = sentence.to_lowercase();
+        let says = |cues: &[&str]| cues.iter().any(|cue| lower.contains(cue));
+        for ((status, cues), slot) in REMEDIATION_CUES.iter().zip(found.iter_mut()) {
             // "no fix is available" is not "a fix is available"; "there is no workaround" is
             // not a workaround.
             let negated = match status {
-                RemediationStatus::FixAvailable => REMEDIATION_CUES[3]
-                    .1
-                    .iter()
-                    .chain(REMEDIATION_CUES[4].1)
-                    .any(|cue| lower.contains(cue)),
+                RemediationStatus::FixAvailable => says(NONE_AVAILABLE) || says(NO_FIX_PLANNED),
                 RemediationStatus::Workaround => {
-                    ["no workaround", "no known workaround", "not a workaround"]
-                        .iter()
-                        .any(|cue| lower.contains(cue))
+                    says(&["no workaround", "no known workaround", "not a workaround"])
                 }
                 _ => false,
             };
-            (said && !negated).then(|| Quote {
-                start: span.start,
-                end: span.end,
-                text: sentence.to_owned(),
-            })
-        });
-        if let Some(evidence) = hit {
-            statuses.push(RemediationFinding {
-                status: *status,
-                evidence,
-            });
+            if slot.is_none() && says(cues) && !negated {
+                *slot = Some(Quote {
+                    start: span.start,
+                    end: span.end,
+                    text: sentence.to_owned(),
+                });
+            }
         }
     }
+    let statuses = REMEDIATION_CUES
+        .iter()
+        .zip(found)
+        .filter_map(|((status, _), evidence)| {
+            evidence.map(|evidence| RemediationFinding {
+                status: *status,
+                evidence,
+            })
+        })
+        .collect();
     Remediation { statuses }
 }
 

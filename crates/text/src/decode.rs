@@ -39,7 +39,7 @@ pub fn decode(bytes: &[u8], declared: Option<&str>, html: bool) -> Decoded {
 /// UTF-16 written without a byte-order mark (Windows tools export it so), known by its
 /// pattern: in text that is mostly ASCII, every other byte is zero. Little-endian has the
 /// zeros at odd offsets, big-endian at even ones.
-pub fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+pub(crate) fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     let sample = &bytes[..bytes.len().min(4096) & !1];
     if sample.len() < 8 {
         return None;

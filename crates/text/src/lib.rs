@@ -23,7 +23,6 @@
 mod blocks;
 pub mod csaf;
 mod decode;
-pub use decode::utf16_without_bom;
 mod html;
 mod markdown;
 mod pdf;

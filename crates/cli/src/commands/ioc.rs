@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use ctiforge_ioc::{Extractor, Indicator};
 use ctiforge_model::Span;
@@ -89,32 +89,10 @@ pub fn run(command: &IocCommand, kb_path: Option<&Path>) -> anyhow::Result<Outco
             path,
             ..Input::default()
         });
-        match sniff(head) {
-            Sniffed::Binary => bail!(
-                "{} is binary, not text (NUL bytes without a UTF-16 byte order); give a text, \
-                 Markdown, HTML, PDF or CSAF file",
-                input.display()
-            ),
-            Sniffed::Utf16 => {
-                // Decoded whole, as `analyze` decodes it.
-                let mut bytes = Vec::new();
-                reader
-                    .read_to_end(&mut bytes)
-                    .with_context(|| format!("cannot read {}", input.display()))?;
-                let document = ctiforge_text::ingest(Input {
-                    bytes: &bytes,
-                    path: Some("input.txt"),
-                    ..Input::default()
-                })
-                .with_context(|| format!("cannot read {}", input.display()))?;
-                let text = Box::new(std::io::Cursor::new(document.text.into_bytes()));
-                single(&extractor, text, &mut out, *format_out, *all, input)?;
-                out.flush()?;
-                return Ok(Outcome::Success);
-            }
-            Sniffed::Text => {}
-        }
-        if format == InputFormat::Text {
+        // Text with NUL bytes is UTF-16 or binary: read whole, where ingest decodes the one
+        // and refuses the other, as `analyze` does.
+        let plain = format == InputFormat::Text && !head[..head.len().min(4096)].contains(&0);
+        if plain {
             single(&extractor, reader, &mut out, *format_out, *all, input)?;
         } else {
             let mut bytes = Vec::new();
@@ -133,30 +111,6 @@ pub fn run(command: &IocCommand, kb_path: Option<&Path>) -> anyhow::Result<Outco
     }
     out.flush()?;
     Ok(Outcome::Success)
-}
-
-/// What the first bytes of an input say it is.
-#[derive(Debug, PartialEq, Eq)]
-enum Sniffed {
-    Text,
-    Utf16,
-    Binary,
-}
-
-/// UTF-16 by its byte order mark or its pattern of zero bytes; binary by NUL bytes otherwise;
-/// else text.
-fn sniff(head: &[u8]) -> Sniffed {
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return Sniffed::Utf16;
-    }
-    if ctiforge_text::utf16_without_bom(head).is_some() {
-        return Sniffed::Utf16;
-    }
-    if head[..head.len().min(4096)].contains(&0) {
-        Sniffed::Binary
-    } else {
-        Sniffed::Text
-    }
 }
 
 /// Where to cut a chunk so that no indicator is split: after its last line break, else after
