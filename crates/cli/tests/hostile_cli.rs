@@ -7,31 +7,13 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// Runs `ctiforge analyze INPUT -o DIR --format json EXTRA…` and returns its output and the
-/// peak resident memory of the child in MiB (`/usr/bin/time -f %M` reports it in KiB).
+/// Runs `ctiforge analyze INPUT -o DIR --format json EXTRA…`: its output and the peak
+/// resident memory of the child in MiB.
 fn analyze(input: &Path, out: &Path, extra: &[&str]) -> (Output, u64) {
-    let mut command = Command::new("/usr/bin/time");
-    command
-        .args([
-            "-f",
-            "peak-kib=%M",
-            env!("CARGO_BIN_EXE_ctiforge"),
-            "analyze",
-        ])
-        .arg(input)
-        .arg("-o")
-        .arg(out)
-        .args(["--format", "json"])
-        .args(extra);
-    let output = command.output().expect("runs /usr/bin/time");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let peak = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("peak-kib="))
-        .filter_map(|k| k.trim().parse::<u64>().ok())
-        .next_back()
-        .unwrap_or(0);
-    (output, peak / 1024)
+    let (input, out) = (input.to_str().expect("path"), out.to_str().expect("path"));
+    let mut args = vec!["analyze", input, "-o", out, "--format", "json"];
+    args.extend_from_slice(extra);
+    measured(&args)
 }
 
 /// Whether GNU time is there to measure the child's peak memory; under CI its absence fails.
@@ -157,24 +139,28 @@ fn one_long_line_of_indicators_stays_within_its_memory_ceiling() {
     assert!(peak < 512, "peak {peak} MiB for 4 MB");
 }
 
+/// Runs `ctiforge hunt --rules RULE EXTRA… LOG` on a rule and a log written here.
+fn hunt_one(rule: &str, log: &str, extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (rule_file, log_file) = (dir.path().join("rule.yml"), dir.path().join("events.jsonl"));
+    std::fs::write(&rule_file, rule).expect("write");
+    std::fs::write(&log_file, log).expect("write");
+    let mut args = vec!["hunt", "--rules", rule_file.to_str().expect("path")];
+    args.extend_from_slice(extra);
+    args.push(log_file.to_str().expect("path"));
+    common::ctiforge(&args)
+}
+
+/// The command failed with exit 2 and said `message`.
+fn assert_refused(output: &Output, message: &str) {
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(output));
+    assert!(stderr(output).contains(message), "{}", stderr(output));
+}
+
 #[test]
 fn hunt_with_no_rule_loaded_is_an_error_not_nothing_found() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("bad.yml"), "title: [unclosed\n").expect("write");
-    let logs = dir.path().join("events.jsonl");
-    std::fs::write(&logs, "{\"EventID\": 1}\n").expect("write");
-    let output = common::ctiforge(&[
-        "hunt",
-        "--rules",
-        dir.path().join("bad.yml").to_str().expect("path"),
-        logs.to_str().expect("path"),
-    ]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("no rule loaded"),
-        "{}",
-        stderr(&output)
-    );
+    let output = hunt_one("title: [unclosed\n", "{\"EventID\": 1}\n", &[]);
+    assert_refused(&output, "no rule loaded");
 }
 
 #[test]
@@ -262,4 +248,132 @@ fn an_indicator_across_the_read_boundary_is_not_cut() {
     let output = ioc_table(&path);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("45.77.123.45"));
+}
+
+/// Runs `ctiforge ARGS…` under GNU time: its output and peak resident memory in MiB
+/// (`/usr/bin/time -f %M` reports KiB).
+fn measured(args: &[&str]) -> (Output, u64) {
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "peak-kib=%M", env!("CARGO_BIN_EXE_ctiforge")])
+        .args(args)
+        .output()
+        .expect("runs /usr/bin/time");
+    let peak = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter_map(|l| l.strip_prefix("peak-kib="))
+        .filter_map(|k| k.trim().parse::<u64>().ok())
+        .next_back()
+        .unwrap_or(0);
+    (output, peak / 1024)
+}
+
+const EVIL_RULE: &str = "title: evil image
+id: 1d0c7a2e-0000-4000-8000-00000000000a
+level: high
+logsource:
+  product: windows
+  category: process_creation
+detection:
+  sel:
+    Image|endswith: '\\evil.exe'
+  condition: sel
+";
+
+#[test]
+fn hunt_memory_stays_flat_however_many_events_match() {
+    if !time_available() {
+        eprintln!("skipped: /usr/bin/time is missing (.ci/run installs it)");
+        return;
+    }
+    // 40 MB of events that all match, gzip-compressed to a few hundred KB; and the same events
+    // as one JSON array. Every detection used to be held until the end (~13x the events).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("evil.yml");
+    std::fs::write(&rule, EVIL_RULE).expect("write");
+    let line = format!(
+        "{{\"EventID\": 1, \"Image\": \"C:\\\\Windows\\\\evil.exe\", \"CommandLine\": \"evil.exe {}\", \"UtcTime\": \"2026-01-01 00:00:00\"}}",
+        "A".repeat(120)
+    );
+    let count = 40 * 1024 * 1024 / (line.len() + 1);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for _ in 0..count {
+        std::io::Write::write_all(&mut gz, format!("{line}\n").as_bytes()).expect("compress");
+    }
+    let packed = dir.path().join("events.jsonl.gz");
+    std::fs::write(&packed, gz.finish().expect("finish")).expect("write");
+    let array = dir.path().join("events.json");
+    std::fs::write(
+        &array,
+        format!("[{}]", vec![line.as_str(); count].join(",")),
+    )
+    .expect("write");
+    for log in [&packed, &array] {
+        let (output, peak) = measured(&[
+            "hunt",
+            "--rules",
+            rule.to_str().expect("path"),
+            "--logsource",
+            "windows::process_creation",
+            "--format",
+            "jsonl",
+            "--detections-memory-mib",
+            "4",
+            log.to_str().expect("path"),
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let lines = output.stdout.iter().filter(|b| **b == b'\n').count();
+        assert_eq!(lines, count, "every detection written once");
+        assert!(peak < 160, "peak {peak} MiB for {}", log.display());
+    }
+}
+
+fn regex_rule(id_suffix: &str, pattern: &str) -> String {
+    format!(
+        "title: regex {id_suffix}
+id: 1d0c7a2e-0000-4000-8000-0000000000{id_suffix}
+logsource:
+  product: windows
+  category: process_creation
+detection:
+  sel:
+    CommandLine|re: '{pattern}'
+  condition: sel
+"
+    )
+}
+
+#[test]
+fn a_regex_too_large_to_search_quickly_is_refused_with_the_limit() {
+    let output = hunt_one(
+        &regex_rule("0c", "(?s)(.{1,2000}X){1,5}"),
+        "{\"EventID\": 1, \"CommandLine\": \"x\"}\n",
+        &["--logsource", "windows::process_creation"],
+    );
+    assert_refused(&output, "compiles to more than 4 MiB");
+}
+
+#[test]
+fn a_rule_over_its_time_budget_on_one_event_is_set_aside_and_reported() {
+    let event = format!(
+        "{{\"EventID\": 1, \"CommandLine\": \"{}\"}}\n",
+        "A".repeat(2_000_000)
+    );
+    let output = hunt_one(
+        &regex_rule("0b", "(?s)(.{1,400}X){1,5}"),
+        &event.repeat(2),
+        &[
+            "--logsource",
+            "windows::process_creation",
+            "--rule-budget-ms",
+            "1",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{}", stderr(&output));
+    assert_eq!(
+        stdout.matches("rule set aside after").count(),
+        1,
+        "set aside once, on the first event: {stdout}"
+    );
+    assert!(stdout.contains("record 1)"), "{stdout}");
 }

@@ -14,6 +14,7 @@
 
 pub mod event;
 pub mod readers;
+pub mod timeline;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,9 +26,10 @@ use rsigma_eval::event::JsonEvent;
 use rsigma_eval::pipeline::Pipeline;
 use rsigma_eval::{CompiledRule, CorrelationConfig, CorrelationEngine, EvaluationResult};
 use rsigma_parser::{Level, LogSource, SigmaCollection};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use event::Source;
+pub use timeline::Timeline;
 
 /// How much a level weighs, for `--min-level` and sorting.
 pub fn level_rank(level: Option<&str>) -> u8 {
@@ -53,10 +55,25 @@ pub struct Options {
     /// Evaluate every rule of an event's logsource, without the literal prefilter (for
     /// checking that the prefilter never drops a detection).
     pub no_prefilter: bool,
+    /// About how many bytes of detections are held in memory before they are written, in
+    /// order, to a temporary file; 0 = [`timeline::DEFAULT_BUDGET`].
+    pub memory_budget: usize,
+    /// Longest a rule may take on one event before it is set aside for the rest of the hunt
+    /// (and reported); `None` = [`DEFAULT_RULE_BUDGET`].
+    pub rule_budget: Option<std::time::Duration>,
 }
 
+/// How long one rule may take on one event (see [`Options::rule_budget`]). Rules take
+/// microseconds; only a pathological `|re` over a large field comes near this.
+pub const DEFAULT_RULE_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Most memory a `|re` pattern may compile to. Every SigmaHQ regex fits (the largest,
+/// `-k\s\w{1,64}…` with Unicode classes, needs between 2 and 4 MiB); patterns such as
+/// `(?s)(.{1,1000}X){1,5}`, whose search takes seconds per megabyte, do not.
+pub const REGEX_SIZE_LIMIT: usize = 4 << 20;
+
 /// Where a detection's event came from.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Origin {
     /// The log file.
     pub file: PathBuf,
@@ -64,8 +81,28 @@ pub struct Origin {
     pub record: u64,
 }
 
+/// What fired.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A detection rule on one event.
+    Detection,
+    /// A correlation rule on a group of events.
+    Correlation,
+}
+
+impl Kind {
+    /// `detection` or `correlation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Detection => "detection",
+            Kind::Correlation => "correlation",
+        }
+    }
+}
+
 /// One rule firing on one event (or a correlation firing on a group).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Detection {
     /// The rule's id.
     pub rule_id: Option<String>,
@@ -73,8 +110,8 @@ pub struct Detection {
     pub rule_title: String,
     /// Its level.
     pub level: Option<String>,
-    /// `detection` or `correlation`.
-    pub kind: &'static str,
+    /// A detection or a correlation.
+    pub kind: Kind,
     /// The event's time as written in the log.
     pub timestamp: Option<String>,
     /// The event's place.
@@ -102,6 +139,20 @@ pub struct Summary {
     pub unrouted: u64,
     /// Detections per rule: (level rank, title, id) → count.
     pub per_rule: BTreeMap<(u8, String, String), u64>,
+    /// Rules set aside for the rest of the hunt because one event took longer than the
+    /// per-event budget: (rule, seconds it took, where the event was).
+    pub slow_rules: Vec<(String, f64, Origin)>,
+}
+
+/// Detections a worker hands on at a time.
+const BATCH: usize = 256;
+
+/// What a worker hands to the collector.
+enum Message {
+    /// Detections found (more may follow for the same file).
+    Found(Vec<Detection>),
+    /// A file is done, with what was read and skipped in it.
+    FileDone(Summary),
 }
 
 /// Rules of one logsource (and one required event id, when they have one).
@@ -224,6 +275,8 @@ pub struct Hunter {
     correlation: Option<Mutex<CorrelationEngine>>,
     options: Options,
     rules: usize,
+    /// Rules set aside after going over the per-event budget (by index into `compiled`).
+    set_aside: Vec<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Hunter {
@@ -277,6 +330,7 @@ impl Hunter {
                 let prepared =
                     ctiforge_sigma::convert::prepare_rule(rule, &collection.filters, pipelines)
                         .map_err(|e| e.to_string())?;
+                check_regexes(&prepared)?;
                 let compiled = rsigma_eval::compile_rule(&prepared).map_err(|e| e.to_string())?;
                 Ok((compiled, ctiforge_sigma::convert::rule_literals(&prepared)))
             })
@@ -331,6 +385,9 @@ impl Hunter {
                 correlation,
                 options,
                 rules,
+                set_aside: (0..rules)
+                    .map(|_| std::sync::atomic::AtomicBool::new(false))
+                    .collect(),
             },
             errors,
         )
@@ -364,12 +421,15 @@ impl Hunter {
     }
 
     /// Evaluates one prepared event; `last` keeps the previous event's route, which most
-    /// events of a file share.
+    /// events of a file share. A rule that goes over the per-event budget is set aside and
+    /// pushed to `slow` with the time it took.
     fn evaluate(
         &self,
         prepared: &event::Prepared,
         last: &mut Option<(RouteKey, Vec<usize>)>,
+        slow: &mut Vec<(usize, std::time::Duration)>,
     ) -> Vec<EvaluationResult> {
+        let budget = self.options.rule_budget.unwrap_or(DEFAULT_RULE_BUDGET);
         let event_id = prepared.event_id;
         let same = last
             .as_ref()
@@ -392,10 +452,18 @@ impl Hunter {
                         .candidates(&prepared.value, bucket.rules.len())
                 };
                 for position in positions {
-                    let rule = &self.compiled[bucket.rules[position]];
-                    if let Some(result) = rsigma_eval::evaluate_rule(rule, &json) {
-                        out.push(result);
+                    let index = bucket.rules[position];
+                    if self.set_aside[index].load(Ordering::Relaxed) {
+                        continue;
                     }
+                    let started = std::time::Instant::now();
+                    let result = rsigma_eval::evaluate_rule(&self.compiled[index], &json);
+                    let took = started.elapsed();
+                    if took > budget {
+                        self.set_aside[index].store(true, Ordering::Relaxed);
+                        slow.push((index, took));
+                    }
+                    out.extend(result);
                 }
             }
         }
@@ -417,19 +485,32 @@ impl Hunter {
     pub fn matching_rules(&self, event: serde_json::Value) -> Vec<String> {
         let prepared = event::prepare(event, self.options.declared.as_ref());
         let mut last = None;
-        self.evaluate(&prepared, &mut last)
+        self.evaluate(&prepared, &mut last, &mut Vec::new())
             .into_iter()
             .map(|r| r.header.rule_id.unwrap_or(r.header.rule_title))
             .collect()
     }
 
-    /// Hunts through `files`, calling `progress(files done, files, detections so far)` after
-    /// each file. Detections come back in time order (then file and record).
+    /// Hunts through `files` (see [`Hunter::timeline`]) and returns every detection in
+    /// memory: for small hunts and tests.
     pub fn hunt(
         &self,
         files: &[PathBuf],
-        progress: &(dyn Fn(usize, usize, usize) + Sync),
-    ) -> (Vec<Detection>, Summary) {
+        progress: &(dyn Fn(usize, usize, u64) + Sync),
+    ) -> std::io::Result<(Vec<Detection>, Summary)> {
+        let (timeline, summary) = self.timeline(files, progress)?;
+        Ok((timeline.collect()?, summary))
+    }
+
+    /// Hunts through `files`, calling `progress(files done, files, detections so far)` after
+    /// each file. The detections come back in time order (then file and record); beyond the
+    /// memory budget they wait, sorted, in temporary files. An error only when a temporary
+    /// file cannot be written.
+    pub fn timeline(
+        &self,
+        files: &[PathBuf],
+        progress: &(dyn Fn(usize, usize, u64) + Sync),
+    ) -> std::io::Result<(Timeline, Summary)> {
         if self.correlation.is_some() {
             return self.hunt_in_order(files, progress);
         }
@@ -439,9 +520,11 @@ impl Hunter {
         }
         .min(files.len().max(1));
         let next = AtomicUsize::new(0);
-        let (send, receive) = mpsc::channel::<(Vec<Detection>, Summary)>();
-        let mut detections = Vec::new();
+        // Bounded, so that workers wait while the collector writes a run.
+        let (send, receive) = mpsc::sync_channel::<Message>(threads * 4);
+        let mut collector = timeline::Collector::new(self.options.memory_budget);
         let mut summary = Summary::default();
+        let mut failure = None;
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let send = send.clone();
@@ -454,14 +537,23 @@ impl Hunter {
                         };
                         let mut found = Vec::new();
                         let mut part = Summary::default();
+                        let mut open = true;
                         self.hunt_file(file, &mut part, &mut |prepared, origin, results| {
                             found.extend(
                                 results
                                     .into_iter()
                                     .map(|r| detection(r, prepared, origin.clone())),
                             );
+                            if found.len() >= BATCH && open {
+                                open = send
+                                    .send(Message::Found(std::mem::take(&mut found)))
+                                    .is_ok();
+                            }
                         });
-                        if send.send((found, part)).is_err() {
+                        if !open
+                            || send.send(Message::Found(found)).is_err()
+                            || send.send(Message::FileDone(part)).is_err()
+                        {
                             break;
                         }
                     }
@@ -469,14 +561,29 @@ impl Hunter {
             }
             drop(send);
             let mut done = 0;
-            for (found, part) in receive {
-                done += 1;
-                detections.extend(found);
-                merge(&mut summary, part);
-                progress(done, files.len(), detections.len());
+            for message in receive {
+                match message {
+                    Message::Found(found) => {
+                        for d in found {
+                            if let Err(e) = collector.push(d) {
+                                failure = Some(e);
+                                // Dropping the receiver stops the workers.
+                                return;
+                            }
+                        }
+                    }
+                    Message::FileDone(part) => {
+                        done += 1;
+                        merge(&mut summary, part);
+                        progress(done, files.len(), collector.len());
+                    }
+                }
             }
         });
-        finish(detections, summary)
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok(finish(collector, summary))
     }
 
     /// With correlation rules: one file after the other, every event through the
@@ -484,10 +591,11 @@ impl Hunter {
     fn hunt_in_order(
         &self,
         files: &[PathBuf],
-        progress: &(dyn Fn(usize, usize, usize) + Sync),
-    ) -> (Vec<Detection>, Summary) {
-        let mut detections = Vec::new();
+        progress: &(dyn Fn(usize, usize, u64) + Sync),
+    ) -> std::io::Result<(Timeline, Summary)> {
+        let mut collector = timeline::Collector::new(self.options.memory_budget);
         let mut summary = Summary::default();
+        let mut failure = None;
         for (done, file) in files.iter().enumerate() {
             let mut part = Summary::default();
             self.hunt_file(file, &mut part, &mut |prepared, origin, results| {
@@ -501,17 +609,21 @@ impl Hunter {
                     Some(mut engine) => engine.process_with_detections(&json, results, seconds),
                     None => results,
                 };
-                detections.extend(
-                    results
-                        .into_iter()
-                        .filter(|r| self.keep(r))
-                        .map(|r| detection(r, prepared, origin.clone())),
-                );
+                for r in results.into_iter().filter(|r| self.keep(r)) {
+                    if failure.is_none()
+                        && let Err(e) = collector.push(detection(r, prepared, origin.clone()))
+                    {
+                        failure = Some(e);
+                    }
+                }
             });
+            if let Some(e) = failure {
+                return Err(e);
+            }
             merge(&mut summary, part);
-            progress(done + 1, files.len(), detections.len());
+            progress(done + 1, files.len(), collector.len());
         }
-        finish(detections, summary)
+        Ok(finish(collector, summary))
     }
 
     fn hunt_file(
@@ -531,11 +643,23 @@ impl Hunter {
                     summary.unrouted += 1;
                     return;
                 }
+                let mut slow = Vec::new();
                 let results: Vec<EvaluationResult> = self
-                    .evaluate(&prepared, &mut last_route)
+                    .evaluate(&prepared, &mut last_route, &mut slow)
                     .into_iter()
                     .filter(|r| self.correlation.is_some() || self.keep(r))
                     .collect();
+                for (index, took) in slow {
+                    let rule = &self.compiled[index];
+                    summary.slow_rules.push((
+                        rule_name(rule.id.as_deref(), &rule.title),
+                        took.as_secs_f64(),
+                        Origin {
+                            file: file.to_owned(),
+                            record,
+                        },
+                    ));
+                }
                 if !results.is_empty() || self.correlation.is_some() {
                     let origin = Origin {
                         file: file.to_owned(),
@@ -544,9 +668,9 @@ impl Hunter {
                     on_results(&prepared, &origin, results);
                 }
             }
-            readers::Item::Skipped { reason, .. } => {
+            readers::Item::Skipped { reason, count, .. } => {
                 let class = reason.split(':').next().unwrap_or(&reason).to_owned();
-                *summary.skipped.entry(class).or_default() += 1;
+                *summary.skipped.entry(class).or_default() += count;
             }
         });
         if let Err(e) = result {
@@ -590,6 +714,62 @@ fn required_event_ids(rule: &rsigma_parser::SigmaRule) -> Option<Vec<i64>> {
     }
 }
 
+/// Refuses a rule whose `|re` patterns compile to more than [`REGEX_SIZE_LIMIT`] (with the
+/// flags the evaluator adds).
+fn check_regexes(rule: &rsigma_parser::SigmaRule) -> Result<(), String> {
+    use rsigma_parser::{Detection, Modifier, SigmaValue};
+    let mut stack: Vec<&Detection> = rule.detection.named.values().collect();
+    while let Some(detection) = stack.pop() {
+        match detection {
+            Detection::AllOf(items) => {
+                for item in items {
+                    let has = |m: Modifier| item.field.modifiers.contains(&m);
+                    if !has(Modifier::Re) {
+                        continue;
+                    }
+                    let flags: String = [
+                        (Modifier::IgnoreCase, 'i'),
+                        (Modifier::Multiline, 'm'),
+                        (Modifier::DotAll, 's'),
+                    ]
+                    .iter()
+                    .filter(|(m, _)| has(*m))
+                    .map(|(_, f)| *f)
+                    .collect();
+                    for value in &item.values {
+                        let SigmaValue::String(s) = value else {
+                            continue;
+                        };
+                        let pattern = if flags.is_empty() {
+                            s.original.clone()
+                        } else {
+                            format!("(?{flags}){}", s.original)
+                        };
+                        if let Err(regex::Error::CompiledTooBig(_)) =
+                            regex::RegexBuilder::new(&pattern)
+                                .size_limit(REGEX_SIZE_LIMIT)
+                                .build()
+                        {
+                            let shown: String = s.original.chars().take(60).collect();
+                            return Err(format!(
+                                "the regular expression `{shown}` compiles to more than {} MiB \
+                                 (searching with it could take seconds per event); narrow its \
+                                 repetitions",
+                                REGEX_SIZE_LIMIT >> 20
+                            ));
+                        }
+                    }
+                }
+            }
+            Detection::AnyOf(parts) | Detection::And(parts) => stack.extend(parts),
+            Detection::ArrayMatch { body, .. } => stack.push(body),
+            Detection::Conditional { named, .. } => stack.extend(named.values()),
+            Detection::Keywords(_) => {}
+        }
+    }
+    Ok(())
+}
+
 fn rule_name(id: Option<&str>, title: &str) -> String {
     match id {
         Some(id) => format!("{id} ({title})"),
@@ -622,9 +802,9 @@ fn sorted(value: serde_json::Value) -> serde_json::Value {
 
 fn detection(result: EvaluationResult, prepared: &event::Prepared, origin: Origin) -> Detection {
     let kind = if result.is_correlation() {
-        "correlation"
+        Kind::Correlation
     } else {
-        "detection"
+        Kind::Detection
     };
     let matched = match &result.body {
         // The evaluator reports matches in hash order; sorted, two runs print the same.
@@ -654,6 +834,7 @@ fn detection(result: EvaluationResult, prepared: &event::Prepared, origin: Origi
 
 fn merge(into: &mut Summary, part: Summary) {
     into.files += part.files;
+    into.slow_rules.extend(part.slow_rules);
     into.failed_files.extend(part.failed_files);
     into.events += part.events;
     into.unrouted += part.unrouted;
@@ -662,26 +843,12 @@ fn merge(into: &mut Summary, part: Summary) {
     }
 }
 
-fn finish(mut detections: Vec<Detection>, mut summary: Summary) -> (Vec<Detection>, Summary) {
-    detections.sort_by(|a, b| {
-        (a.timestamp.as_deref(), &a.source, &a.rule_title).cmp(&(
-            b.timestamp.as_deref(),
-            &b.source,
-            &b.rule_title,
-        ))
-    });
-    for d in &detections {
-        *summary
-            .per_rule
-            .entry((
-                level_rank(d.level.as_deref()),
-                d.rule_title.clone(),
-                d.rule_id.clone().unwrap_or_default(),
-            ))
-            .or_default() += 1;
-    }
+fn finish(collector: timeline::Collector, mut summary: Summary) -> (Timeline, Summary) {
+    let (timeline, per_rule) = collector.finish();
+    summary.per_rule = per_rule;
     summary.failed_files.sort();
-    (detections, summary)
+    summary.slow_rules.sort_by(|a, b| a.0.cmp(&b.0));
+    (timeline, summary)
 }
 
 /// The log files at or under `paths` (folders walked recursively, hidden files and folders

@@ -3,14 +3,19 @@
 //! `{"Records": [...]}`, Graph API's `{"value": [...]}`, or one object), JSON lines, Zeek's
 //! TSV (`#separator`), or CSV with a header row.
 //!
-//! JSON lines, Zeek TSV and CSV are streamed line by line; EVTX is read chunk by chunk by the
-//! `evtx` crate; a JSON document is parsed whole. A record that cannot be read is reported to
-//! the sink as skipped, with the reason, and reading goes on.
+//! Everything is streamed, so memory does not grow with the file: JSON lines and Zeek TSV
+//! line by line (a line longer than [`MAX_LINE`] is skipped and counted), CSV row by row, a
+//! JSON document's events one at a time as they are parsed, EVTX chunk by chunk from the file
+//! (a gzip-compressed EVTX is first decompressed to an anonymous temporary file, at most
+//! [`MAX_EVTX`] bytes). A record that cannot be read is reported to the sink as skipped, with
+//! the reason and how many records it stands for, and reading goes on.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek};
 use std::path::Path;
 
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The formats we read.
@@ -38,10 +43,12 @@ pub enum Item {
         /// Its fields as read.
         value: Value,
     },
-    /// A record that could not be read.
+    /// Records that could not be read.
     Skipped {
-        /// Its number.
+        /// The number of the first of them.
         record: u64,
+        /// How many records were lost (more than one when a damaged EVTX chunk held several).
+        count: u64,
         /// Why.
         reason: String,
     },
@@ -62,36 +69,35 @@ pub enum ReadError {
     /// A JSON document that does not parse.
     #[error("malformed JSON: {0}")]
     Json(String),
-    /// A format read whole (EVTX, a JSON document) is larger than the limit.
+    /// A gzip-compressed EVTX file decompresses to more than the limit.
     #[error(
-        "larger than {} MiB after decompression; EVTX files and JSON documents are read whole, \
-         so split it, or convert it to JSON lines (read as a stream)",
-        MAX_WHOLE / (1024 * 1024)
+        "a gzip-compressed EVTX file larger than {} MiB once decompressed; decompress it \
+         (EVTX files on disk are read in place, at any size)",
+        MAX_EVTX / (1024 * 1024)
     )]
     TooLarge,
 }
 
-/// Most bytes of an EVTX file or JSON document read whole (after gzip): a 3 MB gzip can hold
-/// gigabytes.
-pub const MAX_WHOLE: u64 = 1024 * 1024 * 1024;
+/// Most bytes a gzip-compressed EVTX file may decompress to (it is decompressed to a
+/// temporary file, since EVTX chunks are read out of order): a 3 MB gzip can hold gigabytes.
+pub const MAX_EVTX: u64 = 4 * 1024 * 1024 * 1024;
 
-/// Reads the rest of `reader`, at most [`MAX_WHOLE`] bytes.
-fn read_whole<R: Read>(reader: R, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let mut bytes = Vec::new();
-    reader.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadError::TooLarge);
-    }
-    Ok(bytes)
-}
+/// Longest line of JSON lines or Zeek TSV read; a longer one is skipped and counted.
+pub const MAX_LINE: usize = 64 * 1024 * 1024;
+
+/// A JSON document up to this size is parsed from memory (fast); a larger one from the stream.
+const JSON_IN_MEMORY: u64 = 64 * 1024 * 1024;
 
 /// Reads `path`, handing each record to `sink`; returns the format it found.
 pub fn read(path: &Path, sink: &mut dyn FnMut(Item)) -> Result<Format, ReadError> {
     let mut file = BufReader::new(File::open(path)?);
-    let gzip = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    if gzip {
+    let head = file.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
         let decoder = flate2::read::MultiGzDecoder::new(file);
         read_stream(BufReader::new(decoder), sink)
+    } else if head.starts_with(EVTX_MAGIC) {
+        read_evtx(file, sink)?;
+        Ok(Format::Evtx)
     } else {
         read_stream(file, sink)
     }
@@ -102,22 +108,36 @@ pub fn read_bytes(bytes: &[u8], sink: &mut dyn FnMut(Item)) -> Result<Format, Re
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let decoder = flate2::read::MultiGzDecoder::new(bytes);
         read_stream(BufReader::new(decoder), sink)
+    } else if bytes.starts_with(EVTX_MAGIC) {
+        read_evtx(Cursor::new(bytes), sink)?;
+        Ok(Format::Evtx)
     } else {
         read_stream(bytes, sink)
     }
 }
 
+const EVTX_MAGIC: &[u8] = b"ElfFile\0";
+
 fn read_stream<R: BufRead>(mut reader: R, sink: &mut dyn FnMut(Item)) -> Result<Format, ReadError> {
+    if reader.fill_buf()?.starts_with("\u{feff}".as_bytes()) {
+        reader.consume(3);
+    }
     let head = reader.fill_buf()?.to_vec();
     match detect(&head) {
         Some(Format::Evtx) => {
-            let bytes = read_whole(reader, MAX_WHOLE)?;
-            read_evtx(bytes, sink)?;
+            // EVTX chunks are read by offset: decompress to a temporary file first.
+            let mut spool = tempfile::tempfile()?;
+            let copied = std::io::copy(&mut reader.take(MAX_EVTX + 1), &mut spool)?;
+            if copied > MAX_EVTX {
+                return Err(ReadError::TooLarge);
+            }
+            spool.rewind()?;
+            read_evtx(BufReader::new(spool), sink)?;
             Ok(Format::Evtx)
         }
         Some(Format::Json) => {
-            let bytes = read_whole(reader, MAX_WHOLE)?;
-            read_json_document(&bytes, sink)
+            read_json_document(reader, sink, JSON_IN_MEMORY)?;
+            Ok(Format::Json)
         }
         Some(Format::JsonLines) => {
             read_json_lines(reader, sink)?;
@@ -196,63 +216,230 @@ fn looks_like_csv(text: &str) -> bool {
         && row.matches(',').count() >= commas
 }
 
-fn read_evtx(bytes: Vec<u8>, sink: &mut dyn FnMut(Item)) -> Result<(), ReadError> {
-    let mut parser = evtx::EvtxParser::from_read_seek(Cursor::new(bytes))
-        .map_err(|e| ReadError::Evtx(e.to_string()))?;
-    for (index, record) in parser.records_json_value().enumerate() {
-        let position = index as u64 + 1;
+/// Reads an EVTX file chunk by chunk. A damaged chunk or record loses the records it held:
+/// how many is known from the record ids on either side of the loss (they are consecutive in
+/// a log) or, at the end of the file, from the next record id its header names.
+fn read_evtx<T: Read + Seek + Send>(file: T, sink: &mut dyn FnMut(Item)) -> Result<(), ReadError> {
+    let mut parser =
+        evtx::EvtxParser::from_read_seek(file).map_err(|e| ReadError::Evtx(e.to_string()))?;
+    let next_id = parser.header().next_record_id;
+    let mut last_id: Option<u64> = None;
+    // Errors since the last record read: (how many, the first one's reason).
+    let mut damaged: Option<(u64, String)> = None;
+    for record in parser.records_json_value() {
         match record {
-            Ok(r) => sink(Item::Event {
-                record: r.event_record_id,
-                value: r.data,
-            }),
-            Err(e) => sink(Item::Skipped {
-                record: position,
-                reason: format!("damaged EVTX record: {e}"),
-            }),
+            Ok(r) => {
+                // Record ids only tell the loss when they follow on from the last one read.
+                let until = match last_id {
+                    Some(last) if r.event_record_id > last => r.event_record_id,
+                    _ => 0,
+                };
+                if let Some(lost) = lost(damaged.take(), last_id, until) {
+                    sink(lost);
+                }
+                last_id = Some(r.event_record_id);
+                sink(Item::Event {
+                    record: r.event_record_id,
+                    value: r.data,
+                });
+            }
+            Err(e) => {
+                let entry = damaged.get_or_insert_with(|| (0, e.to_string()));
+                entry.0 += 1;
+            }
         }
+    }
+    let until = match last_id {
+        Some(last) if next_id > last => next_id,
+        _ => 0,
+    };
+    if let Some(lost) = lost(damaged, last_id, until) {
+        sink(lost);
     }
     Ok(())
 }
 
-fn read_json_document(bytes: &[u8], sink: &mut dyn FnMut(Item)) -> Result<Format, ReadError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| ReadError::Json(format!("not UTF-8: {e}")))?
-        .trim_start_matches('\u{feff}');
-    let document: Value = serde_json::from_str(text).map_err(|e| ReadError::Json(e.to_string()))?;
-    let events = match document {
-        Value::Array(items) => items,
-        Value::Object(mut object) => {
-            match ["Records", "value", "records"]
-                .iter()
-                .find(|k| object.get(**k).is_some_and(Value::is_array))
-            {
-                Some(key) => match object.remove(*key) {
-                    Some(Value::Array(items)) => items,
-                    _ => Vec::new(),
-                },
-                None => vec![Value::Object(object)],
-            }
-        }
-        other => {
-            return Err(ReadError::Json(format!(
-                "expected an array or an object of events, found {}",
-                kind(&other)
-            )));
-        }
+/// The records lost to `damaged` (errors since the last record read, and the first one's
+/// reason), from the one after `last_id` to the one before `until` (0: unknown).
+fn lost(damaged: Option<(u64, String)>, last_id: Option<u64>, until: u64) -> Option<Item> {
+    let (errors, reason) = damaged?;
+    let first = last_id.map_or(1, |id| id + 1);
+    Some(Item::Skipped {
+        record: first,
+        count: until.saturating_sub(first).max(errors),
+        reason: format!("damaged EVTX records: {reason}"),
+    })
+}
+
+/// Streams a JSON document's events to the sink as they are parsed: the members of a
+/// top-level array, of a `Records`/`value`/`records` array in a top-level object, or the
+/// object itself.
+/// A document of up to `in_memory` bytes is parsed from memory.
+fn read_json_document<R: BufRead>(
+    mut reader: R,
+    sink: &mut dyn FnMut(Item),
+    in_memory: u64,
+) -> Result<(), ReadError> {
+    let mut head = Vec::new();
+    (&mut reader).take(in_memory + 1).read_to_end(&mut head)?;
+    let mut next = 0;
+    let events = Events {
+        sink,
+        next: &mut next,
     };
-    for (i, value) in events.into_iter().enumerate() {
-        let record = i as u64 + 1;
-        if value.is_object() {
-            sink(Item::Event { record, value });
+    let parsed = if head.len() as u64 <= in_memory {
+        let mut document = serde_json::Deserializer::from_slice(&head);
+        events
+            .deserialize(&mut document)
+            .and_then(|()| document.end())
+    } else {
+        let mut document = serde_json::Deserializer::from_reader(Cursor::new(head).chain(reader));
+        events
+            .deserialize(&mut document)
+            .and_then(|()| document.end())
+    };
+    parsed.map_err(|e| {
+        let at = if next > 0 {
+            format!(" (after {next} events were read)")
         } else {
-            sink(Item::Skipped {
+            String::new()
+        };
+        ReadError::Json(format!("{e}{at}"))
+    })
+}
+
+/// Hands each event of a document to the sink (see [`read_json_document`]).
+struct Events<'a> {
+    sink: &'a mut dyn FnMut(Item),
+    /// Events and skipped values handed on so far.
+    next: &'a mut u64,
+}
+
+impl Events<'_> {
+    fn hand_on(&mut self, value: Value) {
+        *self.next += 1;
+        let record = *self.next;
+        (self.sink)(if value.is_object() {
+            Item::Event { record, value }
+        } else {
+            Item::Skipped {
                 record,
+                count: 1,
                 reason: format!("an event must be a JSON object, not {}", kind(&value)),
-            });
+            }
+        });
+    }
+
+    fn reborrow(&mut self) -> Events<'_> {
+        Events {
+            sink: &mut *self.sink,
+            next: &mut *self.next,
         }
     }
-    Ok(Format::Json)
+}
+
+impl<'de> DeserializeSeed<'de> for Events<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Events<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array or an object of events")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut items: A) -> Result<(), A::Error> {
+        while let Some(value) = items.next_element::<Value>()? {
+            self.hand_on(value);
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut entries: A) -> Result<(), A::Error> {
+        let mut object = Map::new();
+        let mut streamed = false;
+        while let Some(key) = entries.next_key::<String>()? {
+            if streamed {
+                // Beside the events, the wrapper's other members are not needed.
+                entries.next_value::<IgnoredAny>()?;
+            } else if matches!(key.as_str(), "Records" | "value" | "records") {
+                let member = entries.next_value_seed(Member {
+                    events: self.reborrow(),
+                })?;
+                match member {
+                    None => streamed = true,
+                    Some(value) => {
+                        object.insert(key, value);
+                    }
+                }
+            } else {
+                object.insert(key, entries.next_value()?);
+            }
+        }
+        if !streamed {
+            self.hand_on(Value::Object(object));
+        }
+        Ok(())
+    }
+}
+
+/// A wrapper object's member that may hold the events: an array is streamed to the sink
+/// (`None`); anything else is returned as a value of the object.
+struct Member<'a> {
+    events: Events<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for Member<'_> {
+    type Value = Option<Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Value>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Member<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, items: A) -> Result<Option<Value>, A::Error> {
+        self.events.visit_seq(items).map(|()| None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, entries: A) -> Result<Option<Value>, A::Error> {
+        Value::deserialize(serde::de::value::MapAccessDeserializer::new(entries)).map(Some)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Option<Value>, E> {
+        Ok(Some(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Option<Value>, E> {
+        Ok(Some(Value::String(v.to_owned())))
+    }
+
+    fn visit_unit<E>(self) -> Result<Option<Value>, E> {
+        Ok(Some(Value::Null))
+    }
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -266,10 +453,64 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn read_json_lines<R: BufRead>(reader: R, sink: &mut dyn FnMut(Item)) -> Result<(), ReadError> {
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let record = i as u64 + 1;
-        let line = line?;
+/// Reads the next line of `reader` into `line` (without its end): `None` at the end,
+/// `Some(false)` when the line was longer than `max` bytes (it is passed over, unread).
+fn next_line<R: BufRead>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
+    line.clear();
+    let mut fits = true;
+    let mut any = false;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(any.then_some(fits));
+        }
+        any = true;
+        let (taken, ended) = match memchr::memchr(b'\n', available) {
+            Some(end) => (end + 1, true),
+            None => (available.len(), false),
+        };
+        if fits {
+            if line.len() + taken > max {
+                fits = false;
+                line.clear();
+            } else {
+                line.extend_from_slice(&available[..taken]);
+            }
+        }
+        reader.consume(taken);
+        if ended {
+            while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                line.pop();
+            }
+            return Ok(Some(fits));
+        }
+    }
+}
+
+fn too_long(record: u64) -> Item {
+    Item::Skipped {
+        record,
+        count: 1,
+        reason: format!(
+            "line longer than {} MiB: split the event or shorten its fields",
+            MAX_LINE / (1024 * 1024)
+        ),
+    }
+}
+
+fn read_json_lines<R: BufRead>(mut reader: R, sink: &mut dyn FnMut(Item)) -> Result<(), ReadError> {
+    let mut line = Vec::new();
+    let mut record = 0;
+    while let Some(fits) = next_line(&mut reader, &mut line, MAX_LINE)? {
+        record += 1;
+        if !fits {
+            sink(too_long(record));
+            continue;
+        }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim();
         if text.is_empty() {
@@ -279,10 +520,12 @@ fn read_json_lines<R: BufRead>(reader: R, sink: &mut dyn FnMut(Item)) -> Result<
             Ok(value @ Value::Object(_)) => sink(Item::Event { record, value }),
             Ok(other) => sink(Item::Skipped {
                 record,
+                count: 1,
                 reason: format!("a JSON line must be an object, not {}", kind(&other)),
             }),
             Err(e) => sink(Item::Skipped {
                 record,
+                count: 1,
                 reason: format!("malformed JSON line: {e}"),
             }),
         }
@@ -298,7 +541,7 @@ fn zeek_number(kind: &str) -> bool {
     )
 }
 
-fn read_zeek<R: BufRead>(reader: R, sink: &mut dyn FnMut(Item)) -> Result<(), ReadError> {
+fn read_zeek<R: BufRead>(mut reader: R, sink: &mut dyn FnMut(Item)) -> Result<(), ReadError> {
     let mut separator = "\t".to_owned();
     let mut fields: Vec<String> = Vec::new();
     let mut types: Vec<String> = Vec::new();
@@ -306,8 +549,14 @@ fn read_zeek<R: BufRead>(reader: R, sink: &mut dyn FnMut(Item)) -> Result<(), Re
     let mut unset = "-".to_owned();
     let mut empty = "(empty)".to_owned();
     let mut record = 0u64;
-    for line in reader.lines() {
-        let line = line?;
+    let mut bytes = Vec::new();
+    while let Some(fits) = next_line(&mut reader, &mut bytes, MAX_LINE)? {
+        if !fits {
+            record += 1;
+            sink(too_long(record));
+            continue;
+        }
+        let line = String::from_utf8_lossy(&bytes);
         if let Some(rest) = line.strip_prefix('#') {
             let (key, value) = rest.split_once([' ', '\t']).unwrap_or((rest, ""));
             match key {
@@ -329,6 +578,7 @@ fn read_zeek<R: BufRead>(reader: R, sink: &mut dyn FnMut(Item)) -> Result<(), Re
         if values.len() != fields.len() {
             sink(Item::Skipped {
                 record,
+                count: 1,
                 reason: format!(
                     "Zeek line has {} values for {} fields",
                     values.len(),
@@ -383,6 +633,7 @@ fn read_csv<R: Read>(reader: R, sink: &mut dyn FnMut(Item)) {
         Err(e) => {
             sink(Item::Skipped {
                 record: 0,
+                count: 1,
                 reason: format!("unreadable CSV header: {e}"),
             });
             return;
@@ -404,6 +655,7 @@ fn read_csv<R: Read>(reader: R, sink: &mut dyn FnMut(Item)) {
             }
             Err(e) => sink(Item::Skipped {
                 record,
+                count: 1,
                 reason: format!("unreadable CSV row: {e}"),
             }),
         }
@@ -412,16 +664,6 @@ fn read_csv<R: Read>(reader: R, sink: &mut dyn FnMut(Item)) {
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn a_document_read_whole_stops_at_its_limit() {
-        let big = vec![b' '; 4096];
-        assert!(matches!(
-            read_whole(&big[..], 1024),
-            Err(ReadError::TooLarge)
-        ));
-        assert_eq!(read_whole(&big[..], 4096).expect("fits").len(), 4096);
-    }
 
     #[test]
     fn a_first_line_longer_than_the_head_is_still_json_lines() {
@@ -456,7 +698,7 @@ mod tests {
             .iter()
             .map(|i| match i {
                 Item::Event { record, .. } => format!("event {record}"),
-                Item::Skipped { record, reason } => format!("skip {record}: {}", &reason[..9]),
+                Item::Skipped { record, reason, .. } => format!("skip {record}: {}", &reason[..9]),
             })
             .collect();
         assert_eq!(
@@ -481,6 +723,67 @@ mod tests {
         let (format, items) = collect(b"[{\"x\": 1}]");
         assert_eq!(format, Ok(Format::Json));
         assert_eq!(items.len(), 1);
+    }
+
+    #[test]
+    fn a_json_document_streams_the_same_as_it_parses_in_memory() {
+        let documents: [&[u8]; 4] = [
+            b"{\"Records\": [{\"a\": 1}, 2, {\"a\": 3}], \"next\": null}",
+            b"{\"meta\": {\"x\": [1, 2]}, \"value\": [{\"a\": 1}]}",
+            b"{\"Records\": \"none\", \"a\": 1}",
+            b"[{\"a\": 1}, {\"a\": 2}]",
+        ];
+        for document in documents {
+            let read = |in_memory| {
+                let mut seen = Vec::new();
+                read_json_document(
+                    document,
+                    &mut |item| seen.push(format!("{item:?}")),
+                    in_memory,
+                )
+                .expect("parses");
+                seen
+            };
+            let whole = read(1 << 20);
+            assert!(!whole.is_empty());
+            assert_eq!(read(4), whole, "{}", String::from_utf8_lossy(document));
+        }
+        let mut seen = Vec::new();
+        read_json_document(
+            &b"{\"Records\": \"none\", \"a\": 1}"[..],
+            &mut |i| seen.push(i),
+            4,
+        )
+        .expect("parses");
+        assert!(
+            matches!(&seen[..], [Item::Event { value, .. }] if value["Records"] == "none"),
+            "an object without an events array is one event: {seen:?}"
+        );
+        let error = read_json_document(&b"[{\"a\": 1}, {\"a\": "[..], &mut |_| {}, 4)
+            .expect_err("truncated");
+        assert!(error.to_string().contains("after 1 events"), "{error}");
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_skipped_and_the_next_one_read() {
+        let text = format!("{{\"a\": \"{}\"}}\n{{\"b\": 1}}\r\nlast", "x".repeat(100));
+        let mut reader = text.as_bytes();
+        let mut line = Vec::new();
+        assert_eq!(
+            next_line(&mut reader, &mut line, 50).expect("read"),
+            Some(false)
+        );
+        assert_eq!(
+            next_line(&mut reader, &mut line, 50).expect("read"),
+            Some(true)
+        );
+        assert_eq!(line, b"{\"b\": 1}");
+        assert_eq!(
+            next_line(&mut reader, &mut line, 50).expect("read"),
+            Some(true)
+        );
+        assert_eq!(line, b"last");
+        assert_eq!(next_line(&mut reader, &mut line, 50).expect("read"), None);
     }
 
     #[test]

@@ -155,8 +155,9 @@ fn every_sigmahq_regression_case_fires_its_rule_as_often_as_expected() {
             }
             let (hunter, errors) = Hunter::new(&collection, &[], Options::default());
             assert!(errors.is_empty(), "{}: {errors:?}", case.rule_id);
-            let (detections, summary) =
-                hunter.hunt(std::slice::from_ref(&case.sample), &|_, _, _| {});
+            let (detections, summary) = hunter
+                .hunt(std::slice::from_ref(&case.sample), &|_, _, _| {})
+                .expect("hunt");
             let fired = detections
                 .iter()
                 .filter(|d| d.rule_id.as_deref() == Some(case.rule_id.as_str()))

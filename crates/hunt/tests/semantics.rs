@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ctiforge_hunt::{Hunter, Options, Source};
+use ctiforge_hunt::{Hunter, Kind, Options, Source};
 
 fn hunt_with(rules: &str, log: &str, options: Options) -> Vec<ctiforge_hunt::Detection> {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -16,7 +16,7 @@ fn hunt_with(rules: &str, log: &str, options: Options) -> Vec<ctiforge_hunt::Det
     assert!(set.errors.is_empty(), "{:?}", set.errors);
     let (hunter, errors) = Hunter::new(&set.collection, &[], options);
     assert!(errors.is_empty(), "{errors:?}");
-    hunter.hunt(&[log_file], &|_, _, _| {}).0
+    hunter.hunt(&[log_file], &|_, _, _| {}).expect("hunt").0
 }
 
 fn declared() -> Options {
@@ -253,15 +253,18 @@ fn correlations_fire_inside_their_window_and_per_group() {
     // Five failures for alice within a minute: the correlation fires once it has five.
     let burst = failures("alice", 0, 10, 5);
     let hits = hunt_with(CORRELATION, &burst, declared());
-    let correlations: Vec<_> = hits.iter().filter(|d| d.kind == "correlation").collect();
+    let correlations: Vec<_> = hits
+        .iter()
+        .filter(|d| d.kind == Kind::Correlation)
+        .collect();
     assert_eq!(correlations.len(), 1, "{hits:#?}");
     assert_eq!(correlations[0].rule_title, "brute force");
-    assert_eq!(hits.iter().filter(|d| d.kind == "detection").count(), 5);
+    assert_eq!(hits.iter().filter(|d| d.kind == Kind::Detection).count(), 5);
 
     // Five failures two minutes apart span eight minutes: never five in one window.
     let slow = failures("alice", 0, 120, 5);
     let hits = hunt_with(CORRELATION, &slow, declared());
-    assert!(hits.iter().all(|d| d.kind == "detection"), "{hits:#?}");
+    assert!(hits.iter().all(|d| d.kind == Kind::Detection), "{hits:#?}");
 
     // Three for alice and three for bob: no group reaches five.
     let mixed = format!(
@@ -270,7 +273,7 @@ fn correlations_fire_inside_their_window_and_per_group() {
         failures("bob", 20, 5, 3)
     );
     let hits = hunt_with(CORRELATION, &mixed, declared());
-    assert!(hits.iter().all(|d| d.kind == "detection"));
+    assert!(hits.iter().all(|d| d.kind == Kind::Detection));
 }
 
 #[test]
@@ -284,7 +287,9 @@ fn malformed_lines_are_counted_and_the_rest_is_hunted() {
     std::fs::write(&junk, [0u8, 1, 2, 3]).expect("write");
     let set = ctiforge_sigma::rules::load(&[rule_file]);
     let (hunter, _) = Hunter::new(&set.collection, &[], declared());
-    let (hits, summary) = hunter.hunt(&[log, junk.clone()], &|_, _, _| {});
+    let (hits, summary) = hunter
+        .hunt(&[log, junk.clone()], &|_, _, _| {})
+        .expect("hunt");
     assert_eq!(hits.len(), 2);
     assert_eq!(summary.events, 2);
     assert_eq!(summary.skipped.get("malformed JSON line"), Some(&1));
@@ -316,30 +321,39 @@ fn the_prefilter_drops_no_detection_on_real_logs() {
     let files = ctiforge_sigma::rules::rule_files(&[data.join("sigma/rules")]).expect("rules");
     let set = ctiforge_sigma::rules::load(&files);
     let logs = ctiforge_hunt::log_files(&[data.join("evtx"), data.join("logs")]).expect("logs");
-    let run = |no_prefilter| {
+    let run = |no_prefilter, memory_budget| {
         let options = Options {
             no_prefilter,
+            memory_budget,
             ..Options::default()
         };
         let (hunter, _) = Hunter::new(&set.collection, &[], options);
-        let (hits, summary) = hunter.hunt(&logs, &|_, _, _| {});
-        let keys: Vec<(String, PathBuf, u64)> = hits
+        let (timeline, summary) = hunter.timeline(&logs, &|_, _, _| {}).expect("hunt");
+        let runs = timeline.runs();
+        let hits = timeline.collect().expect("read back");
+        let keys: Vec<(Option<String>, String, PathBuf, u64)> = hits
             .iter()
             .map(|d| {
                 (
+                    d.timestamp.clone(),
                     d.rule_id.clone().unwrap_or_default(),
                     d.source.file.clone(),
                     d.source.record,
                 )
             })
             .collect();
-        (keys, summary.events)
+        (keys, summary.events, runs)
     };
-    let (fast, events) = run(false);
-    let (full, _) = run(true);
+    let (fast, events, runs) = run(false, 0);
+    let (full, _, _) = run(true, 0);
     assert!(events > 8_000, "{events} events");
     assert!(fast.len() > 1_000, "{} detections", fast.len());
+    assert_eq!(runs, 0, "the default budget holds these in memory");
     assert_eq!(fast, full);
+    // With a small budget the detections wait in temporary files and merge back in order.
+    let (spilled, _, runs) = run(false, 256 * 1024);
+    assert!(runs > 3, "{runs} runs");
+    assert_eq!(spilled, fast);
 }
 
 #[test]
@@ -391,7 +405,7 @@ detection:
         data.join("logs/zeek/otrf-apt29-day1/NASHUA_dns.log"),
     ])
     .expect("logs");
-    let (hits, summary) = hunter.hunt(&logs, &|_, _, _| {});
+    let (hits, summary) = hunter.hunt(&logs, &|_, _, _| {}).expect("hunt");
     assert!(
         summary.failed_files.is_empty(),
         "{:?}",
@@ -436,7 +450,51 @@ detection:
     };
     let (hunter, errors) = Hunter::new(&set.collection, &[pipeline], options);
     assert!(errors.is_empty(), "{errors:?}");
-    let (hits, _) = hunter.hunt(&[log], &|_, _, _| {});
+    let (hits, _) = hunter.hunt(&[log], &|_, _, _| {}).expect("hunt");
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].source.record, 1);
+}
+
+/// Reads `path` with the readers, returning (events, records skipped, skip reasons).
+fn read_counts(path: &Path) -> (u64, u64, Vec<String>) {
+    let (mut events, mut skipped, mut reasons) = (0, 0, Vec::new());
+    ctiforge_hunt::readers::read(path, &mut |item| match item {
+        ctiforge_hunt::readers::Item::Event { .. } => events += 1,
+        ctiforge_hunt::readers::Item::Skipped { count, reason, .. } => {
+            skipped += count;
+            reasons.push(reason);
+        }
+    })
+    .expect("readable");
+    (events, skipped, reasons)
+}
+
+#[test]
+fn every_record_of_a_damaged_evtx_chunk_is_counted_as_lost() {
+    let Some(data) = shared() else {
+        return;
+    };
+    let sample =
+        data.join("evtx/EVTX-ATTACK-SAMPLES/Defense Evasion/DE_1102_security_log_cleared.evtx");
+    let (whole, none, _) = read_counts(&sample);
+    assert_eq!(none, 0);
+    let mut bytes = std::fs::read(&sample).expect("sample");
+    assert!(bytes.len() > 4096 + 3 * 65536, "a sample of several chunks");
+    // Scribble over the records of the second chunk (its header stays readable).
+    let start = 4096 + 65536 + 512 + 64;
+    for (i, b) in bytes[start..start + 4096].iter_mut().enumerate() {
+        *b = (i * 7 % 251) as u8;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let damaged = dir.path().join("damaged.evtx");
+    std::fs::write(&damaged, &bytes).expect("write");
+    let (events, lost, reasons) = read_counts(&damaged);
+    assert!(lost > 1, "{lost} lost: {reasons:?}");
+    assert_eq!(events + lost, whole, "{reasons:?}");
+    // The same file gzip-compressed reads the same.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &bytes).expect("compress");
+    let packed = dir.path().join("damaged.evtx.gz");
+    std::fs::write(&packed, gz.finish().expect("finish")).expect("write");
+    assert_eq!(read_counts(&packed).0, events);
 }

@@ -38,6 +38,14 @@ pub struct HuntArgs {
     /// event contains: slower, same detections (for checking and benchmarking).
     #[arg(long)]
     no_prefilter: bool,
+    /// Detections held in memory, in MiB, before they wait (sorted) in temporary files; the
+    /// output is the same whatever the value.
+    #[arg(long, value_name = "MIB", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    detections_memory_mib: u64,
+    /// Longest one rule may take on one event, in milliseconds, before it is set aside for
+    /// the rest of the hunt (it is reported in the summary).
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    rule_budget_ms: u64,
     /// Log files or folders (walked recursively): EVTX, JSON lines, JSON arrays, CloudTrail
     /// `{"Records": [...]}`, Zeek JSON or TSV, CSV; gzip-compressed or not. The format is
     /// found from the content.
@@ -99,6 +107,9 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<Outcome> {
         min_level: args.min_level.map(|l| l.name().to_owned()),
         threads: 0,
         no_prefilter: args.no_prefilter,
+        memory_budget: usize::try_from(args.detections_memory_mib * 1024 * 1024)
+            .unwrap_or(usize::MAX),
+        rule_budget: Some(std::time::Duration::from_millis(args.rule_budget_ms)),
     };
     let (hunter, errors) = Hunter::new(&set.collection, &pipelines, options);
     for (rule, error) in &errors {
@@ -115,7 +126,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<Outcome> {
     }
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
-    let progress = |done: usize, total: usize, found: usize| {
+    let progress = |done: usize, total: usize, found: u64| {
         if show_progress {
             eprint!("\r[{done}/{total} files] {found} detections ");
             if done == total {
@@ -123,12 +134,16 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<Outcome> {
             }
         }
     };
-    let (detections, summary) = hunter.hunt(&logs, &progress);
+    let (timeline, summary) = hunter
+        .timeline(&logs, &progress)
+        .context("hunting (writing detections to a temporary file)")?;
     let elapsed = started.elapsed();
+    let found = timeline.len();
+    let detections = timeline.into_iter();
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {
-            write_timeline(&mut out, &detections)?;
+            write_timeline(&mut out, detections)?;
             write_summary(
                 &mut out,
                 &summary,
@@ -138,14 +153,14 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<Outcome> {
             )?;
         }
         Format::Jsonl => {
-            for d in &detections {
-                serde_json::to_writer(&mut out, d)?;
+            for d in detections {
+                serde_json::to_writer(&mut out, &d.context("reading detections back")?)?;
                 out.write_all(b"\n")?;
             }
             eprint_summary(&summary, elapsed);
         }
         Format::Csv => {
-            write_csv(&mut out, &detections)?;
+            write_csv(&mut out, detections)?;
             eprint_summary(&summary, elapsed);
         }
     }
@@ -158,7 +173,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<Outcome> {
             .collect();
         bail!("no log file could be read:\n{}", reasons.join("\n"));
     }
-    Ok(if detections.is_empty() {
+    Ok(if found == 0 {
         Outcome::Negative
     } else {
         Outcome::Success
@@ -218,8 +233,11 @@ fn host(d: &Detection) -> String {
         .unwrap_or_default()
 }
 
-fn write_timeline(out: &mut impl Write, detections: &[Detection]) -> anyhow::Result<()> {
-    if detections.is_empty() {
+type Detections = ctiforge_hunt::timeline::Merge;
+
+fn write_timeline(out: &mut impl Write, detections: Detections) -> anyhow::Result<()> {
+    let mut detections = detections.peekable();
+    if detections.peek().is_none() {
         writeln!(out, "No detections.")?;
         return Ok(());
     }
@@ -229,8 +247,9 @@ fn write_timeline(out: &mut impl Write, detections: &[Detection]) -> anyhow::Res
         "time", "level", "rule", "host"
     )?;
     for d in detections {
+        let d = d.context("reading detections back")?;
         let title: String = d.rule_title.chars().take(50).collect();
-        let hostname: String = host(d).chars().take(18).collect();
+        let hostname: String = host(&d).chars().take(18).collect();
         writeln!(
             out,
             "{:<24}  {:<8}  {:<50}  {:<18}  {}",
@@ -243,7 +262,7 @@ fn write_timeline(out: &mut impl Write, detections: &[Detection]) -> anyhow::Res
             d.level.as_deref().unwrap_or("-"),
             title,
             hostname,
-            gist(d)
+            gist(&d)
         )?;
     }
     Ok(())
@@ -285,6 +304,9 @@ fn write_summary(
     for (file, error) in &summary.failed_files {
         writeln!(out, "  file not read: {}: {error}", file.display())?;
     }
+    for line in slow_rules(summary) {
+        writeln!(out, "  {line}")?;
+    }
     let total: u64 = summary.per_rule.values().sum();
     let mut by_level: std::collections::BTreeMap<u8, u64> = Default::default();
     for ((rank, _, _), n) in &summary.per_rule {
@@ -303,12 +325,16 @@ fn write_summary(
         .rev()
         .map(|(rank, n)| format!("{n} {}", names[usize::from(*rank).min(5)]))
         .collect();
-    writeln!(
-        out,
-        "  {total} detections by {} rules: {}",
-        summary.per_rule.len(),
-        levels.join(", ")
-    )?;
+    if total == 0 {
+        writeln!(out, "  no detections")?;
+    } else {
+        writeln!(
+            out,
+            "  {total} detections by {} rules: {}",
+            summary.per_rule.len(),
+            levels.join(", ")
+        )?;
+    }
     let mut rows: Vec<(&(u8, String, String), &u64)> = summary.per_rule.iter().collect();
     rows.sort_by(|a, b| b.0.0.cmp(&a.0.0).then(b.1.cmp(a.1)).then(a.0.1.cmp(&b.0.1)));
     for ((rank, title, id), n) in rows {
@@ -337,9 +363,28 @@ fn eprint_summary(summary: &Summary, elapsed: std::time::Duration) {
     for (file, error) in &summary.failed_files {
         eprintln!("file not read: {}: {error}", file.display());
     }
+    for line in slow_rules(summary) {
+        eprintln!("{line}");
+    }
 }
 
-fn write_csv(out: &mut impl Write, detections: &[Detection]) -> anyhow::Result<()> {
+/// One line per rule set aside for going over the per-event budget.
+fn slow_rules(summary: &Summary) -> Vec<String> {
+    summary
+        .slow_rules
+        .iter()
+        .map(|(rule, seconds, origin)| {
+            format!(
+                "rule set aside after {seconds:.2} s on one event ({} record {}), over the \
+                 --rule-budget-ms budget: {rule}",
+                origin.file.display(),
+                origin.record
+            )
+        })
+        .collect()
+}
+
+fn write_csv(out: &mut impl Write, detections: Detections) -> anyhow::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
     csv.write_record([
         "timestamp",
@@ -353,15 +398,16 @@ fn write_csv(out: &mut impl Write, detections: &[Detection]) -> anyhow::Result<(
         "event",
     ])?;
     for d in detections {
+        let d = d.context("reading detections back")?;
         csv.write_record([
             d.timestamp.as_deref().unwrap_or(""),
             d.level.as_deref().unwrap_or(""),
             d.rule_id.as_deref().unwrap_or(""),
             &d.rule_title,
-            d.kind,
+            d.kind.as_str(),
             &d.source.file.display().to_string(),
             &d.source.record.to_string(),
-            &host(d),
+            &host(&d),
             &serde_json::to_string(&d.event).context("event as JSON")?,
         ])?;
     }
