@@ -1,5 +1,6 @@
-//! Any text as a Sigma collection (YAML, detection, condition), converted for every target:
-//! no panic, and every rule ends with a query or a reason.
+//! Any text as a Sigma collection (YAML through our nesting-capped loader, detection,
+//! condition), converted for every target: no panic, and every rule ends with a query or a
+//! reason.
 #![no_main]
 
 use ctiforge_sigma::convert::{Target, convert_collection};
@@ -9,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(collection) = rsigma_parser::parse_sigma_yaml(text) else {
+    let Ok(collection) = ctiforge_sigma::rules::parse_yaml(text) else {
         return;
     };
     for target in Target::ALL {

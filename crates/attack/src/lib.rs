@@ -538,72 +538,46 @@ impl<'kb> Mapper<'kb> {
         sentences: &[SentenceScores],
         calibration: &Calibration,
     ) -> Vec<(usize, f32, Vec<usize>, Vec<usize>)> {
-        let mut support: BTreeMap<usize, Vec<(f32, usize)>> = BTreeMap::new();
-        let mut software: Vec<usize> = Vec::new();
+        let mut pool = Pool::new(calibration, usize::MAX);
         for (index, sentence) in sentences.iter().enumerate() {
-            for hit in &sentence.hits {
-                if hit.score >= calibration.pooling_floor {
-                    support
-                        .entry(hit.technique)
-                        .or_default()
-                        .push((hit.score, index));
-                }
-            }
-            for &s in &sentence.software {
-                if !software.contains(&s) {
-                    software.push(s);
-                }
-            }
+            pool.add(index, sentence);
         }
-        let mut pooled = Vec::new();
-        for (technique, mut list) in support {
-            list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let depth = calibration.pooling_depth.max(1) as usize;
-            let miss: f32 = list.iter().take(depth).map(|(p, _)| 1.0 - p).product();
-            let mut score = 1.0 - miss;
-            // With a zero prior (what cross-validation chose for the shipped model) the
-            // software explains nothing, so it is not reported either.
-            let users: Vec<usize> = if calibration.software_prior == 0.0 {
-                Vec::new()
-            } else {
-                software
-                    .iter()
-                    .copied()
-                    .filter(|&s| self.software_info[s].techniques.contains(&technique))
-                    .collect()
-            };
-            if !users.is_empty() {
-                score = sigmoid(logit(score) + calibration.software_prior);
-            }
-            pooled.push((
-                technique,
-                score,
-                list.iter().map(|&(_, i)| i).collect(),
-                users,
-            ));
-        }
-        pooled
+        pool.finish(self)
     }
 
-    /// Maps a document whose sentences are `sentences` (byte spans into `text`).
+    /// Maps a document whose sentences are `sentences` (byte spans into `text`). Sentences
+    /// are scored one at a time and pooled as they come; only each technique's best
+    /// sentences are remembered (and scored again for their evidence), so memory does not
+    /// grow with the number of sentences that support a technique.
     pub fn map_document(&self, text: &str, sentences: &[Span], options: &MapOptions) -> Mapping {
         let mut scratch = MapScratch::default();
-        let slices: Vec<(Span, &str)> = sentences
-            .iter()
-            .filter_map(|&s| s.slice(text).map(|t| (s, t)))
-            .collect();
-        let scored: Vec<SentenceScores> = slices
-            .iter()
-            .map(|(_, t)| self.score_sentence(t, &mut scratch))
-            .collect();
         let calibration = self.model().calibration;
+        let keep_evidence = options.max_evidence.max(1);
+        let mut pool = Pool::new(
+            &calibration,
+            keep_evidence.max(calibration.pooling_depth.max(1) as usize),
+        );
+        // Per tactic named by id: the first sentences naming it.
+        let mut tactic_sentences: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (index, span) in sentences.iter().enumerate() {
+            let Some(sentence) = span.slice(text) else {
+                continue;
+            };
+            let scores = self.score_sentence(sentence, &mut scratch);
+            pool.add(index, &scores);
+            for id in scores.tactics {
+                let list = tactic_sentences.entry(id).or_default();
+                if list.len() < keep_evidence && !list.contains(&index) {
+                    list.push(index);
+                }
+            }
+        }
         let threshold = options.min_score.unwrap_or(calibration.document_threshold);
         let evidence = |index: usize, technique: usize| -> Option<Evidence> {
-            let (span, sentence) = slices[index];
-            let hit = scored[index]
-                .hits
-                .iter()
-                .find(|h| h.technique == technique)?;
+            let span = sentences[index];
+            let sentence = span.slice(text)?;
+            let scores = self.score_sentence(sentence, &mut MapScratch::default());
+            let hit = scores.hits.iter().find(|h| h.technique == technique)?;
             Some(Evidence {
                 start: span.start,
                 end: span.end,
@@ -614,7 +588,7 @@ impl<'kb> Mapper<'kb> {
         };
 
         let mut found: BTreeMap<String, TechniqueMatch> = BTreeMap::new();
-        for (technique, score, support, users) in self.pool(&scored, &calibration) {
+        for (technique, score, support, users) in pool.finish(self) {
             if score < threshold {
                 continue;
             }
@@ -627,6 +601,7 @@ impl<'kb> Mapper<'kb> {
             };
             let mut evidence: Vec<Evidence> = support
                 .iter()
+                .take(keep_evidence)
                 .filter_map(|&i| evidence(i, technique))
                 .collect();
             let document_signals: Vec<SignalHit> = users
@@ -678,12 +653,15 @@ impl<'kb> Mapper<'kb> {
         techniques.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
 
         let mut tactics: BTreeMap<String, TacticMention> = BTreeMap::new();
-        for (index, sentence) in scored.iter().enumerate() {
-            for id in &sentence.tactics {
-                let Some(tactic) = self.kb.tactic(id) else {
+        for (id, indexes) in tactic_sentences {
+            let Some(tactic) = self.kb.tactic(&id) else {
+                continue;
+            };
+            for index in indexes {
+                let span = sentences[index];
+                let Some(text) = span.slice(text) else {
                     continue;
                 };
-                let (span, text) = slices[index];
                 tactics
                     .entry(tactic.id.clone())
                     .or_insert_with(|| TacticMention {
@@ -713,6 +691,77 @@ impl<'kb> Mapper<'kb> {
             techniques,
             tactics: tactics.into_values().collect(),
         }
+    }
+}
+
+/// Sentence scores pooled into document scores one sentence at a time (see
+/// [`Mapper::pool`]), keeping per technique only its best `keep` sentences.
+struct Pool {
+    floor: f32,
+    depth: usize,
+    software_prior: f32,
+    keep: usize,
+    /// Per technique: (score, sentence index), best first (ties: the earlier sentence).
+    best: BTreeMap<usize, Vec<(f32, usize)>>,
+    software: Vec<usize>,
+}
+
+impl Pool {
+    fn new(calibration: &Calibration, keep: usize) -> Pool {
+        Pool {
+            floor: calibration.pooling_floor,
+            depth: calibration.pooling_depth.max(1) as usize,
+            software_prior: calibration.software_prior,
+            keep: keep.max(1),
+            best: BTreeMap::new(),
+            software: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, index: usize, sentence: &SentenceScores) {
+        for hit in sentence.hits.iter().filter(|h| h.score >= self.floor) {
+            let list = self.best.entry(hit.technique).or_default();
+            // After every entry at least as good (sentences come in order, so ties go after).
+            let at = list.partition_point(|&(score, _)| score >= hit.score);
+            if at < self.keep {
+                list.insert(at, (hit.score, index));
+                list.truncate(self.keep);
+            }
+        }
+        for &s in &sentence.software {
+            if !self.software.contains(&s) {
+                self.software.push(s);
+            }
+        }
+    }
+
+    fn finish(self, mapper: &Mapper) -> Vec<(usize, f32, Vec<usize>, Vec<usize>)> {
+        let mut pooled = Vec::new();
+        for (technique, list) in self.best {
+            let miss: f32 = list.iter().take(self.depth).map(|(p, _)| 1.0 - p).product();
+            let mut score = 1.0 - miss;
+            // With a zero prior (what cross-validation chose for the shipped model) the
+            // software explains nothing, so it is not reported either.
+            let users: Vec<usize> = if self.software_prior == 0.0 {
+                Vec::new()
+            } else {
+                self.software
+                    .iter()
+                    .copied()
+                    .filter(|&s| mapper.software_info[s].techniques.contains(&technique))
+                    .collect()
+            };
+            if !users.is_empty() {
+                score = sigmoid(logit(score) + self.software_prior);
+            }
+            pooled.push((
+                technique,
+                score,
+                list.iter().map(|&(_, i)| i).collect(),
+                users,
+            ));
+        }
+        pooled
     }
 }
 

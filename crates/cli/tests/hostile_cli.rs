@@ -377,3 +377,24 @@ fn a_rule_over_its_time_budget_on_one_event_is_set_aside_and_reported() {
     );
     assert!(stdout.contains("record 1)"), "{stdout}");
 }
+
+#[test]
+fn a_report_over_its_time_budget_stops_with_the_budget_named_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("long.txt");
+    let sentence = "The actors exploited CVE-2023-4966 on 203.0.113.9 and ran vssadmin delete shadows /all /quiet. ";
+    std::fs::write(&input, sentence.repeat(40 * 1024 * 1024 / sentence.len())).expect("write");
+    let out = dir.path().join("out");
+    let started = std::time::Instant::now();
+    let output = common::ctiforge(&[
+        "analyze",
+        input.to_str().expect("path"),
+        "-o",
+        out.to_str().expect("path"),
+        "--max-seconds",
+        "1",
+    ]);
+    assert_refused(&output, "longer than 1 s, the --max-seconds budget");
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    assert!(!out.exists(), "no output folder");
+}

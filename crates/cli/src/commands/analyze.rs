@@ -61,6 +61,10 @@ pub struct AnalyzeArgs {
     /// Largest report read, in MiB; a larger one is refused with this limit named.
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     max_input_mib: u32,
+    /// Longest one report may take, in seconds. Past it the command stops with exit 2 and
+    /// writes nothing more (output folders are replaced whole, so none is left half-written).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    max_seconds: u64,
 }
 
 pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome> {
@@ -88,6 +92,7 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
         None => Vec::new(),
     };
     let analyzed: Mutex<Vec<HistoryEntry>> = Mutex::new(Vec::new());
+    let watchdog = Watchdog::start(std::time::Duration::from_secs(args.max_seconds));
     let analyze_one = |input: &Path| -> anyhow::Result<Analysis> {
         let raw = input::read_raw(input, &input::fetch_options(args.allow_private))?;
         let document = analyzer
@@ -100,14 +105,18 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
         Ok(analysis)
     };
     let result = match &args.out {
-        None => analyze_one(&args.inputs[0]).and_then(|analysis| {
-            let mut stdout = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut stdout, &analysis)?;
-            Ok(stdout.write_all(b"\n")?)
-        }),
+        None => {
+            let _timed = watchdog.watch(&args.inputs[0]);
+            analyze_one(&args.inputs[0]).and_then(|analysis| {
+                let mut stdout = std::io::stdout().lock();
+                serde_json::to_writer_pretty(&mut stdout, &analysis)?;
+                Ok(stdout.write_all(b"\n")?)
+            })
+        }
         Some(out) => {
             let formats = formats(&args.format);
             let write = |input: &Path, folder: &Path| {
+                let _timed = watchdog.watch(input);
                 let analysis = analyze_one(input)?;
                 output::replace_folder(folder, &render(&analysis, &kb, &formats, analyzer.now()))
             };
@@ -118,6 +127,69 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
         history::append(path, &history, analyzed.into_inner().unwrap_or_default())?;
     }
     result.map(|()| Outcome::Success)
+}
+
+/// Stops the process when one report takes longer than its budget. The analysis is linear in
+/// its (capped) input, so this is a safety net: it cannot be interrupted midway, and a clear
+/// exit beats a command that never ends. Output folders are only ever replaced whole
+/// (`output::replace_folder`), so stopping leaves each one complete or as it was; temporary
+/// folders are cleaned by the next run.
+struct Watchdog {
+    running: std::sync::Arc<Mutex<Vec<(usize, std::time::Instant, String)>>>,
+    next: AtomicUsize,
+}
+
+impl Watchdog {
+    fn start(budget: std::time::Duration) -> Watchdog {
+        let running: std::sync::Arc<Mutex<Vec<(usize, std::time::Instant, String)>>> =
+            Default::default();
+        let watched = std::sync::Arc::clone(&running);
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let late = watched.lock().ok().and_then(|list| {
+                    list.iter()
+                        .find(|(_, started, _)| started.elapsed() > budget)
+                        .map(|(_, _, name)| name.clone())
+                });
+                if let Some(name) = late {
+                    eprintln!(
+                        "error: {name}: the analysis took longer than {} s, the --max-seconds \
+                         budget; stopped without writing its output. Split the report, or raise \
+                         --max-seconds.",
+                        budget.as_secs()
+                    );
+                    std::process::exit(2);
+                }
+            }
+        });
+        Watchdog {
+            running,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Watches one report until the returned guard is dropped.
+    fn watch(&self, input: &Path) -> Watched<'_> {
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut list) = self.running.lock() {
+            list.push((id, std::time::Instant::now(), input.display().to_string()));
+        }
+        Watched { watchdog: self, id }
+    }
+}
+
+struct Watched<'a> {
+    watchdog: &'a Watchdog,
+    id: usize,
+}
+
+impl Drop for Watched<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut list) = self.watchdog.running.lock() {
+            list.retain(|(id, _, _)| *id != self.id);
+        }
+    }
 }
 
 /// Runs `write(input, folder)` for every input on all cores, with progress on stderr: one
