@@ -46,6 +46,22 @@ put('deep.yml', 'title: deep\nlogsource:\n  product: windows\ndetection:\n  sel:
 put('bad.yml', 'title: [unclosed\n')
 put('events.jsonl', '{"EventID": 1}\n')
 put('query.txt', 'a' * 100000)
+import gzip, json
+event = json.dumps({"EventID": 1, "Image": "C:\\Windows\\System32\\evil.exe",
+                    "CommandLine": "evil.exe -x " + "A" * 120, "UtcTime": "2026-01-01 00:00:00"}) + "\n"
+with gzip.open(os.path.join(w, 'matching-300mb.jsonl.gz'), 'wb', compresslevel=6) as f:
+    block = (event * 10000).encode()
+    for _ in range(300 * 1024 * 1024 // len(block)): f.write(block)
+put('matching-array.json', '[' + ','.join([event.strip()] * 200000) + ']')
+put('evil.yml', "title: evil image\nid: 1d0c7a2e-0000-4000-8000-00000000000a\nlevel: high\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    Image|endswith: '\\evil.exe'\n  condition: sel\n")
+put('huge-re.yml', "title: huge regex\nid: 1d0c7a2e-0000-4000-8000-00000000000c\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    CommandLine|re: '(?s)(.{1,2000}X){1,5}'\n  condition: sel\n")
+put('long-field.jsonl', json.dumps({"EventID": 1, "CommandLine": "A" * 1000000}) + "\n")
+sample = os.path.join(os.environ.get('CTIFORGE_DATA', '../shared/data'), 'evtx/EVTX-ATTACK-SAMPLES/Defense Evasion/DE_1102_security_log_cleared.evtx')
+if os.path.exists(sample):
+    b = bytearray(open(sample, 'rb').read())
+    s = 4096 + 65536 + 512 + 64
+    for i in range(4096): b[s + i] = i * 7 % 251
+    put('damaged.evtx', bytes(b), 'wb')
 PY
 probe() {
   local name="$1"; shift
@@ -62,3 +78,9 @@ done
 probe "sigma check deep.yml (100,000 levels)" "$binary" sigma check "$work/deep.yml"
 probe "hunt with no rule loaded" "$binary" hunt --rules "$work/bad.yml" "$work/events.jsonl"
 probe "kb lookup of a 100 KB query" "$binary" kb lookup "$(cat "$work/query.txt")"
+hunt=("$binary" hunt --format jsonl --logsource windows::process_creation)
+probe "hunt 300 MB of matching events (1.2 MB gzip)" "${hunt[@]}" -r "$work/evil.yml" "$work/matching-300mb.jsonl.gz"
+probe "hunt a 48 MB JSON array of matching events" "${hunt[@]}" -r "$work/evil.yml" "$work/matching-array.json"
+probe "hunt |re (?s)(.{1,2000}X){1,5} over a 1 MB field" "${hunt[@]}" -r "$work/huge-re.yml" "$work/long-field.jsonl"
+[ -f "$work/damaged.evtx" ] && probe "hunt an EVTX with a damaged chunk" "$binary" hunt -r "$work/evil.yml" "$work/damaged.evtx"
+true

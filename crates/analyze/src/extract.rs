@@ -115,6 +115,10 @@ pub(crate) fn sort_indicators(text: &str, sentences: &[Span], indicators: &[Indi
         if let Some(existing) = seen.get_mut(&key) {
             existing.occurrences += 1;
             existing.defanged |= indicator.defanged;
+            // Written on its own anywhere, it is not only derived.
+            if indicator.derived_from.is_none() {
+                existing.derived_from = None;
+            }
             continue;
         }
         let Some(evidence) = quote_at(text, sentences, indicator.start) else {
@@ -131,6 +135,7 @@ pub(crate) fn sort_indicators(text: &str, sentences: &[Span], indicators: &[Indi
                 host: indicator.host.clone(),
                 reason: indicator.false_positive.clone(),
                 context: indicator.context.clone(),
+                derived_from: indicator.derived_from,
                 evidence,
             },
         );

@@ -35,10 +35,12 @@ fn batch_jsonl_follows_the_design_contract() {
     let iocs = records[0]["iocs"].as_array().expect("iocs");
     assert_eq!(
         iocs.len(),
-        1,
-        "the private address is left out without --all: {iocs:?}"
+        2,
+        "the URL and its host; the private address is left out without --all: {iocs:?}"
     );
-    let url = &iocs[0];
+    assert_eq!(iocs[0]["type"], "domain");
+    assert_eq!(iocs[0]["derived_from"], "url");
+    let url = &iocs[1];
     assert_eq!(url["type"], "url");
     assert_eq!(url["value"], "http://evil.com/x");
     assert_eq!(url["raw"], "hxxp://evil[.]com/x");
@@ -99,8 +101,15 @@ fn html_files_yield_the_article_indicators_with_sentences() {
     );
     let found = lines(&output);
     let values: Vec<&str> = found.iter().filter_map(|i| i["value"].as_str()).collect();
-    assert_eq!(values, ["https://cdn-update.net/a.bin", "45.77.12.9"]);
-    assert_eq!(found[1]["sentence"], "It also contacts 45.77.12.9.");
+    assert_eq!(
+        values,
+        [
+            "cdn-update.net",
+            "https://cdn-update.net/a.bin",
+            "45.77.12.9"
+        ]
+    );
+    assert_eq!(found[2]["sentence"], "It also contacts 45.77.12.9.");
 }
 
 #[test]

@@ -399,6 +399,13 @@ pub fn classify(s: &str, defanged: bool, out: &mut Vec<Candidate>) {
             return;
         }
     }
+    // `callbackto45.77.12.9now`: an address glued to words by a conversion.
+    if s.len() > 8 && marks & DOT != 0 {
+        embedded_ipv4s(s, out);
+        if out.len() > before {
+            return;
+        }
+    }
     // `ip=1.2.3.4`, `SHA256:e3b0...`, `Domain:evil.com`: the value follows a label.
     if marks & (COLON | EQUALS) == 0 {
         return;
@@ -715,6 +722,49 @@ fn embedded_cves(s: &str, out: &mut Vec<Candidate>) {
     }
 }
 
+/// IPv4 addresses glued to letters on both sides or one (`callbackto45.77.12.9now`), never
+/// after a version word (`v1.2.3.4`, `ver1.2.3.4`) or inside a longer dotted run.
+fn embedded_ipv4s(s: &str, out: &mut Vec<Candidate>) {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            i += 1;
+        }
+        let mut end = i;
+        while end > start && bytes[end - 1] == b'.' {
+            end -= 1;
+        }
+        let glued = (start > 0 && bytes[start - 1].is_ascii_alphabetic())
+            || bytes.get(i).is_some_and(u8::is_ascii_alphabetic);
+        // The letters just before, nearest first: `v1.2.3.4`, `ver1.2.3.4` are versions.
+        let before: Vec<u8> = bytes[..start]
+            .iter()
+            .rev()
+            .take(3)
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        let version = before.first() == Some(&b'v') || before.starts_with(b"rev");
+        let dots = bytes[start..end].iter().filter(|b| **b == b'.').count();
+        if !glued || version || dots != 3 {
+            continue;
+        }
+        if validate::ipv4(&s[start..end]).is_some() {
+            out.push(Candidate::new(
+                IocType::Ipv4,
+                s[start..end].to_owned(),
+                start,
+                end,
+            ));
+        }
+    }
+}
+
 fn registry(s: &str, out: &mut Vec<Candidate>) -> bool {
     if !s.as_bytes()[..2].eq_ignore_ascii_case(b"HK") {
         return false;
@@ -822,6 +872,14 @@ fn identifier(s: &str, out: &mut Vec<Candidate>) -> bool {
         b'A' if validate::atlas_id(s) => Some((IocType::AtlasTechnique, s.to_owned())),
         b'A' => validate::asn(s).map(|v| (IocType::Asn, v)),
         b'D' if validate::d3fend_id(s) => Some((IocType::D3fendTechnique, s.to_owned())),
+        // `t1059.001`: a sub-technique id in lower case is distinctive; a bare `t1059` is as
+        // often a part number, and `m1030` a model.
+        b'T' if s.as_bytes()[0] == b't' && s.contains('.') => {
+            let upper = s.to_ascii_uppercase();
+            validate::attack_id(&upper)
+                .filter(|k| *k == IocType::AttackTechnique)
+                .map(|k| (k, upper))
+        }
         b'T' | b'M' => validate::attack_id(s).map(|k| (k, s.to_owned())),
         _ => None,
     };

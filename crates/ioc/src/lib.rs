@@ -64,13 +64,79 @@ pub struct Indicator {
     /// Notes that qualify a real indicator (`dynamic DNS provider`...).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub context: Vec<String>,
+    /// For a domain read out of a URL or e-mail address (its host), the type it came from;
+    /// its offsets are those of the URL or address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<IocType>,
 }
 
 impl Indicator {
+    /// An indicator written as is at `start..end` of `text` (not defanged, nothing flagged).
+    pub fn plain(kind: IocType, value: String, text: &str, start: usize, end: usize) -> Self {
+        Indicator {
+            kind,
+            value,
+            raw: text[start..end].to_owned(),
+            start,
+            end,
+            defanged: false,
+            host: None,
+            port: None,
+            false_positive: None,
+            context: Vec::new(),
+            derived_from: None,
+        }
+    }
+
     /// Whether the indicator is flagged as a false positive.
     pub fn is_false_positive(&self) -> bool {
         self.false_positive.is_some()
     }
+}
+
+/// Adds the host of every URL and e-mail address as a `domain` indicator of its own (marked
+/// with `derived_from`, at the URL's offsets), unless the same domain was found there already:
+/// STIX consumers and blocklists want the domain, and every peer extractor lists it.
+fn derive_domains(found: &mut Vec<Indicator>) {
+    let mut derived = Vec::new();
+    for (i, parent) in found.iter().enumerate() {
+        if !matches!(parent.kind, IocType::Url | IocType::Email) {
+            continue;
+        }
+        let Some(host) = parent.host.as_deref().and_then(validate::domain) else {
+            continue;
+        };
+        // A domain indicator within the parent's span (the scan found it) makes this one
+        // redundant.
+        let within = |d: &Indicator| {
+            d.kind == IocType::Domain
+                && d.value == host
+                && d.start >= parent.start
+                && d.end <= parent.end
+        };
+        let near = &found[i.saturating_sub(4)..(i + 5).min(found.len())];
+        if near.iter().any(within) {
+            continue;
+        }
+        derived.push(Indicator {
+            kind: IocType::Domain,
+            value: host,
+            raw: parent.raw.clone(),
+            start: parent.start,
+            end: parent.end,
+            defanged: parent.defanged,
+            host: None,
+            port: None,
+            false_positive: parent.false_positive.clone(),
+            context: Vec::new(),
+            derived_from: Some(parent.kind),
+        });
+    }
+    if derived.is_empty() {
+        return;
+    }
+    found.extend(derived);
+    found.sort_by_key(|a| (a.start, a.end, a.kind));
 }
 
 /// Extracts indicators. Build it once and reuse it: the warninglist index is built on first use.
@@ -114,6 +180,7 @@ impl Extractor {
     /// Every indicator in `text`, in order of appearance, false positives included (flagged).
     pub fn extract(&self, text: &str) -> Vec<Indicator> {
         let mut found = scan::scan(text);
+        derive_domains(&mut found);
         self.flag(text, &mut found);
         found
     }

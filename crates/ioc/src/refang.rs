@@ -46,30 +46,80 @@ impl Refanged {
     }
 }
 
-/// Defang markers and what they stand for. Longer markers come first, so `[://]` wins over `[:]`.
-const MARKERS: &[(&str, &str)] = &[
-    ("[://]", "://"),
-    ("(://)", "://"),
-    ("{://}", "://"),
-    ("[:]//", "://"),
-    ("[dot]", "."),
-    ("(dot)", "."),
-    ("{dot}", "."),
-    ("[.]", "."),
-    ("(.)", "."),
-    ("{.}", "."),
-    ("[:]", ":"),
-    ("(:)", ":"),
-    ("[//]", "//"),
-    ("[/]", "/"),
-    ("[@]", "@"),
-    ("(@)", "@"),
-    ("{@}", "@"),
-    ("[at]", "@"),
-    ("(at)", "@"),
-    ("{at}", "@"),
-    ("\\.", "."),
+/// What a bracketed defang marker may hold, and what it stands for; longer first, so that
+/// `[://]` wins over `[:]`. Words (`dot`, `at`) are matched in any case.
+const CORES: &[(&str, &str)] = &[
+    ("://", "://"),
+    ("dot", "."),
+    ("//", "//"),
+    ("at", "@"),
+    (".", "."),
+    (":", ":"),
+    ("/", "/"),
+    ("@", "@"),
 ];
+
+/// Most brackets on one side of a marker (`(((.)))`).
+const MAX_BRACKETS: usize = 3;
+
+/// The defang marker at byte `i`, opening with a bracket (or `\.`): its length and what it
+/// stands for. Brackets may be mixed, doubled or tripled (`[.]`, `[[.]]`, `(((.)))`, `[.)`);
+/// a dot or `@` may be left half-open (`relay[.net`, `198[.]51(.100`) when label characters
+/// stand on both sides. `\.` is a regex-style escape of a dot between label characters.
+fn marker_at(bytes: &[u8], i: usize) -> Option<(usize, &'static str)> {
+    let label = |k: Option<usize>| {
+        k.and_then(|k| bytes.get(k))
+            .is_some_and(u8::is_ascii_alphanumeric)
+    };
+    if bytes[i] == b'\\' {
+        let escape =
+            bytes.get(i + 1) == Some(&b'.') && label(i.checked_sub(1)) && label(Some(i + 2));
+        return escape.then_some((2, "."));
+    }
+    let opens = bytes[i..]
+        .iter()
+        .take_while(|b| matches!(b, b'[' | b'(' | b'{'))
+        .count();
+    if opens == 0 || opens > MAX_BRACKETS {
+        return None;
+    }
+    let at = i + opens;
+    let (core, real) = CORES
+        .iter()
+        .find(|(core, _)| starts_with_ignore_case(&bytes[at..], core.as_bytes()))?;
+    let after = at + core.len();
+    let closes = bytes[after..]
+        .iter()
+        .take_while(|b| matches!(b, b']' | b')' | b'}'))
+        .count();
+    if closes > MAX_BRACKETS {
+        return None;
+    }
+    if closes == 0 {
+        // Half-open: only a dot or `@`, between label characters.
+        let symbol = matches!(*core, "." | "@");
+        return (symbol && label(i.checked_sub(1)) && label(Some(after)))
+            .then_some((after - i, *real));
+    }
+    Some((after + closes - i, *real))
+}
+
+/// A dot or `@` closed without being opened (`relay.]net`), between label characters: its
+/// length and what it stands for.
+fn closed_only_at(bytes: &[u8], i: usize) -> Option<(usize, &'static str)> {
+    let real = match bytes[i] {
+        b'.' => ".",
+        b'@' => "@",
+        _ => return None,
+    };
+    let closes = bytes[i + 1..]
+        .iter()
+        .take_while(|b| matches!(b, b']' | b')' | b'}'))
+        .count();
+    let label = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_alphanumeric);
+    let ok = (1..=MAX_BRACKETS).contains(&closes) && i > 0 && label(i - 1) && label(i + 1 + closes);
+    ok.then_some((1 + closes, real))
+}
 
 /// Defanged URL schemes and their real spelling.
 const SCHEMES: &[(&str, &str)] = &[
@@ -83,6 +133,14 @@ const SCHEMES: &[(&str, &str)] = &[
     ("fxp", "ftp"),
 ];
 
+/// Real schemes, refanged only when a rewritten separator follows them (`http:\\host\path`,
+/// `http__host`).
+const REAL_SCHEMES: &[&str] = &["https", "http", "ftp"];
+
+/// Separators after a scheme that stand for `://` and are rewritten with it; after `:\\`, the
+/// URL's other backslashes are slashes too.
+const REWRITTEN_SEPARATORS: &[&str] = &[":\\\\", "__"];
+
 /// Whether a token may hold a defang marker or a defanged scheme: the cheap test before
 /// [`refang`], asked of every candidate token. It looks at each byte with the two after it: an
 /// opening bracket or backslash followed by a byte that can continue a marker (`[.`, `(d`,
@@ -94,6 +152,9 @@ pub fn may_be_defanged(token: &[u8]) -> bool {
     const SCHEME: u8 = 2;
     const SECOND: u8 = 4;
     const X: u8 = 8;
+    const DOT_OR_AT: u8 = 16;
+    const CLOSES: u8 = 32;
+    const UNDERSCORE: u8 = 64;
     const CLASS: [u8; 256] = {
         let mut table = [0u8; 256];
         let mut b = 0;
@@ -102,25 +163,34 @@ pub fn may_be_defanged(token: &[u8]) -> bool {
             table[b] = if opens_marker(byte) { OPENS } else { 0 }
                 | if may_start_scheme(byte) { SCHEME } else { 0 }
                 | if marker_may_continue(byte) { SECOND } else { 0 }
-                | if byte | 0x20 == b'x' { X } else { 0 };
+                | if byte | 0x20 == b'x' { X } else { 0 }
+                | if byte == b'.' || byte == b'@' {
+                    DOT_OR_AT
+                } else {
+                    0
+                }
+                | if matches!(byte, b']' | b')' | b'}') {
+                    CLOSES
+                } else {
+                    0
+                }
+                | if byte == b'_' { UNDERSCORE } else { 0 };
             b += 1;
         }
         table
     };
     let starts = |b: u8, next: u8, second: u8| {
-        (b & OPENS != 0) & (next & SECOND != 0) | (b & SCHEME != 0) & ((next | second) & X != 0)
+        (b & OPENS != 0) & (next & SECOND != 0)
+            | (b & SCHEME != 0) & ((next | second) & X != 0)
+            | (b & DOT_OR_AT != 0) & (next & CLOSES != 0)
+            | (b & UNDERSCORE != 0) & (next & UNDERSCORE != 0)
     };
-    // Most tokens have no opening bracket, or no `x` to go with an `h` or `f`: one pass says so.
+    // Most tokens have no bracket, no `__`, and no `x` to go with an `h` or `f`: one pass says
+    // so.
     let all = token.iter().fold(0, |all, b| all | CLASS[*b as usize]);
-    if all & OPENS == 0 && (all & SCHEME == 0 || all & X == 0) {
+    let scheme = all & SCHEME != 0 && all & X != 0;
+    if all & (OPENS | CLOSES | UNDERSCORE) == 0 && !scheme {
         return false;
-    }
-    if all & X == 0 {
-        // No `x`, so no defanged scheme: only a marker's first two bytes are looked for, as in
-        // every bracketed link (`[name](https://...)`).
-        return token
-            .windows(2)
-            .any(|pair| opens_marker(pair[0]) && marker_may_continue(pair[1]));
     }
     // The classes of the two bytes before the current one, and whether a marker or scheme may
     // start at the first of them.
@@ -135,27 +205,57 @@ pub fn may_be_defanged(token: &[u8]) -> bool {
     found | starts(before, last, 0) | starts(last, 0, 0)
 }
 
+/// The scheme at byte `i` when it is defanged or followed by a rewritten separator: its
+/// length, its real spelling, and the separator to rewrite as `://` (if any).
+fn scheme_at(bytes: &[u8], i: usize) -> Option<(usize, &'static str, Option<&'static str>)> {
+    if !may_start_scheme(bytes[i]) {
+        return None;
+    }
+    let rewritten = |rest: &[u8]| {
+        REWRITTEN_SEPARATORS
+            .iter()
+            .find(|sep| starts_with_ignore_case(rest, sep.as_bytes()))
+            .copied()
+            // `__` only before a host (`http__evil.com`), never in `http__init__`.
+            .filter(|sep| *sep != "__" || rest.get(2).is_some_and(u8::is_ascii_alphanumeric))
+    };
+    if let Some((defanged, real)) = SCHEMES
+        .iter()
+        .find(|(d, _)| starts_with_ignore_case(&bytes[i..], d.as_bytes()))
+    {
+        let rest = &bytes[i + defanged.len()..];
+        if let Some(sep) = rewritten(rest) {
+            return Some((defanged.len(), real, Some(sep)));
+        }
+        if scheme_separator_follows(rest) {
+            return Some((defanged.len(), real, None));
+        }
+    }
+    let real = REAL_SCHEMES
+        .iter()
+        .find(|s| starts_with_ignore_case(&bytes[i..], s.as_bytes()))?;
+    // A real scheme glued to a word before it is not one (`xhttp__`).
+    let glued = i > 0 && bytes[i - 1].is_ascii_alphabetic();
+    let sep = rewritten(&bytes[i + real.len()..]).filter(|_| !glued)?;
+    Some((real.len(), real, Some(sep)))
+}
+
 /// Refangs a token. Returns `None` when nothing in it was defanged.
 pub fn refang(token: &str) -> Option<Refanged> {
     let bytes = token.as_bytes();
     // Most tokens with a bracket or backslash hold no marker; find out before allocating.
     let any_marker = (0..bytes.len()).any(|i| {
-        (opens_marker(bytes[i])
-            && marker_may_start(bytes.get(i + 1).copied())
-            && MARKERS
-                .iter()
-                .any(|(m, _)| starts_with_ignore_case(&bytes[i..], m.as_bytes())))
-            || (may_start_scheme(bytes[i])
-                && bytes[i + 1..].iter().take(2).any(|b| *b | 0x20 == b'x')
-                && SCHEMES
-                    .iter()
-                    .any(|(d, _)| starts_with_ignore_case(&bytes[i..], d.as_bytes())))
+        (opens_marker(bytes[i]) && marker_at(bytes, i).is_some())
+            || closed_only_at(bytes, i).is_some()
+            || scheme_at(bytes, i).is_some()
     });
     if !any_marker {
         return None;
     }
     let mut text = String::with_capacity(token.len());
     let mut map: Vec<u32> = Vec::with_capacity(token.len() + 1);
+    // After `scheme:\\`, backslashes separate the path.
+    let mut backslash_url = false;
     let mut changed = false;
     let mut i = 0;
 
@@ -163,35 +263,33 @@ pub fn refang(token: &str) -> Option<Refanged> {
     // conversion glued a word in front (`Controlhxxp://`); the URL classifier then starts the
     // URL at the scheme, so the glued word never becomes part of the value.
     while i < bytes.len() {
-        if may_start_scheme(bytes[i])
-            && let Some((defanged, real)) = SCHEMES
-                .iter()
-                .find(|(d, _)| starts_with_ignore_case(&bytes[i..], d.as_bytes()))
-        {
-            let rest = &bytes[i + defanged.len()..];
-            if scheme_separator_follows(rest) {
-                push_replacement(&mut text, &mut map, real, i);
-                i += defanged.len();
-                changed = true;
-                continue;
+        if let Some((length, real, separator)) = scheme_at(bytes, i) {
+            push_replacement(&mut text, &mut map, real, i);
+            i += length;
+            changed = true;
+            if let Some(separator) = separator {
+                push_replacement(&mut text, &mut map, "://", i);
+                i += separator.len();
+                backslash_url |= separator.starts_with(':');
             }
+            continue;
         }
-        if opens_marker(bytes[i])
-            && let Some((marker, real)) = MARKERS
-                .iter()
-                .find(|(m, _)| starts_with_ignore_case(&bytes[i..], m.as_bytes()))
-        {
-            // `\.` is a regex-style escape only between label characters.
-            let escape_ok = *marker != "\\."
-                || (i > 0
-                    && bytes[i - 1].is_ascii_alphanumeric()
-                    && bytes.get(i + 2).is_some_and(u8::is_ascii_alphanumeric));
-            if escape_ok {
-                push_replacement(&mut text, &mut map, real, i);
-                i += marker.len();
-                changed = true;
-                continue;
-            }
+        if backslash_url && bytes[i] == b'\\' {
+            push_replacement(&mut text, &mut map, "/", i);
+            i += 1;
+            changed = true;
+            continue;
+        }
+        let marker = if opens_marker(bytes[i]) {
+            marker_at(bytes, i)
+        } else {
+            closed_only_at(bytes, i)
+        };
+        if let Some((length, real)) = marker {
+            push_replacement(&mut text, &mut map, real, i);
+            i += length;
+            changed = true;
+            continue;
         }
         // Copy unchanged up to the next byte that may start a scheme or a marker (at least
         // this one, which did not); those bytes are ASCII, so the run ends on a character
@@ -208,18 +306,13 @@ pub fn refang(token: &str) -> Option<Refanged> {
     changed.then_some(Refanged { text, map })
 }
 
-/// Whether the byte after an opening bracket or backslash can continue a marker: every
-/// marker's second byte is one of these (`[.]`, `[:]`, `[/]`, `[@]`, `[dot]`, `[at]`, `\.`),
-/// while prose (`(Citation`, `(see`) mostly has others.
-fn marker_may_start(second: Option<u8>) -> bool {
-    second.is_some_and(marker_may_continue)
-}
-
-/// [`marker_may_start`] for a byte that is there.
+/// Whether the byte after an opening bracket or backslash can continue a marker: a marker's
+/// core (`.`, `:`, `/`, `@`, `dot`, `at`), another bracket (`[[.]]`), or a backslash (the
+/// `:\\` separator).
 const fn marker_may_continue(second: u8) -> bool {
     matches!(
         second,
-        b'.' | b':' | b'/' | b'@' | b'd' | b'D' | b'a' | b'A'
+        b'.' | b':' | b'/' | b'@' | b'd' | b'D' | b'a' | b'A' | b'[' | b'(' | b'{' | b'\\'
     )
 }
 
@@ -250,9 +343,10 @@ const fn may_start_scheme(b: u8) -> bool {
     matches!(b | 0x20, b'h' | b'f')
 }
 
-/// Whether a defanged scheme or a marker may start at byte `b`.
+/// Whether a defanged scheme or a marker may start at byte `b` (a dot or `@` may be closed
+/// without being opened: `relay.]net`).
 fn may_start_replacement(b: u8) -> bool {
-    opens_marker(b) || may_start_scheme(b)
+    opens_marker(b) || may_start_scheme(b) || b == b'.' || b == b'@'
 }
 
 #[cfg(test)]
@@ -303,12 +397,19 @@ mod tests {
 
     #[test]
     fn every_marker_passes_the_quick_test() {
-        for (marker, _) in MARKERS {
-            for second in [
-                marker.as_bytes()[1].to_ascii_lowercase(),
-                marker.as_bytes()[1].to_ascii_uppercase(),
+        for (core, _) in CORES {
+            for (open, close) in [
+                ("[", "]"),
+                ("(", ")"),
+                ("{", "}"),
+                ("[[", "]]"),
+                ("(((", ")))"),
             ] {
-                assert!(marker_may_start(Some(second)), "{marker}");
+                for core in [core.to_lowercase(), core.to_uppercase()] {
+                    let token = format!("a{open}{core}{close}b");
+                    assert!(may_be_defanged(token.as_bytes()), "{token}");
+                    assert!(refang(&token).is_some(), "{token}");
+                }
             }
         }
     }
@@ -331,6 +432,22 @@ mod tests {
             ("user[@]evil[.]com", "user@evil.com"),
             ("user[at]evil[.]com", "user@evil.com"),
             ("http[:]//1.2.3.4:8080", "http://1.2.3.4:8080"),
+            // Doubled, tripled, mixed and half-open brackets.
+            ("evil[[.]]com", "evil.com"),
+            ("evil(((.)))com", "evil.com"),
+            ("evil[.)com", "evil.com"),
+            ("relay[.net", "relay.net"),
+            ("relay.]net", "relay.net"),
+            ("198[.]51(.100.7", "198.51.100.7"),
+            ("ops[@mail.net", "ops@mail.net"),
+            // Separators written for Windows or by a mangling converter.
+            (
+                "http:\\\\evil.com\\path\\x.php",
+                "http://evil.com/path/x.php",
+            ),
+            ("hxxp:\\\\evil.com\\a", "http://evil.com/a"),
+            ("http__evil.com/path", "http://evil.com/path"),
+            ("hxxps__evil.com", "https://evil.com"),
         ] {
             assert_eq!(refanged(input), expected, "{input}");
         }
@@ -371,5 +488,27 @@ mod tests {
     fn backslash_dot_only_between_label_characters() {
         assert_eq!(refanged("C:\\.hidden"), "C:\\.hidden");
         assert_eq!(refanged("evil\\.com"), "evil.com");
+    }
+
+    #[test]
+    fn prose_and_code_keep_their_brackets() {
+        for plain in [
+            "[.NET]",
+            "(.5",
+            "end.)",
+            "list[0].name",
+            "f(a).b",
+            "__init__.py",
+            "http__",
+            "xhttp__evil.com",
+            "\\\\server\\share",
+            "C:\\Windows\\x.dll",
+            "a.b]",
+            "(at",
+            "[dot",
+            "((((.))))",
+        ] {
+            assert_eq!(refanged(plain), plain, "{plain}");
+        }
     }
 }

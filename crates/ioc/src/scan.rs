@@ -3,6 +3,7 @@
 
 use crate::classify::{Candidate, classify};
 use crate::refang::{Refanged, may_be_defanged, refang};
+use crate::validate;
 use crate::{Indicator, IocType};
 
 /// Whether the character at byte `i` ends a token, and its width. ASCII goes through the
@@ -258,6 +259,11 @@ pub fn scan(text: &str) -> Vec<Indicator> {
         while let Some(agent) = agents.pop_if(|a| a.start < start) {
             out.push(agent);
         }
+        if let Some(id_end) = spaced_id(text, start, end, &mut out) {
+            done = id_end;
+            i = id_end.max(at + 1);
+            continue;
+        }
         if let Some(chain_end) = spaced_defang(text, start, end, &mut out) {
             done = chain_end;
             // Always forward, whatever the chain: time stays linear.
@@ -327,7 +333,29 @@ fn handle_token(
     if (start, end) != raw && (end < start + 3 || !is_candidate(&bytes[start..end])) {
         return next;
     }
+    if bytes[start] == b'\\'
+        && let Some((open, hive)) = bracketed_hive(text, start)
+    {
+        let key = format!("{hive}{}", &text[start..end]);
+        let mut found = Vec::new();
+        classify(&key, false, &mut found);
+        for c in found
+            .into_iter()
+            .filter(|c| c.kind == IocType::Registry && c.start == 0)
+        {
+            let key_end = start + (c.end - hive.len());
+            let mut key = Indicator::plain(IocType::Registry, c.value, text, open, key_end);
+            key.context.push("hive written as a placeholder".to_owned());
+            out.push(key);
+        }
+        return next;
+    }
+    if bytes[end - 1] == b'\\' && bytes[start..end].starts_with(b"HK") {
+        end = extend_placeholders(text, end);
+        next = end;
+    }
     if starts_windows_path(&bytes[start..end]) {
+        end = extend_placeholders(text, end);
         end = extend_path(text, end);
         if start > 0 && bytes[start - 1] == b'"' {
             let closing = bytes[start..]
@@ -396,7 +424,7 @@ fn worth_classifying(token: &[u8]) -> bool {
 /// Which connector a token is: `.` or `@`, and whether it is a plain English word.
 fn connector(text: &str, (s, e): (usize, usize)) -> Option<(&'static str, bool)> {
     let word = &text.as_bytes()[s..e];
-    if word.len() > 5 || word.len() < 2 {
+    if word.len() > 5 || word.is_empty() || (word.len() == 1 && word != b"@") {
         return None;
     }
     let is = |w: &str| word.eq_ignore_ascii_case(w.as_bytes());
@@ -409,22 +437,37 @@ fn connector(text: &str, (s, e): (usize, usize)) -> Option<(&'static str, bool)>
         Some((".", false))
     } else if is("at") {
         Some(("@", true))
-    } else if ["[at]", "(at)", "{at}", "[@]", "(@)"].iter().any(|w| is(w)) {
+    } else if ["@", "[at]", "(at)", "{at}", "[@]", "(@)"]
+        .iter()
+        .any(|w| is(w))
+    {
         Some(("@", false))
     } else {
         None
     }
 }
 
-/// A token usable as a label of a spaced indicator, trimmed.
-fn spaced_label(text: &str, token: (usize, usize)) -> Option<(usize, usize)> {
+/// A token usable as a label of a spaced indicator, trimmed: its span and its text, refanged
+/// when it carries markers itself (`ops @ mail-relay[.]net`) with the source offset of each
+/// byte.
+fn spaced_label(text: &str, token: (usize, usize)) -> Option<(usize, usize, String, Vec<u32>)> {
     let bytes = text.as_bytes();
     let (s, e) = trim(bytes, token.0, token.1);
-    let ok = e > s
-        && bytes[s..e]
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+' | b'%'));
-    ok.then_some((s, e))
+    if e <= s {
+        return None;
+    }
+    let label_bytes = |t: &[u8]| {
+        t.iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+' | b'%'))
+    };
+    if label_bytes(&bytes[s..e]) {
+        return Some((s, e, text[s..e].to_owned(), (s as u32..e as u32).collect()));
+    }
+    let refanged = refang(&text[s..e]).filter(|r| label_bytes(r.text.as_bytes()))?;
+    let map = (0..refanged.text.len())
+        .map(|j| (s + refanged.source_range(j, j + 1).0) as u32)
+        .collect();
+    Some((s, e, refanged.text, map))
 }
 
 /// `example dot com`, `user at example dot com`, `evil [.] com`: indicators written across
@@ -438,14 +481,16 @@ fn spaced_defang(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>)
         && connector(text, at).is_some_and(|(symbol, _)| symbol == "@")
         && let Some(user) = previous_token(text, at.0).and_then(|t| spaced_label(text, t))
     {
+        // The user, the `@`, and the label after it are joined below again.
         first = user;
     }
     let bytes = text.as_bytes();
     let lower_label =
-        |(s, e): (usize, usize)| !bytes[s..e].contains(&b'.') && !bytes[s].is_ascii_uppercase();
-    let mut joined = String::from(&text[first.0..first.1]);
-    let mut map: Vec<u32> = (0..(first.1 - first.0) as u32).collect();
-    let mut single_labels = lower_label(first);
+        |(s, label): (usize, &str)| !label.contains('.') && !bytes[s].is_ascii_uppercase();
+    let origin = first.0;
+    let mut joined = first.2.clone();
+    let mut map: Vec<u32> = first.3.iter().map(|p| p - origin as u32).collect();
+    let mut single_labels = lower_label((first.0, &first.2));
     let (mut seen_at, mut plain_at, mut plain_words) = (false, false, false);
     let mut dots = 0;
     let mut parts = 0;
@@ -473,11 +518,13 @@ fn spaced_defang(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>)
             break;
         };
         plain_words |= plain;
-        single_labels &= lower_label(part);
+        single_labels &= lower_label((part.0, &part.2));
+        // A label that carried its own dots counts as a spaced dot (`ops @ relay[.]net`).
+        dots += part.2.matches('.').count();
         joined.push_str(symbol);
-        map.extend(std::iter::repeat_n((link.0 - first.0) as u32, symbol.len()));
-        joined.push_str(&text[part.0..part.1]);
-        map.extend((part.0 - first.0) as u32..(part.1 - first.0) as u32);
+        map.extend(std::iter::repeat_n((link.0 - origin) as u32, symbol.len()));
+        joined.push_str(&part.2);
+        map.extend(part.3.iter().map(|p| p - origin as u32));
         last_end = part.1;
         parts += 1;
     }
@@ -490,7 +537,7 @@ fn spaced_defang(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>)
     {
         return None;
     }
-    map.push((last_end - first.0) as u32);
+    map.push((last_end - origin) as u32);
     let refanged = Refanged::from_parts(joined, map);
     let mut candidates = Vec::new();
     classify(&refanged.text, true, &mut candidates);
@@ -503,11 +550,100 @@ fn spaced_defang(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>)
         return None;
     }
     for candidate in candidates {
-        let mut indicator = to_indicator(text, first.0, Some(&refanged), candidate);
+        let mut indicator = to_indicator(text, origin, Some(&refanged), candidate);
         indicator.defanged = true;
         out.push(indicator);
     }
     Some(last_end)
+}
+
+/// Identifiers written with spaces (`CVE 2021 44228`, `cve 2021-44228`, `AS 13335`): the scan
+/// reaches them at their digits (`start..end`). Returns where the scan continues when one is
+/// found.
+fn spaced_id(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let digits = |(s, e): (usize, usize)| bytes[s..e].iter().all(u8::is_ascii_digit);
+    if !bytes[start].is_ascii_digit() {
+        return None;
+    }
+    let label = previous_token(text, start)?;
+    // Exactly one space between the words.
+    if label.1 + 1 != start || bytes[label.1] != b' ' {
+        return None;
+    }
+    let word = &text[label.0..label.1];
+    let (kind, value, end) = if word.eq_ignore_ascii_case("CVE") {
+        // `CVE 2021 44228` or `CVE 2021-44228`.
+        let (year_end, number) = if end - start == 4 && digits((start, end)) {
+            let number = next_token(text, end).filter(|n| n.0 == end + 1 && bytes[end] == b' ')?;
+            (end, number)
+        } else {
+            (start + 4, (start + 5, end))
+        };
+        let written = format!(
+            "CVE-{}-{}",
+            &text[start..year_end],
+            &text[number.0..number.1]
+        );
+        (IocType::Cve, validate::cve(&written)?, number.1)
+    } else if matches!(word, "AS" | "ASN") && digits((start, end)) {
+        (
+            IocType::Asn,
+            validate::asn(&format!("AS{}", &text[start..end]))?,
+            end,
+        )
+    } else {
+        return None;
+    };
+    out.push(Indicator::plain(kind, value, text, label.0, end));
+    Some(end)
+}
+
+/// Registry hives written in angle brackets as placeholders (`<HKCU>\Software\Evil`): the
+/// start of the `<` and the hive, when the token at `start` (a backslash) follows one.
+fn bracketed_hive(text: &str, start: usize) -> Option<(usize, &str)> {
+    let before = text.get(start.saturating_sub(24)..start)?;
+    let open = before.rfind('<')?;
+    let hive = before[open + 1..].strip_suffix('>')?;
+    let known = [
+        "HKLM",
+        "HKCU",
+        "HKCR",
+        "HKU",
+        "HKCC",
+        "HKEY_LOCAL_MACHINE",
+        "HKEY_CURRENT_USER",
+        "HKEY_CLASSES_ROOT",
+        "HKEY_USERS",
+        "HKEY_CURRENT_CONFIG",
+    ];
+    known
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(hive))
+        .then_some((start - before.len() + open, hive))
+}
+
+/// A registry key or path that continues over placeholders in angle brackets
+/// (`HKEY_USERS\<SID>\Software`, `C:\Users\<user>\AppData`): the end of the key.
+fn extend_placeholders(text: &str, mut end: usize) -> usize {
+    let bytes = text.as_bytes();
+    while bytes.get(end) == Some(&b'<') && end > 0 && bytes[end - 1] == b'\\' {
+        let Some(close) = bytes[end + 1..].iter().take(40).position(|b| *b == b'>') else {
+            break;
+        };
+        let name = &bytes[end + 1..end + 1 + close];
+        let after = end + 2 + close;
+        // No spaces: an indicator never spans a place where a long sentence may be cut.
+        let placeholder = !name.is_empty()
+            && name
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+        if !placeholder || bytes.get(after) != Some(&b'\\') {
+            break;
+        }
+        end = token_end(text, after);
+    }
+    end
 }
 
 /// `C:\Program Files\Evil\x.exe`: continue a Windows path or registry key over single spaces
@@ -551,7 +687,8 @@ const fn delimiters() -> [bool; 256] {
 
 static DELIMITER: [bool; 256] = delimiters();
 
-/// Leading and trailing punctuation that is not part of an indicator. Closing brackets are
+/// Leading and trailing punctuation that is not part of an indicator (`+` included: inline
+/// code markup such as `` `+update-check[.]top+` `` must not hide one). Closing brackets are
 /// stripped only when the token does not open them (`(evil.com)` vs `Foo_(bar)`). Linear: the
 /// bracket counts are taken once and updated as characters are stripped.
 fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
@@ -559,10 +696,10 @@ fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
     if !matches!(bytes.get(end.wrapping_sub(1)), Some(b')' | b']' | b'}'))
         && !matches!(bytes.get(start), Some(b'(' | b'[' | b'{'))
     {
-        while start < end && matches!(bytes[start], b'*' | b'!' | b'?' | b'.' | b':') {
+        while start < end && matches!(bytes[start], b'*' | b'!' | b'?' | b'.' | b':' | b'+') {
             start += 1;
         }
-        while start < end && matches!(bytes[end - 1], b'.' | b'!' | b'?' | b'*' | b':') {
+        while start < end && matches!(bytes[end - 1], b'.' | b'!' | b'?' | b'*' | b':' | b'+') {
             end -= 1;
         }
         if !matches!(bytes.get(end.wrapping_sub(1)), Some(b')' | b']' | b'}')) {
@@ -589,7 +726,7 @@ fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
         while start < end
             && matches!(
                 bytes[start],
-                b'(' | b'[' | b'{' | b'*' | b'!' | b'?' | b'.' | b':'
+                b'(' | b'[' | b'{' | b'*' | b'!' | b'?' | b'.' | b':' | b'+'
             )
         {
             // Keep a `[` that opens a defang marker such as `[.]` or `[:]`.
@@ -608,7 +745,7 @@ fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
         while start < end {
             let last = bytes[end - 1];
             let strip = match last {
-                b'.' | b'!' | b'?' | b'*' | b':' => true,
+                b'.' | b'!' | b'?' | b'*' | b':' | b'+' => true,
                 b')' => counts[0] < counts[1],
                 b']' => counts[2] < counts[3],
                 b'}' => counts[4] < counts[5],
@@ -649,12 +786,109 @@ fn process(
     candidates.clear();
     classify(view, refanged.is_some(), candidates);
     let first = out.len();
+    let url = candidates.iter().any(|c| c.kind == IocType::Url);
     for candidate in candidates.drain(..) {
-        out.push(to_indicator(text, start, refanged.as_ref(), candidate));
+        let mut indicator = to_indicator(text, start, refanged.as_ref(), candidate);
+        indicator.kind = labelled_hash(text, &indicator).unwrap_or(indicator.kind);
+        out.push(indicator);
+    }
+    if url {
+        encoded_urls(text, start, view, refanged.as_ref(), out, candidates);
     }
     // A token's indicators in text order, so that the whole list usually needs no sort.
     if out.len() > first + 1 {
         out[first..].sort_by_key(order);
+    }
+}
+
+/// The hash type a label right before a digest names (`imphash: f34d…`, `IMPHASH=f34d…`,
+/// `Authentihash 9a2b…`), when it fits the digest's length.
+fn labelled_hash(text: &str, indicator: &Indicator) -> Option<IocType> {
+    let wanted = match indicator.kind {
+        IocType::Md5 => IocType::Imphash,
+        IocType::Sha256 => IocType::Authentihash,
+        _ => return None,
+    };
+    let mut from = indicator.start.saturating_sub(24);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = text[from..indicator.start]
+        .trim_end_matches([' ', '\t', ':', '=', '"', '\'', '(', '['])
+        .to_ascii_lowercase();
+    let label = match wanted {
+        IocType::Imphash => "imphash",
+        _ => "authentihash",
+    };
+    before.ends_with(label).then_some(wanted)
+}
+
+/// URLs percent-encoded in another URL's query (`?u=http%3A%2F%2Fevil.com%2Fx`, a redirect or
+/// a tracker), decoded; their offsets cover the encoded text.
+fn encoded_urls(
+    text: &str,
+    base: usize,
+    view: &str,
+    refanged: Option<&Refanged>,
+    out: &mut Vec<Indicator>,
+    candidates: &mut Vec<Candidate>,
+) {
+    let lower = view.to_ascii_lowercase();
+    for at in memchr::memmem::find_iter(lower.as_bytes(), b"%3a%2f%2f") {
+        let scheme_start = lower[..at]
+            .rfind(|c: char| !c.is_ascii_alphabetic())
+            .map_or(0, |p| p + 1);
+        if !matches!(
+            &lower[scheme_start..at],
+            "http" | "https" | "hxxp" | "hxxps" | "ftp"
+        ) {
+            continue;
+        }
+        let encoded_end = lower[at..]
+            .find(['&', '#', ' '])
+            .map_or(view.len(), |p| at + p);
+        // Decode, remembering where each decoded byte came from in the view.
+        let encoded = &view.as_bytes()[scheme_start..encoded_end];
+        let (mut decoded, mut from) = (Vec::new(), Vec::new());
+        let mut k = 0;
+        while k < encoded.len() {
+            let hex = encoded
+                .get(k + 1..k + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match (encoded[k], hex) {
+                (b'%', Some(byte)) if byte.is_ascii() && byte >= b' ' => {
+                    decoded.push(byte);
+                    from.push(scheme_start + k);
+                    k += 3;
+                }
+                (byte, _) => {
+                    decoded.push(byte);
+                    from.push(scheme_start + k);
+                    k += 1;
+                }
+            }
+        }
+        let Ok(decoded) = String::from_utf8(decoded) else {
+            continue;
+        };
+        let source = |v: usize| refanged.map_or(v, |r| r.source_range(v, v + 1).0) as u32;
+        let mut map: Vec<u32> = from.iter().map(|&v| source(v)).collect();
+        map.push(source(encoded_end.min(view.len().saturating_sub(1))) + 1);
+        let inner = Refanged::from_parts(decoded, map);
+        candidates.clear();
+        classify(&inner.text, false, candidates);
+        for candidate in candidates
+            .drain(..)
+            .filter(|c| c.kind == IocType::Url && c.start == 0)
+        {
+            let mut indicator = to_indicator(text, base, Some(&inner), candidate);
+            indicator.defanged = false;
+            indicator
+                .context
+                .push("percent-encoded inside another URL".to_owned());
+            out.push(indicator);
+        }
     }
 }
 
@@ -677,6 +911,7 @@ fn to_indicator(text: &str, base: usize, map: Option<&Refanged>, c: Candidate) -
         port: c.port,
         false_positive: c.false_positive,
         context: Vec::new(),
+        derived_from: None,
     }
 }
 
@@ -709,18 +944,13 @@ fn user_agents(text: &str, anchors: &Anchors) -> Vec<Indicator> {
         }
         let raw = &text[start..end];
         if raw.len() >= 10 && raw.contains('/') {
-            out.push(Indicator {
-                kind: IocType::UserAgent,
-                value: raw.to_owned(),
-                raw: raw.to_owned(),
+            out.push(Indicator::plain(
+                IocType::UserAgent,
+                raw.to_owned(),
+                text,
                 start,
                 end,
-                defanged: false,
-                host: None,
-                port: None,
-                false_positive: None,
-                context: Vec::new(),
-            });
+            ));
         }
     };
     let mut seen = Vec::new();

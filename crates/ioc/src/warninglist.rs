@@ -184,7 +184,13 @@ impl Warninglists {
                 }
                 |a| a.url
             }
-            IocType::Md5 | IocType::Sha1 | IocType::Sha256 | IocType::Sha512 | IocType::Ssdeep => {
+            IocType::Md5
+            | IocType::Sha1
+            | IocType::Sha256
+            | IocType::Sha512
+            | IocType::Ssdeep
+            | IocType::Imphash
+            | IocType::Authentihash => {
                 self.check_exact(value, &mut found);
                 direct(&mut found, &mut ids);
                 |a| a.hash

@@ -1,6 +1,7 @@
 //! Table-driven extraction cases: every type, every defang style, the false-positive classes,
 //! and tricky boundaries. Each case states the exact set of indicators reported (flagged false
-//! positives excluded) and every indicator's `raw` must be the source text at its offsets.
+//! positives and the domains derived from URL and e-mail hosts excluded; a test of their own
+//! covers those) and every indicator's `raw` must be the source text at its offsets.
 
 use ctiforge_ioc::{Extractor, Indicator, IocType};
 
@@ -9,7 +10,7 @@ fn reported(text: &str) -> Vec<(String, String)> {
     check_offsets(text, &found);
     let mut pairs: Vec<(String, String)> = found
         .into_iter()
-        .filter(|i| !i.is_false_positive())
+        .filter(|i| !i.is_false_positive() && i.derived_from.is_none())
         .map(|i| (i.kind.to_string(), i.value))
         .collect();
     pairs.sort();
@@ -707,4 +708,178 @@ fn warninglists_from_the_knowledge_base() {
     let found = extractor.extract("C2 www[.]google[.]com");
     assert!(found[0].false_positive.is_none());
     assert!(!found[0].context.is_empty());
+}
+
+/// The forms real reports write that issue #22 lists, each with prose, versions, file names or
+/// code beside it that must stay out.
+#[test]
+fn forms_real_reports_write() {
+    expect(&[
+        // E-mail with spaces or brackets around `@` and `.`.
+        (
+            "Mail ops @ mail-relay[.]net about it.",
+            &[("email", "ops@mail-relay.net")],
+        ),
+        (
+            "Mail ops [at] mail-relay [dot] net now.",
+            &[("email", "ops@mail-relay.net")],
+        ),
+        ("We meet @ noon at the office.", &[]),
+        ("Look at mail-relay for details.", &[]),
+        // Glued to letters or punctuation.
+        (
+            "It called back callbackto45.77.12.9now and left.",
+            &[("ipv4", "45.77.12.9")],
+        ),
+        ("Look: ..!91.203.5.14?! done.", &[("ipv4", "91.203.5.14")]),
+        ("Update to v1.2.3.4 or ver2.0.1.7 now.", &[]),
+        // Brackets half-open, doubled, mixed.
+        (
+            "Half open relay-cdn[.net here.",
+            &[("domain", "relay-cdn.net")],
+        ),
+        (
+            "Half open relay-cdn.]net here.",
+            &[("domain", "relay-cdn.net")],
+        ),
+        ("Mixed 91[.]203(.5.17 here.", &[("ipv4", "91.203.5.17")]),
+        (
+            "Doubled evil-cdn[[.]]top here.",
+            &[("domain", "evil-cdn.top")],
+        ),
+        (
+            "Triple evil-cdn(((.)))top here.",
+            &[("domain", "evil-cdn.top")],
+        ),
+        ("Built on [.NET] and list[0].name (.5 mm).", &[]),
+        // Backslash-escaped dots and scheme variants.
+        (
+            "Escaped evil-cdn\\.top here.",
+            &[("domain", "evil-cdn.top")],
+        ),
+        (
+            "Scheme http:\\\\evil-cdn.top\\path here.",
+            &[("url", "http://evil-cdn.top/path")],
+        ),
+        (
+            "Scheme http__evil-cdn.top/path here.",
+            &[("url", "http://evil-cdn.top/path")],
+        ),
+        (
+            "Python's __init__.py and http__init stay.",
+            &[("filename", "__init__.py")],
+        ),
+        (
+            "Share \\\\fileserver\\drop is a path.",
+            &[("filepath", "\\\\fileserver\\drop")],
+        ),
+        (
+            "Scheme hxxp[:]//evil-cdn.top/a here.",
+            &[("url", "http://evil-cdn.top/a")],
+        ),
+        (
+            "Scheme hxxp[://]evil-cdn.top/b here.",
+            &[("url", "http://evil-cdn.top/b")],
+        ),
+        (
+            "Scheme fxp://files-cdn.top/c here.",
+            &[("url", "ftp://files-cdn.top/c")],
+        ),
+        // Credentials and ports.
+        (
+            "Creds http://user:pass@evil-cdn.top:8080/x here.",
+            &[("url", "http://user:pass@evil-cdn.top:8080/x")],
+        ),
+        // A URL percent-encoded inside another's query.
+        (
+            "Nested https://redirect-cdn.net/?u=http%3A%2F%2Fevil-cdn.top%2Fpayload&x=1 here.",
+            &[
+                (
+                    "url",
+                    "https://redirect-cdn.net/?u=http%3A%2F%2Fevil-cdn.top%2Fpayload&x=1",
+                ),
+                ("url", "http://evil-cdn.top/payload"),
+            ],
+        ),
+        (
+            "Search https://search-cdn.net/?q=http%3A%2F and more.",
+            &[("url", "https://search-cdn.net/?q=http%3A%2F")],
+        ),
+        // Identifiers with a space or in lower case.
+        ("Ids cve 2021 44228 here.", &[("cve", "CVE-2021-44228")]),
+        ("Ids CVE 2021-44228 here.", &[("cve", "CVE-2021-44228")]),
+        ("Ids AS 13335 here.", &[("asn", "AS13335")]),
+        ("Ids t1059.001 here.", &[("attack_technique", "T1059.001")]),
+        ("In 2021 44228 people came; as 13335 did.", &[]),
+        // Registry keys with placeholders and spaces.
+        (
+            "Key <HKCU>\\Software\\EvilCorp here.",
+            &[("registry", "HKCU\\Software\\EvilCorp")],
+        ),
+        (
+            "Key HKEY_USERS\\<SID>\\Software\\EvilCorp here.",
+            &[("registry", "HKEY_USERS\\<SID>\\Software\\EvilCorp")],
+        ),
+        (
+            "Key \"HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater Service\" here.",
+            &[(
+                "registry",
+                "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater Service",
+            )],
+        ),
+        ("A <b>\\bold</b> tag is markup.", &[]),
+        // Labelled hashes.
+        (
+            "imphash: f34d5f2d4577ed6d9ceec516c1f5a744",
+            &[("imphash", "f34d5f2d4577ed6d9ceec516c1f5a744")],
+        ),
+        (
+            "Hashes: MD5=0cc175b9c0f1b6a831c399e269772661,IMPHASH=F34D5F2D4577ED6D9CEEC516C1F5A744",
+            &[
+                ("md5", "0cc175b9c0f1b6a831c399e269772661"),
+                ("imphash", "f34d5f2d4577ed6d9ceec516c1f5a744"),
+            ],
+        ),
+        (
+            "authentihash: 9a2b5d3c4e1f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b",
+            &[(
+                "authentihash",
+                "9a2b5d3c4e1f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b",
+            )],
+        ),
+        // Inline-code markup around an indicator.
+        (
+            "Appendix `+update-check[.]top+` and `+cdn-sync[.]xyz+`.",
+            &[("domain", "update-check.top"), ("domain", "cdn-sync.xyz")],
+        ),
+        ("Sum a+b+c in C++ code.", &[]),
+    ]);
+}
+
+#[test]
+fn hosts_of_urls_and_addresses_are_derived_domains() {
+    let text = "Beacon to hxxps://cdn-sync[.]xyz/a, mail ops@mail-relay.net, see \
+                update-check.top and http://update-check.top/x, and http://45.77.12.9/p.";
+    let found = Extractor::new().extract(text);
+    check_offsets(text, &found);
+    let derived: Vec<(&str, IocType)> = found
+        .iter()
+        .filter_map(|i| Some((i.value.as_str(), i.derived_from?)))
+        .collect();
+    // The address's host is no domain; update-check.top stands on its own once, and is derived
+    // from the URL that holds it too (the analysis merges them: written on its own, it is not
+    // only derived).
+    assert_eq!(
+        derived,
+        [
+            ("cdn-sync.xyz", IocType::Url),
+            ("mail-relay.net", IocType::Email),
+            ("update-check.top", IocType::Url),
+        ]
+    );
+    let defanged = found
+        .iter()
+        .find(|i| i.value == "cdn-sync.xyz" && i.kind == IocType::Domain)
+        .expect("derived");
+    assert!(defanged.defanged && defanged.raw == "hxxps://cdn-sync[.]xyz/a");
 }

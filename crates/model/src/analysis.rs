@@ -306,6 +306,10 @@ pub struct Ioc {
     /// Context notes (dynamic DNS, URL shortener...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context: Vec<String>,
+    /// For a domain known only as the host of URLs or e-mail addresses: the type it was read
+    /// out of (`url`, `email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<IocType>,
     /// The first sentence it occurs in.
     pub evidence: Quote,
 }

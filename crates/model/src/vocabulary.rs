@@ -143,6 +143,10 @@ vocabulary! {
         Sha512 = "sha512",
         /// ssdeep fuzzy hash.
         Ssdeep = "ssdeep",
+        /// Import hash of a PE file (MD5 of its import table), when the report labels it so.
+        Imphash = "imphash",
+        /// Authenticode hash of a PE file (SHA-256), when the report labels it so.
+        Authentihash = "authentihash",
         /// CVE id.
         Cve = "cve",
         /// Autonomous system number (`AS13335`).

@@ -25,6 +25,8 @@ fn attribute_type(kind: &str) -> Option<(&'static str, &'static str, bool)> {
         "sha256" => ("sha256", "Payload delivery", true),
         "sha512" => ("sha512", "Payload delivery", true),
         "ssdeep" => ("ssdeep", "Payload delivery", true),
+        "imphash" => ("imphash", "Payload delivery", true),
+        "authentihash" => ("authentihash", "Payload delivery", true),
         "filename" | "filepath" => ("filename", "Payload delivery", false),
         "registry" => ("regkey", "Persistence mechanism", true),
         "user_agent" => ("user-agent", "Network activity", false),

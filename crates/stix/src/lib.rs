@@ -501,10 +501,20 @@ impl<'a> Builder<'a> {
                 format!("[domain-name:value = '{escaped}']"),
                 json!({"type": "domain-name", "value": ioc.value}),
             ),
-            IocType::Url => (
-                format!("[url:value = '{escaped}']"),
-                json!({"type": "url", "value": ioc.value}),
-            ),
+            IocType::Url => {
+                // STIX requires a URI (RFC 3986): a URL written without a scheme
+                // (`evil.com/gate.php`) is given `http://`, as a browser would.
+                let value = if ioc.value.contains("://") {
+                    ioc.value.clone()
+                } else {
+                    format!("http://{}", ioc.value)
+                };
+                let escaped = value.replace('\\', "\\\\").replace('\'', "\\'");
+                (
+                    format!("[url:value = '{escaped}']"),
+                    json!({"type": "url", "value": value}),
+                )
+            }
             IocType::Email => (
                 format!("[email-addr:value = '{escaped}']"),
                 json!({"type": "email-addr", "value": ioc.value}),
