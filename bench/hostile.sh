@@ -81,6 +81,6 @@ probe "kb lookup of a 100 KB query" "$binary" kb lookup "$(cat "$work/query.txt"
 hunt=("$binary" hunt --format jsonl --logsource windows::process_creation)
 probe "hunt 300 MB of matching events (1.2 MB gzip)" "${hunt[@]}" -r "$work/evil.yml" "$work/matching-300mb.jsonl.gz"
 probe "hunt a 48 MB JSON array of matching events" "${hunt[@]}" -r "$work/evil.yml" "$work/matching-array.json"
-probe "hunt |re (?s)(.{1,2000}X){1,5} over a 1 MB field" "${hunt[@]}" -r "$work/huge-re.yml" "$work/long-field.jsonl"
+probe "hunt a regex (?s)(.{1,2000}X){1,5} over a 1 MB field" "${hunt[@]}" -r "$work/huge-re.yml" "$work/long-field.jsonl"
 [ -f "$work/damaged.evtx" ] && probe "hunt an EVTX with a damaged chunk" "$binary" hunt -r "$work/evil.yml" "$work/damaged.evtx"
 true
