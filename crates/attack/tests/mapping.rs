@@ -10,6 +10,15 @@ use ctiforge_attack::train::Settings;
 use ctiforge_attack::{EMBEDDED_MODEL, MapOptions, Mapper, Mapping, Signal, lexicon};
 use ctiforge_kb::KnowledgeBase;
 
+/// Says why a test does not run; with `CI` set (`.ci/run` sets it) a skip is a failure.
+macro_rules! skip {
+    ($($arg:tt)*) => {{
+        let message = format!($($arg)*);
+        assert!(std::env::var_os("CI").is_none(), "{message} (CI is set: nothing may skip)");
+        eprintln!("{message}");
+    }};
+}
+
 fn kb() -> KnowledgeBase {
     KnowledgeBase::embedded().expect("embedded knowledge base")
 }
@@ -233,7 +242,7 @@ fn data_dir() -> Option<PathBuf> {
     if dir.join("tram/train.jsonl").is_file() {
         Some(dir)
     } else {
-        eprintln!(
+        skip!(
             "SKIPPED: no shared data at {} (set CTIFORGE_DATA); .ci/run fails in this case",
             dir.display()
         );

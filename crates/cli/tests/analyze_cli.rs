@@ -196,7 +196,7 @@ fn every_example_gives_byte_identical_outputs_on_a_second_run() {
 fn every_bundle_is_self_contained_and_passes_the_stix_validator() {
     let validator = std::env::var_os("CTIFORGE_STIX2_VALIDATOR");
     if validator.is_none() {
-        eprintln!("SKIPPED the stix2-validator run: set CTIFORGE_STIX2_VALIDATOR (.ci/run does)");
+        skip!("SKIPPED the stix2-validator run: set CTIFORGE_STIX2_VALIDATOR (.ci/run does)");
     }
     for report in examples() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -314,7 +314,7 @@ fn urls_written_without_a_scheme_become_valid_stix_urls() {
     );
     match std::env::var_os("CTIFORGE_STIX2_VALIDATOR") {
         Some(validator) => assert_valid_stix(&validator, &out.join("bundle.json"), &report),
-        None => eprintln!("SKIPPED the stix2-validator run: set CTIFORGE_STIX2_VALIDATOR"),
+        None => skip!("SKIPPED the stix2-validator run: set CTIFORGE_STIX2_VALIDATOR"),
     }
 }
 
@@ -417,7 +417,7 @@ fn navigator_layers_misp_events_and_the_analysis_schema_check_in_the_official_cl
                     .expect("python runs");
                 assert_succeeded(&output, &report.display().to_string());
             }
-            None => eprintln!(
+            None => skip!(
                 "SKIPPED loading with mitreattack-python and PyMISP: set CTIFORGE_INTEROP_PYTHON (.ci/run does)"
             ),
         }
@@ -562,7 +562,7 @@ fn the_report_page_works_in_a_real_browser() {
     // Debian's chromium driven by playwright-core (crates/cli/tests/browser); .ci/run installs
     // both and sets CTIFORGE_BROWSER_TESTS=1.
     if std::env::var_os("CTIFORGE_BROWSER_TESTS").is_none() {
-        eprintln!("SKIPPED the browser test: set CTIFORGE_BROWSER_TESTS=1 (.ci/run does)");
+        skip!("SKIPPED the browser test: set CTIFORGE_BROWSER_TESTS=1 (.ci/run does)");
         return;
     }
     let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");

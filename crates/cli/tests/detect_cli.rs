@@ -25,7 +25,7 @@ fn shared_sigma() -> Option<PathBuf> {
     if rules.is_dir() {
         Some(rules)
     } else {
-        eprintln!(
+        skip!(
             "SKIPPED: no Sigma rules at {} (set CTIFORGE_DATA); .ci/run fails in this case",
             rules.display()
         );
@@ -127,7 +127,7 @@ fn analyze_writes_proven_rules_their_queries_and_sigma_indicators() {
             .expect("sigma-cli runs");
         common::assert_succeeded(&output, "sigma check (sigma-cli)");
     } else {
-        eprintln!("SKIPPED sigma-cli check: CTIFORGE_SIGMA_PYTHON is not set (.ci/run sets it)");
+        skip!("SKIPPED sigma-cli check: CTIFORGE_SIGMA_PYTHON is not set (.ci/run sets it)");
     }
 
     // The STIX bundle carries them as Sigma-pattern indicators.

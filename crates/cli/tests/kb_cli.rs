@@ -22,7 +22,7 @@ fn data_dir() -> Option<PathBuf> {
     if dir.join("attack/enterprise-attack.json").is_file() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED: no shared data at {}", dir.display());
+        skip!("SKIPPED: no shared data at {}", dir.display());
         None
     }
 }

@@ -23,7 +23,7 @@ fn server() -> Option<String> {
                 std::env::var_os("CI").is_none(),
                 "CI must run the PostgreSQL tests: set CTIFORGE_TEST_PG_SERVER (.ci/run does)"
             );
-            eprintln!("SKIPPED: set CTIFORGE_TEST_PG_SERVER to a PostgreSQL server URL");
+            skip!("SKIPPED: set CTIFORGE_TEST_PG_SERVER to a PostgreSQL server URL");
             None
         }
     }
@@ -134,7 +134,7 @@ fn taxii2_client_walks_taxii_on_postgres() {
             std::env::var_os("CI").is_none(),
             "CI must run taxii2-client"
         );
-        eprintln!("SKIPPED taxii2-client: set CTIFORGE_INTEROP_PYTHON (.ci/run does)");
+        skip!("SKIPPED taxii2-client: set CTIFORGE_INTEROP_PYTHON (.ci/run does)");
         return;
     };
     let db = fresh_database(&server, "ctiforge_taxii");

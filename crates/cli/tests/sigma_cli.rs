@@ -61,7 +61,7 @@ fn shared_sigma() -> Option<std::path::PathBuf> {
     if sigma.is_dir() {
         Some(sigma)
     } else {
-        eprintln!(
+        skip!(
             "SKIPPED: no Sigma rules at {} (set CTIFORGE_DATA); .ci/run fails in this case",
             sigma.display()
         );
@@ -217,7 +217,7 @@ fn convert_handles_the_whole_sigmahq_collection_for_every_target() {
 #[test]
 fn conversion_agrees_with_pysigma_rule_by_rule() {
     let Some(python) = std::env::var_os("CTIFORGE_SIGMA_PYTHON") else {
-        eprintln!("SKIPPED: CTIFORGE_SIGMA_PYTHON is not set (.ci/run sets it)");
+        skip!("SKIPPED: CTIFORGE_SIGMA_PYTHON is not set (.ci/run sets it)");
         return;
     };
     let Some(sigma) = shared_sigma() else {

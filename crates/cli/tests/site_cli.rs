@@ -14,7 +14,7 @@ use common::service::{Service, token};
 #[test]
 fn the_web_ui_works_in_a_real_browser() {
     if std::env::var_os("CTIFORGE_BROWSER_TESTS").is_none() {
-        eprintln!("SKIPPED the web UI browser test: set CTIFORGE_BROWSER_TESTS=1 (.ci/run does)");
+        skip!("SKIPPED the web UI browser test: set CTIFORGE_BROWSER_TESTS=1 (.ci/run does)");
         return;
     }
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));

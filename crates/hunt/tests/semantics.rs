@@ -6,6 +6,15 @@ use std::path::{Path, PathBuf};
 
 use ctiforge_hunt::{Hunter, Kind, Options, Source};
 
+/// Says why a test does not run; with `CI` set (`.ci/run` sets it) a skip is a failure.
+macro_rules! skip {
+    ($($arg:tt)*) => {{
+        let message = format!($($arg)*);
+        assert!(std::env::var_os("CI").is_none(), "{message} (CI is set: nothing may skip)");
+        eprintln!("{message}");
+    }};
+}
+
 fn hunt_with(rules: &str, log: &str, options: Options) -> Vec<ctiforge_hunt::Detection> {
     let dir = tempfile::tempdir().expect("tempdir");
     let rule_file = dir.path().join("rules.yml");
@@ -305,7 +314,7 @@ fn shared() -> Option<PathBuf> {
     if data.join("evtx").is_dir() && data.join("logs").is_dir() {
         Some(data)
     } else {
-        eprintln!(
+        skip!(
             "SKIPPED: no shared data at {} (set CTIFORGE_DATA); .ci/run fails in this case",
             data.display()
         );

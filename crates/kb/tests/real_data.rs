@@ -9,6 +9,15 @@ use std::sync::OnceLock;
 use ctiforge_kb::{Entry, KnowledgeBase, RelationKind, SoftwareKind};
 use ctiforge_model::Domain;
 
+/// Says why a test does not run; with `CI` set (`.ci/run` sets it) a skip is a failure.
+macro_rules! skip {
+    ($($arg:tt)*) => {{
+        let message = format!($($arg)*);
+        assert!(std::env::var_os("CI").is_none(), "{message} (CI is set: nothing may skip)");
+        eprintln!("{message}");
+    }};
+}
+
 fn data_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("CTIFORGE_DATA").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
@@ -17,7 +26,7 @@ fn data_dir() -> Option<PathBuf> {
     if dir.join("attack/enterprise-attack.json").is_file() {
         Some(dir)
     } else {
-        eprintln!(
+        skip!(
             "SKIPPED: no shared data at {} (set CTIFORGE_DATA); .ci/run fails in this case",
             dir.display()
         );

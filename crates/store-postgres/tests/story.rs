@@ -5,6 +5,15 @@
 use ctiforge_store_postgres::PostgresStore;
 use sqlx::Connection;
 
+/// Says why a test does not run; with `CI` set (`.ci/run` sets it) a skip is a failure.
+macro_rules! skip {
+    ($($arg:tt)*) => {{
+        let message = format!($($arg)*);
+        assert!(std::env::var_os("CI").is_none(), "{message} (CI is set: nothing may skip)");
+        eprintln!("{message}");
+    }};
+}
+
 /// A fresh, empty database on `server` (a leftover of an earlier run dropped first).
 async fn fresh_database(server: &str, name: &str) -> String {
     let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
@@ -29,7 +38,7 @@ async fn the_story_holds_on_postgres() {
             std::env::var_os("CI").is_none(),
             "CI must run the PostgreSQL story: set CTIFORGE_TEST_PG_SERVER (.ci/run does)"
         );
-        eprintln!("SKIPPED the PostgreSQL story: set CTIFORGE_TEST_PG_SERVER to a server URL");
+        skip!("SKIPPED the PostgreSQL story: set CTIFORGE_TEST_PG_SERVER to a server URL");
         return;
     };
     let url = fresh_database(&server, &format!("ctiforge_story_{}", std::process::id())).await;
