@@ -11,9 +11,17 @@ compared three ways:
   exact    equal after collapsing whitespace;
   tokens   equal as multisets of tokens once parentheses are dropped and and/or/not are
            lower-cased (this forgives grouping, ordering and spacing, and nothing else);
+  tree     equal as boolean trees: each query is parsed in its dialect (precedence of
+           NOT over AND over OR, Splunk's and Lucene's implicit AND, IN-lists and
+           `field:(a OR b)` as ORs, pipes after the search kept in order), associative
+           operators flattened and operands sorted. Unlike `tokens`, this sees grouping and
+           what a NOT covers: `A AND (B OR C)` is not `(A AND B) OR C`;
   documented  equal once pySigma's form is rewritten into ours where ours differs by
            design (DOCUMENTED below; BENCHMARKS.md gives the reasons);
   differ   anything else.
+
+`agreement` counts exact and tree matches (the headline and the CI floor);
+`agreement_tokens` keeps the looser token match as a second column.
 
 Rules that only one side converts are counted apart. A sample of differences is printed
 for inspection.
@@ -135,9 +143,16 @@ def sql_equals_as_like(match):
 
 # Differences that are ours by design (BENCHMARKS.md explains each); `--documented` rewrites
 # pySigma's form into ours before comparing, and the result is reported separately.
+def kusto_numbers(match):
+    numbers = ", ".join(re.findall(r"\d+", match.group(2)))
+    return f"{match.group(1)} in ({numbers})"
+
+
 DOCUMENTED = {
     # Sigma matches case-insensitively; SQLite's `=` does not, its LIKE does (ASCII).
     "sql": [(re.compile(r"([\w.`\"-]+)='((?:[^']|'')*)'"), sql_equals_as_like)],
+    # Numbers (event ids) are compared as numbers, not as case-insensitive strings.
+    "kusto": [(re.compile(r'([\w.]+) in~ \(((?:"\d+"(?:, )?)+)\)'), kusto_numbers)],
 }
 
 
@@ -153,6 +168,192 @@ def tokens(query, target):
         low = tok.lower()
         out.append(low if low in KEYWORDS else tok)
     return sorted(out)
+
+
+# Boolean trees -------------------------------------------------------------------------------
+
+# A term: a quoted string, a parenthesis, or a run of other characters (backslash escapes
+# included) that may end in a quoted value (`"cs-uri-query"="*x*"`, `Image="a b"`). In Lucene
+# a single quote is an ordinary character.
+QUOTED = r'"(?:[^"\\]|\\.)*"'
+SINGLE = r"'(?:[^'\\]|\\.|'')*'"
+TREE_TOKEN = {
+    "default": re.compile(
+        rf'(?:{QUOTED}|{SINGLE})(?:[^\s()"\']+(?:{QUOTED}|{SINGLE})?)?|\(|\)'
+        rf'|(?:\\.|[^\s()"\'])+(?:{QUOTED}|{SINGLE})?'
+    ),
+    "lucene": re.compile(rf'{QUOTED}|\(|\)|(?:\\.|[^\s()"])+(?:{QUOTED})?'),
+}
+# Lucene and Splunk join terms without an operator (an implicit AND); Kusto and the SQL-like
+# languages write `field op value` as separate words, which form one comparison.
+IMPLICIT_AND = {"splunk", "lucene"}
+
+
+class Unparsable(Exception):
+    pass
+
+
+def split_pipes(query):
+    """The query's parts at top-level `|` (outside quotes and parentheses)."""
+    parts, depth, quote, start, i = [], 0, None, 0, 0
+    while i < len(query):
+        c = query[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(query[start:i])
+            start = i + 1
+        i += 1
+    parts.append(query[start:])
+    return [p.strip() for p in parts]
+
+
+def parse_tree(text, target):
+    tokens = TREE_TOKEN.get(target, TREE_TOKEN["default"]).findall(text)
+    position = 0
+
+    def peek():
+        return tokens[position] if position < len(tokens) else None
+
+    def take():
+        nonlocal position
+        position += 1
+        return tokens[position - 1]
+
+    def keyword(tok):
+        return tok is not None and tok.lower() in ("and", "or", "not")
+
+    # Splunk evaluates OR before AND (its documented order: parentheses, NOT, OR, AND), so
+    # `a b OR c` is `a AND (b OR c)`; the other languages evaluate AND first.
+    outer, inner = ("and", "or") if target == "splunk" else ("or", "and")
+
+    def joins(tok, op):
+        if tok is None or tok == ")":
+            return False
+        if tok.lower() == op:
+            return True
+        # An implicit AND: the next term follows without an operator.
+        return op == "and" and target in IMPLICIT_AND and tok.lower() not in ("and", "or")
+
+    def parse_level(op, below):
+        operands = [below()]
+        while joins(peek(), op):
+            if peek().lower() == op:
+                take()
+            operands.append(below())
+        return (op, operands) if len(operands) > 1 else operands[0]
+
+    def parse_or():
+        return parse_level(outer, lambda: parse_level(inner, parse_not))
+
+    def parse_not():
+        tok = peek()
+        if tok is not None and tok.lower() == "not":
+            take()
+            return ("not", [parse_not()])
+        return parse_atom()
+
+    def parse_atom():
+        tok = peek()
+        if tok is None:
+            raise Unparsable("unexpected end")
+        if tok == "(":
+            take()
+            inner = parse_or() if peek() != ")" else ("empty", [])
+            if peek() != ")":
+                raise Unparsable("unbalanced parenthesis")
+            take()
+            return inner
+        if tok == ")":
+            raise Unparsable("unexpected )")
+        words = [take()]
+        if target not in IMPLICIT_AND:
+            # `field op value`, and lists or calls such as `field in (1, 2)`.
+            while peek() is not None and peek() != ")" and not keyword(peek()):
+                if peek() == "(":
+                    depth = 0
+                    while True:
+                        tok = take()
+                        words.append(tok)
+                        depth += {"(": 1, ")": -1}.get(tok, 0)
+                        if depth == 0 or peek() is None:
+                            break
+                else:
+                    words.append(take())
+        return ("leaf", " ".join(words))
+
+    tree = parse_or() if tokens else ("empty", [])
+    if position != len(tokens):
+        raise Unparsable(f"stopped at {tokens[position]!r}")
+    return tree
+
+
+def canonical(tree):
+    """Flattens nested ANDs and ORs, sorts operands, and writes the tree as one string."""
+    kind, body = tree
+    if kind == "leaf":
+        # A bare keyword is the same quoted or not (`0`, `"0"`).
+        if "=" not in body and ":" not in body and len(body) > 1 and body[0] == body[-1] == '"':
+            return body[1:-1]
+        return body
+    if kind == "empty":
+        return "()"
+    children = [canonical(child) for child in body]
+    if kind == "not":
+        # NOT NOT x is x.
+        if body[0][0] == "not":
+            return canonical(body[0][1][0])
+        return f"NOT[{children[0]}]"
+    flat = []
+    for child, node in zip(children, body):
+        if node[0] == kind:
+            flat.extend(canonical_parts(node, kind))
+        else:
+            flat.append(child)
+    return f"{kind.upper()}[{', '.join(sorted(flat))}]"
+
+
+def canonical_parts(node, kind):
+    out = []
+    for child in node[1]:
+        if child[0] == kind:
+            out.extend(canonical_parts(child, kind))
+        else:
+            out.append(canonical(child))
+    return out
+
+
+def tree(query, target):
+    """The query as a canonical tree, or None when it cannot be parsed."""
+    prepared = expand_lists(unquote_fields(query, target), target)
+    # Lucene has no pipes (`\|` is an escaped character in a value).
+    parts = [prepared] if target == "lucene" else split_pipes(prepared)
+    searches, rest = [parts[0]], []
+    for part in parts[1:]:
+        # Splunk: a later `| search` filters like the first search; where a condition stands
+        # does not change what matches.
+        if target == "splunk" and part.lower().startswith("search "):
+            searches.append(part[len("search "):])
+        else:
+            rest.append(" ".join(part.split()))
+    try:
+        trees = [parse_tree(s, target) for s in searches if s.strip()]
+    except Unparsable:
+        return None
+    head = trees[0] if len(trees) == 1 else ("and", trees)
+    # Filters that only drop events (`| regex`, `| where`) may come in any order.
+    filters = sorted(p for p in rest if p.split(" ", 1)[0].lower() in ("regex", "where"))
+    others = [p for p in rest if p.split(" ", 1)[0].lower() not in ("regex", "where")]
+    return [canonical(head) if trees else "()"] + others + filters
 
 
 def pysigma_queries(paths, target, pipeline):
@@ -219,14 +420,20 @@ def main():
         t = theirs.get(rule_id, ("missing", ""))
         o = ours.get(rule_id, ("missing", ""))
         if t[0] == "ok" and o[0] == "ok":
+            their_tree, our_tree = tree(t[1], args.target), tree(o[1], args.target)
+            same_tokens = tokens(t[1], args.target) == tokens(o[1], args.target)
             if normalize(t[1]) == normalize(o[1]):
                 kind = "exact"
-            elif tokens(t[1], args.target) == tokens(o[1], args.target):
-                kind = "tokens"
-            elif tokens(documented(t[1], args.target), args.target) == tokens(o[1], args.target):
+            elif their_tree is not None and their_tree == our_tree:
+                kind = "tree"
+            elif tree(documented(t[1], args.target), args.target) == our_tree and our_tree:
                 kind = "documented"
             else:
                 kind = "differ"
+            if kind in ("exact", "tree") or same_tokens:
+                counts["tokens_loose"] += 1
+            if their_tree is None or our_tree is None:
+                counts["unparsable"] += 1
         elif t[0] == "ok":
             kind = "only_pysigma"
         elif o[0] == "ok":
@@ -237,22 +444,24 @@ def main():
         if kind in ("differ", "only_pysigma", "only_ctiforge"):
             samples[kind].append({"id": rule_id, "pysigma": t[1], "ctiforge": o[1]})
 
-    both = counts["exact"] + counts["tokens"] + counts["documented"] + counts["differ"]
+    both = counts["exact"] + counts["tree"] + counts["documented"] + counts["differ"]
     result = {
         "target": args.target,
         "pipeline": args.pipeline,
         "rules": len(set(theirs) | set(ours)),
         "both_converted": both,
         "exact": counts["exact"],
-        "tokens": counts["tokens"],
+        "tree": counts["tree"],
         "documented": counts["documented"],
         "differ": counts["differ"],
         "only_pysigma": counts["only_pysigma"],
         "only_ctiforge": counts["only_ctiforge"],
         "neither": counts["neither"],
-        "agreement": round((counts["exact"] + counts["tokens"]) / both, 4) if both else None,
+        "unparsable": counts["unparsable"],
+        "agreement": round((counts["exact"] + counts["tree"]) / both, 4) if both else None,
+        "agreement_tokens": round(counts["tokens_loose"] / both, 4) if both else None,
         "agreement_with_documented": round(
-            (counts["exact"] + counts["tokens"] + counts["documented"]) / both, 4
+            (counts["exact"] + counts["tree"] + counts["documented"]) / both, 4
         ) if both else None,
         "pysigma_seconds": round(their_time, 3),
         "ctiforge_seconds": round(our_time, 3),

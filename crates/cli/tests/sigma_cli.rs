@@ -212,7 +212,8 @@ fn convert_handles_the_whole_sigmahq_collection_for_every_target() {
 }
 
 /// pySigma (installed by .ci/run in its own venv, `CTIFORGE_SIGMA_PYTHON`) and we convert
-/// SigmaHQ rule by rule; bench/sigma_parity.py compares. The floors are a little under the
+/// SigmaHQ rule by rule; bench/sigma_parity.py compares the two queries as boolean trees (so
+/// a precedence or negation bug counts as a difference). The floors are a little under the
 /// agreement BENCHMARKS.md records, so that a regression fails CI.
 #[test]
 fn conversion_agrees_with_pysigma_rule_by_rule() {
@@ -225,7 +226,7 @@ fn conversion_agrees_with_pysigma_rule_by_rule() {
     };
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/sigma_parity.py");
-    for (target, floor) in [("splunk", 0.995), ("lucene", 0.985), ("kusto", 0.90)] {
+    for (target, floor) in [("splunk", 0.99), ("lucene", 0.985), ("kusto", 0.90)] {
         let output = std::process::Command::new(&python)
             .arg(&script)
             .args([
