@@ -97,23 +97,10 @@ def expand_lists(query, target):
             out.append(query[position:])
             return "".join(out)
         start = found.end()
-        depth, i, quote = 1, start, None
-        while i < len(query) and depth:
-            c = query[i]
-            if quote:
-                if c == "\\":
-                    i += 1
-                elif c == quote:
-                    quote = None
-            elif c in "\"'":
-                quote = c
-            elif c == "\\":
-                i += 1
-            elif c == "(":
-                depth += 1
-            elif c == ")":
-                depth -= 1
-            i += 1
+        # Just past the list's closing parenthesis: the first one that closes more than it
+        # opened (an unclosed list runs to the end, its last character dropped).
+        closing = (k for k, c, depth in unquoted(query, start) if c == ")" and depth < 0)
+        i = next(closing, len(query) - 1) + 1
         inner = query[start : i - 1]
         members = [m for m in MEMBER.findall(inner) if m.upper() != "OR"]
         out.append(query[position : found.start()])
@@ -193,9 +180,11 @@ class Unparsable(Exception):
     pass
 
 
-def split_pipes(query):
-    """The query's parts at top-level `|` (outside quotes and parentheses)."""
-    parts, depth, quote, start, i = [], 0, None, 0, 0
+def unquoted(query, start=0):
+    """(position, character, depth) for each character of `query` from `start` that is outside
+    quoted strings and not escaped; depth counts the parentheses open before it (a closing one
+    counts as closed)."""
+    depth, quote, i = 0, None, start
     while i < len(query):
         c = query[i]
         if quote:
@@ -205,16 +194,22 @@ def split_pipes(query):
                 quote = None
         elif c in "\"'":
             quote = c
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            parts.append(query[start:i])
-            start = i + 1
+        elif c == "\\":
+            i += 1
+        else:
+            if c == ")":
+                depth -= 1
+            yield i, c, depth
+            if c == "(":
+                depth += 1
         i += 1
-    parts.append(query[start:])
-    return [p.strip() for p in parts]
+
+
+def split_pipes(query):
+    """The query's parts at top-level `|` (outside quotes and parentheses)."""
+    cuts = [i for i, c, depth in unquoted(query) if c == "|" and depth == 0]
+    bounds = zip([-1] + cuts, cuts + [len(query)])
+    return [query[a + 1 : b].strip() for a, b in bounds]
 
 
 def parse_tree(text, target):

@@ -539,12 +539,16 @@ impl Hunter {
                         let mut part = Summary::default();
                         let mut open = true;
                         self.hunt_file(file, &mut part, &mut |prepared, origin, results| {
+                            // The collector stopped (a temporary file failed): keep nothing.
+                            if !open {
+                                return;
+                            }
                             found.extend(
                                 results
                                     .into_iter()
                                     .map(|r| detection(r, prepared, origin.clone())),
                             );
-                            if found.len() >= BATCH && open {
+                            if found.len() >= BATCH {
                                 open = send
                                     .send(Message::Found(std::mem::take(&mut found)))
                                     .is_ok();

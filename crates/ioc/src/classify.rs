@@ -742,14 +742,10 @@ fn embedded_ipv4s(s: &str, out: &mut Vec<Candidate>) {
         }
         let glued = (start > 0 && bytes[start - 1].is_ascii_alphabetic())
             || bytes.get(i).is_some_and(u8::is_ascii_alphabetic);
-        // The letters just before, nearest first: `v1.2.3.4`, `ver1.2.3.4` are versions.
-        let before: Vec<u8> = bytes[..start]
-            .iter()
-            .rev()
-            .take(3)
-            .map(u8::to_ascii_lowercase)
-            .collect();
-        let version = before.first() == Some(&b'v') || before.starts_with(b"rev");
+        // `v1.2.3.4`, `ver1.2.3.4` are versions.
+        let before = &bytes[start.saturating_sub(3)..start];
+        let version = before.last().is_some_and(|b| b.eq_ignore_ascii_case(&b'v'))
+            || before.eq_ignore_ascii_case(b"ver");
         let dots = bytes[start..end].iter().filter(|b| **b == b'.').count();
         if !glued || version || dots != 3 {
             continue;

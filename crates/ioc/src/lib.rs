@@ -95,29 +95,17 @@ impl Indicator {
 }
 
 /// Adds the host of every URL and e-mail address as a `domain` indicator of its own (marked
-/// with `derived_from`, at the URL's offsets), unless the same domain was found there already:
-/// STIX consumers and blocklists want the domain, and every peer extractor lists it.
+/// with `derived_from`, at the URL's offsets; the scan never reports a domain inside a URL or
+/// address token): STIX consumers and blocklists want the domain, and every peer extractor lists it.
 fn derive_domains(found: &mut Vec<Indicator>) {
     let mut derived = Vec::new();
-    for (i, parent) in found.iter().enumerate() {
+    for parent in found.iter() {
         if !matches!(parent.kind, IocType::Url | IocType::Email) {
             continue;
         }
         let Some(host) = parent.host.as_deref().and_then(validate::domain) else {
             continue;
         };
-        // A domain indicator within the parent's span (the scan found it) makes this one
-        // redundant.
-        let within = |d: &Indicator| {
-            d.kind == IocType::Domain
-                && d.value == host
-                && d.start >= parent.start
-                && d.end <= parent.end
-        };
-        let near = &found[i.saturating_sub(4)..(i + 5).min(found.len())];
-        if near.iter().any(within) {
-            continue;
-        }
         derived.push(Indicator {
             kind: IocType::Domain,
             value: host,

@@ -577,8 +577,10 @@ fn spaced_id(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>) -> 
         let (year_end, number) = if end - start == 4 && digits((start, end)) {
             let number = next_token(text, end).filter(|n| n.0 == end + 1 && bytes[end] == b' ')?;
             (end, number)
-        } else {
+        } else if bytes.get(start + 4) == Some(&b'-') {
             (start + 4, (start + 5, end))
+        } else {
+            return None;
         };
         let written = format!(
             "CVE-{}-{}",
@@ -833,6 +835,9 @@ fn encoded_urls(
     out: &mut Vec<Indicator>,
     candidates: &mut Vec<Candidate>,
 ) {
+    if !view.contains('%') {
+        return;
+    }
     let lower = view.to_ascii_lowercase();
     for at in memchr::memmem::find_iter(lower.as_bytes(), b"%3a%2f%2f") {
         let scheme_start = lower[..at]

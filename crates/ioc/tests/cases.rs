@@ -811,6 +811,7 @@ fn forms_real_reports_write() {
         ("Ids AS 13335 here.", &[("asn", "AS13335")]),
         ("Ids t1059.001 here.", &[("attack_technique", "T1059.001")]),
         ("In 2021 44228 people came; as 13335 did.", &[]),
+        ("Part CVE 20211-4228 is no id.", &[]),
         // Registry keys with placeholders and spaces.
         (
             "Key <HKCU>\\Software\\EvilCorp here.",
