@@ -162,20 +162,58 @@ impl std::fmt::Debug for Analyzer<'_> {
     }
 }
 
+/// What an analyzer builds from the knowledge base besides the technique mapper.
+struct Parts {
+    extractor: Extractor,
+    entities: EntityIndex,
+    correlator: ctiforge_enrich::Correlator,
+}
+
+impl Parts {
+    fn new(kb: &KnowledgeBase) -> Self {
+        Parts {
+            extractor: Extractor::with_knowledge_base(kb),
+            entities: EntityIndex::new(kb),
+            correlator: ctiforge_enrich::Correlator::new(kb),
+        }
+    }
+}
+
 impl<'a> Analyzer<'a> {
     /// An analyzer with the embedded technique model.
+    ///
+    /// The technique mapper is built on a second thread while the entity index and the
+    /// correlator are built on this one: start-up is most of a short report's analysis
+    /// (docs/decisions/0013-start-up.md).
     pub fn new(kb: &'a KnowledgeBase, options: Options<'a>) -> Result<Self, Error> {
-        Ok(Self::with_mapper(kb, Mapper::embedded(kb)?, options))
+        let (mapper, parts) = std::thread::scope(|scope| {
+            let mapper = scope.spawn(|| Mapper::embedded(kb));
+            let parts = Parts::new(kb);
+            let mapper = mapper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (mapper, parts)
+        });
+        Ok(Self::from_parts(kb, mapper?, parts, options))
     }
 
     /// An analyzer with the given technique mapper (another model).
     pub fn with_mapper(kb: &'a KnowledgeBase, mapper: Mapper<'a>, options: Options<'a>) -> Self {
+        Self::from_parts(kb, mapper, Parts::new(kb), options)
+    }
+
+    fn from_parts(
+        kb: &'a KnowledgeBase,
+        mapper: Mapper<'a>,
+        parts: Parts,
+        options: Options<'a>,
+    ) -> Self {
         Self {
             kb,
             mapper,
-            extractor: Extractor::with_knowledge_base(kb),
-            entities: EntityIndex::new(kb),
-            correlator: ctiforge_enrich::Correlator::new(kb),
+            extractor: parts.extractor,
+            entities: parts.entities,
+            correlator: parts.correlator,
             options,
         }
     }

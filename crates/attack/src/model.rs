@@ -1,12 +1,14 @@
 //! The trained sentence classifier: one logistic model per technique over hashed features,
 //! stored sparsely (feature → the techniques it moves and by how much).
 //!
-//! File format: `CTIFATK\n`, a little-endian `u32` format version, then an LZ4 frame holding
-//! the postcard encoding of [`Model`]. The format is ours and versioned; `attack train` writes
-//! it and the binary embeds one (see docs/decisions/0006-technique-model.md).
+//! File format: `CTIFATK\n`, a little-endian `u32` format version, the XXH3-64 of the body
+//! (`u64`), then the body: the postcard encoding of [`Model`]. The format is ours and
+//! versioned; `attack train` writes it and the binary embeds one (see
+//! docs/decisions/0006-technique-model.md). Format 1 wrapped the body in an LZ4 frame, which
+//! saved 6 % of the size (hashed keys and weights barely compress) and cost 7 ms at every
+//! start (docs/decisions/0013-start-up.md).
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +17,7 @@ use crate::features::{self, Scratch};
 
 const MAGIC: &[u8; 8] = b"CTIFATK\n";
 /// Bumped whenever the encoding or the meaning of a field changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Thresholds and weights chosen by cross-validation (`attack eval --tune`), stored with the
 /// weights they belong to.
@@ -84,13 +86,12 @@ impl Model {
     /// Serializes the model in the versioned file format.
     pub fn encode(&self) -> Vec<u8> {
         let body = postcard::to_stdvec(self).unwrap_or_default();
-        let mut out = Vec::with_capacity(body.len() / 2 + 16);
+        let mut out = Vec::with_capacity(body.len() + 20);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        let mut encoder = lz4_flex::frame::FrameEncoder::new(out);
-        // Writing into a Vec cannot fail.
-        let _ = encoder.write_all(&body);
-        encoder.finish().unwrap_or_default()
+        out.extend_from_slice(&twox_hash::XxHash3_64::oneshot(&body).to_le_bytes());
+        out.extend_from_slice(&body);
+        out
     }
 
     /// Reads a model written by [`Model::encode`].
@@ -112,12 +113,16 @@ impl Model {
                  retrain with `ctiforge attack train`"
             )));
         }
-        let mut decoded = Vec::new();
-        lz4_flex::frame::FrameDecoder::new(body)
-            .read_to_end(&mut decoded)
-            .map_err(|e| bad(format!("corrupt model body: {e}")))?;
+        let (checksum, body) = body
+            .split_first_chunk::<8>()
+            .ok_or_else(|| bad("the file ends inside its header".into()))?;
+        if twox_hash::XxHash3_64::oneshot(body) != u64::from_le_bytes(*checksum) {
+            return Err(bad(
+                "corrupt model body: checksum mismatch (truncated or damaged file)".into(),
+            ));
+        }
         let model: Model =
-            postcard::from_bytes(&decoded).map_err(|e| bad(format!("corrupt model: {e}")))?;
+            postcard::from_bytes(body).map_err(|e| bad(format!("corrupt model: {e}")))?;
         model.check().map_err(bad)?;
         Ok(model)
     }
@@ -284,6 +289,12 @@ mod tests {
                 .expect_err("refused")
                 .to_string();
             assert!(error.contains(expected), "{error}");
+        }
+        // Any damaged byte of the body is caught by the checksum.
+        for i in 20..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x10;
+            assert!(Model::decode(&flipped, "x.bin").is_err(), "flip at {i}");
         }
         let mut other_version = bytes.clone();
         other_version[8] = 9;

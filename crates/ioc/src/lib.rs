@@ -29,7 +29,6 @@ pub mod validate;
 mod warninglist;
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -127,12 +126,13 @@ fn derive_domains(found: &mut Vec<Indicator>) {
     found.sort_by_key(|a| (a.start, a.end, a.kind));
 }
 
-/// Extracts indicators. Build it once and reuse it: the warninglist index is built on first use.
+/// Extracts indicators. Cheap to build: the warninglist index is the knowledge base's,
+/// prebuilt; the few automata it needs are built on first use.
 #[derive(Debug, Default)]
 pub struct Extractor {
-    warninglists: Option<Vec<ctiforge_kb::Warninglist>>,
-    index: OnceLock<Warninglists>,
-    known_ids: Option<HashSet<String>>,
+    warninglists: Option<Warninglists>,
+    /// Every id the knowledge base knows, sorted.
+    known_ids: Option<Vec<String>>,
 }
 
 impl Extractor {
@@ -144,25 +144,14 @@ impl Extractor {
     /// An extractor that flags entries of the MISP warninglists and catalog ids (ATT&CK,
     /// ATLAS, D3FEND) that the knowledge base does not know.
     pub fn with_knowledge_base(kb: &ctiforge_kb::KnowledgeBase) -> Self {
-        let catalog = kb.catalog();
-        let known_ids = catalog
-            .techniques
-            .iter()
-            .map(|t| t.id.clone())
-            .chain(catalog.tactics.iter().map(|t| t.id.clone()))
-            .chain(catalog.mitigations.iter().map(|m| m.id.clone()))
-            .chain(catalog.d3fend_techniques.iter().map(|d| d.id.clone()))
-            .collect();
         Extractor {
-            warninglists: Some(catalog.warninglists.clone()),
-            index: OnceLock::new(),
-            known_ids: Some(known_ids),
+            warninglists: Some(Warninglists::from_index(kb.warninglist_index().clone())),
+            known_ids: Some(kb.known_ids().to_vec()),
         }
     }
 
     fn warninglist_index(&self) -> Option<&Warninglists> {
-        let lists = self.warninglists.as_ref()?;
-        Some(self.index.get_or_init(|| Warninglists::new(lists)))
+        self.warninglists.as_ref()
     }
 
     /// Every indicator in `text`, in order of appearance, false positives included (flagged).
@@ -237,7 +226,7 @@ impl Extractor {
             AttackTechnique | AttackTactic | AttackMitigation | AtlasTechnique
             | D3fendTechnique => {
                 if let Some(known) = &self.known_ids
-                    && !known.contains(&indicator.value)
+                    && known.binary_search(&indicator.value).is_err()
                 {
                     return Some("no such id in the knowledge base".to_owned());
                 }

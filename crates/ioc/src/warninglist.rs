@@ -5,11 +5,11 @@
 //! URL shorteners, "living off trusted sites"): a hit there is context, not a false positive.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
-use ctiforge_kb::{Warninglist, WarninglistKind};
+use ctiforge_kb::{Warninglist, WarninglistIndex};
 
 use crate::IocType;
 
@@ -47,24 +47,22 @@ struct Applies {
 
 #[derive(Debug)]
 struct List {
-    slug: String,
-    name: String,
     applies: Applies,
     context: bool,
 }
 
-/// The warninglists, indexed.
-#[derive(Debug, Default)]
+/// The warninglists, indexed: the knowledge base's prebuilt index, with each list's policy
+/// (which indicator types it applies to, whether a hit is context) and, built on first use,
+/// automata for the few `substring` and `regex` lists.
+#[derive(Debug)]
 pub struct Warninglists {
+    index: WarninglistIndex,
     lists: Vec<List>,
-    /// Exact entries of `string` lists (lower case) → lists.
-    exact: HashMap<String, Vec<u16>>,
-    /// Entries of `hostname` lists (lower case): the name and its sub-domains match.
-    hostnames: HashMap<String, Vec<u16>>,
-    /// The lists of IPv4 ranges (addresses as integers, widened to `u128`).
-    v4: RangeIndex,
-    /// The lists of IPv6 ranges.
-    v6: RangeIndex,
+    matchers: OnceLock<Matchers>,
+}
+
+#[derive(Debug, Default)]
+struct Matchers {
     /// Per `substring` list, an automaton of its entries (lower case), asked only whether any
     /// entry occurs. A DFA without prefilter: the values asked about are short, and the
     /// prefilter's candidate search cost twice the scan (URL checks 520 -> 300 ns).
@@ -73,72 +71,53 @@ pub struct Warninglists {
 }
 
 impl Warninglists {
-    /// Indexes the lists.
+    /// Indexes lists (the knowledge base stores them indexed; this is for lists built in code).
     pub fn new(lists: &[Warninglist]) -> Self {
-        let mut index = Warninglists::default();
-        let (mut v4_lists, mut v6_lists) = (Vec::new(), Vec::new());
-        for (n, list) in lists.iter().enumerate() {
-            let id = n as u16;
-            index.lists.push(List {
-                slug: list.slug.clone(),
-                name: list.name.clone(),
+        Self::from_index(WarninglistIndex::build(lists))
+    }
+
+    /// The lists of a prebuilt index.
+    pub fn from_index(index: WarninglistIndex) -> Self {
+        let lists = index
+            .lists()
+            .iter()
+            .map(|list| List {
                 applies: applies(&list.matching_attributes),
                 context: CONTEXT_LISTS.contains(&list.slug.as_str()),
-            });
-            match list.kind {
-                WarninglistKind::String => {
-                    for entry in list.entries() {
-                        let key = normalize_entry(entry);
-                        push_list(index.exact.entry(key).or_default(), id);
-                    }
-                }
-                WarninglistKind::Hostname => {
-                    for entry in list.entries() {
-                        let key = normalize_entry(entry);
-                        push_list(index.hostnames.entry(key).or_default(), id);
-                    }
-                }
-                WarninglistKind::Cidr => {
-                    let mut v4 = Vec::new();
-                    let mut v6 = Vec::new();
-                    for entry in list.entries() {
-                        match parse_range(entry) {
-                            Some(Range::V4(a, b)) => v4.push((a, b)),
-                            Some(Range::V6(a, b)) => v6.push((a, b)),
-                            None => {}
-                        }
-                    }
-                    v4_lists.push((id, merge(v4)));
-                    v6_lists.push((id, merge(v6)));
-                }
-                WarninglistKind::Substring => {
-                    let patterns = list.entries().map(str::to_ascii_lowercase);
-                    // Lists are data from outside: one the automaton rejects is skipped.
-                    let automaton = AhoCorasick::builder()
-                        .kind(Some(AhoCorasickKind::DFA))
-                        .prefilter(false)
-                        .build(patterns);
-                    if let Ok(automaton) = automaton {
-                        index.substrings.push((automaton, id));
-                    }
-                }
-                WarninglistKind::Regex => {
-                    for entry in list.entries() {
-                        // Lists are data from outside: a pattern our engine rejects is skipped.
-                        if let Ok(regex) = regex::RegexBuilder::new(entry)
-                            .case_insensitive(true)
-                            .size_limit(1 << 20)
-                            .build()
-                        {
-                            index.regexes.push((regex, id));
-                        }
-                    }
+            })
+            .collect();
+        Warninglists {
+            index,
+            lists,
+            matchers: OnceLock::new(),
+        }
+    }
+
+    fn matchers(&self) -> &Matchers {
+        self.matchers.get_or_init(|| {
+            let mut matchers = Matchers::default();
+            for (id, entries) in self.index.substrings() {
+                // Lists are data from outside: one the automaton rejects is skipped.
+                let automaton = AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .prefilter(false)
+                    .build(entries);
+                if let Ok(automaton) = automaton {
+                    matchers.substrings.push((automaton, *id));
                 }
             }
-        }
-        index.v4 = RangeIndex::new(&v4_lists);
-        index.v6 = RangeIndex::new(&v6_lists);
-        index
+            for (id, pattern) in self.index.regexes() {
+                // Lists are data from outside: a pattern our engine rejects is skipped.
+                if let Ok(regex) = regex::RegexBuilder::new(pattern)
+                    .case_insensitive(true)
+                    .size_limit(1 << 20)
+                    .build()
+                {
+                    matchers.regexes.push((regex, *id));
+                }
+            }
+            matchers
+        })
     }
 
     /// The lists an indicator is on. `host` is the host of a URL or e-mail address.
@@ -197,7 +176,7 @@ impl Warninglists {
             }
             IocType::Email => {
                 self.check_exact(value, &mut found);
-                for (regex, id) in &self.regexes {
+                for (regex, id) in &self.matchers().regexes {
                     if regex.is_match(value) {
                         found.push(*id);
                     }
@@ -212,11 +191,11 @@ impl Warninglists {
         ids.dedup_by_key(|(id, _)| *id);
         ids.into_iter()
             .map(|(id, via_parent)| {
-                let list = &self.lists[id as usize];
+                let info = &self.index.lists()[id as usize];
                 WarninglistHit {
-                    slug: &list.slug,
-                    name: &list.name,
-                    context: list.context,
+                    slug: &info.slug,
+                    name: &info.name,
+                    context: self.lists[id as usize].context,
                     via_parent,
                 }
             })
@@ -225,9 +204,7 @@ impl Warninglists {
 
     /// `value` in lower case against the `string` lists.
     fn check_exact(&self, value: &str, ids: &mut Vec<u16>) {
-        if let Some(found) = self.exact.get(value) {
-            ids.extend(found);
-        }
+        ids.extend(self.index.exact(value));
     }
 
     /// The host against string lists, and the host and its parent domains against hostname
@@ -243,11 +220,9 @@ impl Warninglists {
         let mut suffix = &*host;
         loop {
             let above_registrable = suffix.len() < registrable_len;
-            if let Some(found) = self.hostnames.get(suffix) {
-                for id in found {
-                    if !above_registrable || self.lists[*id as usize].context {
-                        ids.push((*id, suffix.len() != host.len()));
-                    }
+            for id in self.index.hostname(suffix) {
+                if !above_registrable || self.lists[id as usize].context {
+                    ids.push((id, suffix.len() != host.len()));
                 }
             }
             match suffix.split_once('.') {
@@ -259,7 +234,7 @@ impl Warninglists {
 
     /// `value` in lower case against the `substring` lists.
     fn check_substrings(&self, value: &str, ids: &mut Vec<u16>) {
-        for (automaton, id) in &self.substrings {
+        for (automaton, id) in &self.matchers().substrings {
             if automaton.is_match(value) {
                 ids.push(*id);
             }
@@ -267,11 +242,7 @@ impl Warninglists {
     }
 
     fn check_ip(&self, ip: IpAddr, ids: &mut Vec<u16>) {
-        let found = match ip {
-            IpAddr::V4(ip) => self.v4.lists(u128::from(u32::from(ip))),
-            IpAddr::V6(ip) => self.v6.lists(u128::from(ip)),
-        };
-        ids.extend(found);
+        ids.extend(self.index.address(ip));
     }
 }
 
@@ -283,95 +254,6 @@ fn lower_case(text: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(text)
     }
-}
-
-/// Which lists hold an address, with one binary search whatever the number of lists: the
-/// address space is cut at every boundary of every list's ranges, and each piece names the
-/// lists that cover it.
-#[derive(Debug, Default)]
-struct RangeIndex {
-    /// Where each piece starts, ascending; a piece runs to the next start.
-    starts: Vec<u128>,
-    /// For each piece, its lists as an index into `sets`.
-    piece_sets: Vec<u32>,
-    /// The distinct sets of lists, each sorted; the first is empty.
-    sets: Vec<Vec<u16>>,
-}
-
-impl RangeIndex {
-    /// From each list's merged ranges (inclusive ends, not overlapping within a list).
-    fn new(lists: &[(u16, Vec<(u128, u128)>)]) -> Self {
-        // +1 where a list's range starts, -1 just past where it ends.
-        let mut events: Vec<(u128, bool, u16)> = Vec::new();
-        for (id, ranges) in lists {
-            for &(start, end) in ranges {
-                events.push((start, true, *id));
-                // A range that reaches the top of the address space never ends.
-                if let Some(past) = end.checked_add(1) {
-                    events.push((past, false, *id));
-                }
-            }
-        }
-        events.sort_unstable();
-        let mut index = RangeIndex {
-            sets: vec![Vec::new()],
-            ..RangeIndex::default()
-        };
-        let mut set_ids: HashMap<Vec<u16>, u32> = HashMap::default();
-        set_ids.insert(Vec::new(), 0);
-        let mut active: Vec<u16> = Vec::new();
-        let mut k = 0;
-        while k < events.len() {
-            let at = events[k].0;
-            while let Some(&(position, starts, id)) = events.get(k)
-                && position == at
-            {
-                if starts {
-                    active.push(id);
-                } else {
-                    active.retain(|a| *a != id);
-                }
-                k += 1;
-            }
-            let mut set = active.clone();
-            set.sort_unstable();
-            let next_id = index.sets.len() as u32;
-            let set_id = *set_ids.entry(set.clone()).or_insert_with(|| {
-                index.sets.push(set);
-                next_id
-            });
-            // A piece with the same lists as the one before only extends it.
-            if index.piece_sets.last() != Some(&set_id) {
-                index.starts.push(at);
-                index.piece_sets.push(set_id);
-            }
-        }
-        index
-    }
-
-    /// The lists that hold `address`, in ascending order.
-    fn lists(&self, address: u128) -> &[u16] {
-        let after = self.starts.partition_point(|start| *start <= address);
-        match after.checked_sub(1) {
-            Some(piece) => &self.sets[self.piece_sets[piece] as usize],
-            None => &[],
-        }
-    }
-}
-
-fn push_list(ids: &mut Vec<u16>, id: u16) {
-    if !ids.contains(&id) {
-        ids.push(id);
-    }
-}
-
-fn normalize_entry(entry: &str) -> String {
-    entry
-        .trim()
-        .trim_start_matches("*.")
-        .trim_start_matches('.')
-        .trim_end_matches('.')
-        .to_ascii_lowercase()
 }
 
 fn applies(attributes: &[String]) -> Applies {
@@ -391,70 +273,10 @@ fn applies(attributes: &[String]) -> Applies {
     applies
 }
 
-enum Range {
-    V4(u128, u128),
-    V6(u128, u128),
-}
-
-fn parse_range(entry: &str) -> Option<Range> {
-    let entry = entry.trim();
-    let (address, bits) = match entry.split_once('/') {
-        Some((a, b)) => (a, Some(b.parse::<u32>().ok()?)),
-        None => (entry, None),
-    };
-    match address.parse::<IpAddr>().ok()? {
-        IpAddr::V4(ip) => {
-            let bits = bits.unwrap_or(32).min(32);
-            let base = u32::from(ip) & mask32(bits);
-            Some(Range::V4(
-                u128::from(base),
-                u128::from(base | !mask32(bits)),
-            ))
-        }
-        IpAddr::V6(ip) => {
-            let bits = bits.unwrap_or(128).min(128);
-            let base = u128::from(ip) & mask128(bits);
-            Some(Range::V6(base, base | !mask128(bits)))
-        }
-    }
-}
-
-fn mask32(bits: u32) -> u32 {
-    if bits == 0 {
-        0
-    } else {
-        u32::MAX << (32 - bits)
-    }
-}
-
-fn mask128(bits: u32) -> u128 {
-    if bits == 0 {
-        0
-    } else {
-        u128::MAX << (128 - bits)
-    }
-}
-
-fn merge(mut ranges: Vec<(u128, u128)>) -> Vec<(u128, u128)> {
-    ranges.sort_unstable();
-    let mut merged: Vec<(u128, u128)> = Vec::with_capacity(ranges.len());
-    for (start, end) in ranges {
-        match merged.last_mut() {
-            // Adjacent ranges merge too.
-            Some(last) if start <= last.1.saturating_add(1) => {
-                if end > last.1 {
-                    last.1 = end;
-                }
-            }
-            _ => merged.push((start, end)),
-        }
-    }
-    merged
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ctiforge_kb::WarninglistKind;
 
     fn list(
         slug: &str,
@@ -572,61 +394,5 @@ mod tests {
         // An ordinary sub-domain of a listed site matches through its parent.
         let hits = index.check(IocType::Domain, "mail.google.com", None);
         assert!(hits.iter().any(|h| h.slug == "tranco10k" && h.via_parent));
-    }
-
-    #[test]
-    fn ranges_merge_and_contain() {
-        let merged = merge(vec![(5, 9), (1, 3), (4, 4), (20, 30)]);
-        assert_eq!(merged, [(1, 9), (20, 30)]);
-        let index = RangeIndex::new(&[
-            (0, merged),
-            (1, vec![(8, 25)]),
-            (2, vec![(u128::MAX - 1, u128::MAX)]),
-        ]);
-        for (address, lists) in [
-            (0, &[][..]),
-            (1, &[0][..]),
-            (7, &[0]),
-            (8, &[0, 1]),
-            (9, &[0, 1]),
-            (10, &[1]),
-            (20, &[0, 1]),
-            (25, &[0, 1]),
-            (26, &[0]),
-            (31, &[]),
-            (u128::MAX - 2, &[]),
-            (u128::MAX, &[2]),
-        ] {
-            assert_eq!(index.lists(address), lists, "{address}");
-        }
-    }
-
-    proptest::proptest! {
-        /// One search in the cut address space finds exactly the lists whose ranges hold the
-        /// address, as asking each list would.
-        #[test]
-        fn the_range_index_agrees_with_each_list(
-            lists in proptest::collection::vec(
-                proptest::collection::vec((0u128..200, 0u128..40), 0..6),
-                0..5,
-            ),
-            address in 0u128..260,
-        ) {
-            let lists: Vec<(u16, Vec<(u128, u128)>)> = lists
-                .into_iter()
-                .enumerate()
-                .map(|(id, ranges)| {
-                    let ranges = ranges.into_iter().map(|(s, len)| (s, s + len)).collect();
-                    (id as u16, merge(ranges))
-                })
-                .collect();
-            let expected: Vec<u16> = lists
-                .iter()
-                .filter(|(_, ranges)| ranges.iter().any(|(s, e)| (*s..=*e).contains(&address)))
-                .map(|(id, _)| *id)
-                .collect();
-            let index = RangeIndex::new(&lists);
-            proptest::prop_assert_eq!(index.lists(address), &expected[..]);
-        }
     }
 }

@@ -47,8 +47,6 @@ pub struct Catalog {
     pub kev: Vec<KevEntry>,
     /// MISP galaxy clusters (threat actors, malware, tools, ransomware, sectors, countries...).
     pub galaxy_clusters: Vec<GalaxyCluster>,
-    /// MISP warninglists, used to flag IOC false positives.
-    pub warninglists: Vec<Warninglist>,
 }
 
 /// One source of the knowledge base and the release it was built from.

@@ -36,9 +36,11 @@ mod describe;
 mod error;
 pub mod snapshot;
 mod sources;
+mod warnindex;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use ctiforge_model::Domain;
 use serde::Serialize;
@@ -47,6 +49,7 @@ pub use catalog::*;
 pub use describe::{Description, Field, Related, Section};
 pub use error::{Error, Result};
 pub use sources::{ProseKind, ProseText, load_prose, strip_markup};
+pub use warnindex::{Bytes, ListIds, ListInfo, WarninglistIndex};
 
 /// The snapshot built from `shared/data` by `ctiforge kb build`, embedded in the binary.
 static EMBEDDED: &[u8] = include_bytes!("../snapshot/ctiforge-kb.bin");
@@ -112,10 +115,53 @@ pub struct Suggestion {
 }
 
 /// The loaded, indexed knowledge base.
+///
+/// Each part is decoded from the snapshot when first asked for, and the lookup index built
+/// when first used: `ioc extract` reads the warninglist index and the ids and never pays for
+/// the catalog (see `docs/decisions/0013-start-up.md`).
 #[derive(Debug, Clone)]
 pub struct KnowledgeBase {
-    catalog: Catalog,
-    index: Index,
+    catalog: Part<Catalog>,
+    warninglists: Part<Vec<Warninglist>>,
+    warninglist_index: Part<WarninglistIndex>,
+    known_ids: Part<Vec<String>>,
+    index: OnceLock<Index>,
+}
+
+/// A part of the knowledge base: decoded already, or a section of the embedded snapshot that
+/// is decoded on first use. Only the embedded snapshot is decoded lazily: a test decodes it
+/// whole, so decoding cannot fail at run time; a snapshot file is decoded and checked at once.
+#[derive(Debug, Clone)]
+struct Part<T> {
+    value: OnceLock<T>,
+    section: &'static [u8],
+    decode: fn(&'static [u8]) -> Result<T>,
+}
+
+impl<T> Part<T> {
+    fn ready(value: T) -> Self {
+        Part {
+            value: OnceLock::from(value),
+            section: &[],
+            decode: |_| unreachable!("a ready part is never decoded"),
+        }
+    }
+
+    fn pending(section: &'static [u8], decode: fn(&'static [u8]) -> Result<T>) -> Self {
+        Part {
+            value: OnceLock::new(),
+            section,
+            decode,
+        }
+    }
+
+    fn get(&self) -> &T {
+        self.value.get_or_init(|| {
+            (self.decode)(self.section).unwrap_or_else(|e| {
+                panic!("the embedded snapshot is built and checked with the binary: {e}")
+            })
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -133,25 +179,68 @@ struct Index {
 }
 
 impl KnowledgeBase {
-    /// Indexes a catalog.
+    /// A knowledge base of a catalog, without warninglists.
     pub fn new(catalog: Catalog) -> Self {
-        let index = Index::build(&catalog);
-        KnowledgeBase { catalog, index }
+        Self::with_warninglists(catalog, Vec::new())
+    }
+
+    /// A knowledge base of a catalog and MISP warninglists.
+    pub fn with_warninglists(catalog: Catalog, warninglists: Vec<Warninglist>) -> Self {
+        KnowledgeBase {
+            warninglist_index: Part::ready(WarninglistIndex::build(&warninglists)),
+            known_ids: Part::ready(snapshot::known_ids(&catalog)),
+            warninglists: Part::ready(warninglists),
+            catalog: Part::ready(catalog),
+            index: OnceLock::new(),
+        }
     }
 
     /// Loads every source from a data folder laid out like `shared/data`.
     pub fn from_dir(root: &Path) -> Result<Self> {
-        Ok(Self::new(sources::load_catalog(root)?))
+        let (catalog, warninglists) = sources::load_catalog(root)?;
+        Ok(Self::with_warninglists(catalog, warninglists))
     }
 
-    /// Reads a snapshot; `origin` names it in errors (a file name).
+    /// Reads a snapshot, every section decoded and checked; `origin` names it in errors (a
+    /// file name).
     pub fn from_snapshot(bytes: &[u8], origin: &str) -> Result<Self> {
-        Ok(Self::new(snapshot::decode(bytes, origin)?))
+        let contents = snapshot::decode(bytes, origin)?;
+        let index = WarninglistIndex::open(Bytes::Shared(contents.warninglist_index.into()))
+            .ok_or_else(|| Error::SnapshotCorrupt {
+                origin: origin.to_owned(),
+                message: "warninglist index".into(),
+            })?;
+        Ok(KnowledgeBase {
+            catalog: Part::ready(contents.catalog),
+            warninglists: Part::ready(contents.warninglists),
+            warninglist_index: Part::ready(index),
+            known_ids: Part::ready(contents.known_ids),
+            index: OnceLock::new(),
+        })
     }
 
-    /// The snapshot embedded in this binary.
+    /// The snapshot embedded in this binary; its sections are decoded when first used.
     pub fn embedded() -> Result<Self> {
-        Self::from_snapshot(EMBEDDED, "embedded snapshot")
+        const ORIGIN: &str = "embedded snapshot";
+        let sections = snapshot::sections(EMBEDDED, ORIGIN)?;
+        Ok(KnowledgeBase {
+            catalog: Part::pending(sections.catalog, |s| {
+                snapshot::decode_section(s, ORIGIN, "catalog")
+            }),
+            warninglists: Part::pending(sections.warninglists, |s| {
+                snapshot::decode_compressed_section(s, ORIGIN, "warninglists")
+            }),
+            warninglist_index: Part::pending(sections.warninglist_index, |s| {
+                WarninglistIndex::open(Bytes::Static(s)).ok_or_else(|| Error::SnapshotCorrupt {
+                    origin: ORIGIN.to_owned(),
+                    message: "warninglist index".into(),
+                })
+            }),
+            known_ids: Part::pending(sections.known_ids, |s| {
+                snapshot::decode_section(s, ORIGIN, "ids")
+            }),
+            index: OnceLock::new(),
+        })
     }
 
     /// The header (sources and versions) of the embedded snapshot, without decoding the rest.
@@ -166,17 +255,36 @@ impl KnowledgeBase {
 
     /// Encodes this knowledge base as snapshot bytes.
     pub fn to_snapshot(&self) -> Vec<u8> {
-        snapshot::encode(&self.catalog)
+        snapshot::encode(self.catalog(), self.warninglists())
     }
 
     /// The underlying facts.
     pub fn catalog(&self) -> &Catalog {
-        &self.catalog
+        self.catalog.get()
+    }
+
+    /// The MISP warninglists, used to flag IOC false positives.
+    pub fn warninglists(&self) -> &[Warninglist] {
+        self.warninglists.get()
+    }
+
+    /// The warninglists, indexed for lookups.
+    pub fn warninglist_index(&self) -> &WarninglistIndex {
+        self.warninglist_index.get()
+    }
+
+    /// Every technique, tactic, mitigation and D3FEND id (ATT&CK, ATLAS, D3FEND), sorted.
+    pub fn known_ids(&self) -> &[String] {
+        self.known_ids.get()
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::build(self.catalog()))
     }
 
     /// Entries with this id (`T1190`, `g0016`, `D3-NI`, `CVE-2021-44228`), case-insensitive.
     pub fn get(&self, id: &str) -> &[Entry] {
-        self.index
+        self.index()
             .ids
             .get(&id.trim().to_ascii_uppercase())
             .map_or(&[], Vec::as_slice)
@@ -184,7 +292,7 @@ impl KnowledgeBase {
 
     /// Entries with this name or alias, case-insensitive (`Cozy Bear` → G0016).
     pub fn by_name(&self, name: &str) -> &[Entry] {
-        self.index
+        self.index()
             .names
             .get(&normalize(name))
             .map_or(&[], Vec::as_slice)
@@ -206,7 +314,7 @@ impl KnowledgeBase {
     /// A technique (ATT&CK or ATLAS) by id, as stored (revoked ones included).
     pub fn technique(&self, id: &str) -> Option<&Technique> {
         self.get(id).iter().find_map(|e| match e {
-            Entry::Technique(i) => Some(&self.catalog.techniques[*i]),
+            Entry::Technique(i) => Some(&self.catalog().techniques[*i]),
             _ => None,
         })
     }
@@ -230,7 +338,7 @@ impl KnowledgeBase {
     /// A group by id, following revocation.
     pub fn group(&self, id: &str) -> Option<&Group> {
         let group = self.get(id).iter().find_map(|e| match e {
-            Entry::Group(i) => Some(&self.catalog.groups[*i]),
+            Entry::Group(i) => Some(&self.catalog().groups[*i]),
             _ => None,
         })?;
         match group.revoked_by.as_deref() {
@@ -242,14 +350,14 @@ impl KnowledgeBase {
     /// A tactic by id.
     pub fn tactic(&self, id: &str) -> Option<&Tactic> {
         self.get(id).iter().find_map(|e| match e {
-            Entry::Tactic(i) => Some(&self.catalog.tactics[*i]),
+            Entry::Tactic(i) => Some(&self.catalog().tactics[*i]),
             _ => None,
         })
     }
 
     /// Tactics of a domain in matrix order.
     pub fn tactics(&self, domain: Domain) -> impl Iterator<Item = &Tactic> {
-        self.catalog
+        self.catalog()
             .tactics
             .iter()
             .filter(move |t| t.domain == domain)
@@ -258,7 +366,7 @@ impl KnowledgeBase {
     /// A mitigation by id.
     pub fn mitigation(&self, id: &str) -> Option<&Mitigation> {
         self.get(id).iter().find_map(|e| match e {
-            Entry::Mitigation(i) => Some(&self.catalog.mitigations[*i]),
+            Entry::Mitigation(i) => Some(&self.catalog().mitigations[*i]),
             _ => None,
         })
     }
@@ -266,7 +374,7 @@ impl KnowledgeBase {
     /// An ATT&CK v18 detection strategy by id (`DET0080`).
     pub fn detection_strategy(&self, id: &str) -> Option<&DetectionStrategy> {
         self.get(id).iter().find_map(|e| match e {
-            Entry::DetectionStrategy(i) => Some(&self.catalog.detection_strategies[*i]),
+            Entry::DetectionStrategy(i) => Some(&self.catalog().detection_strategies[*i]),
             _ => None,
         })
     }
@@ -274,7 +382,7 @@ impl KnowledgeBase {
     /// An ATT&CK v18 analytic by id (`AN0219`).
     pub fn analytic(&self, id: &str) -> Option<&Analytic> {
         self.get(id).iter().find_map(|e| match e {
-            Entry::Analytic(i) => Some(&self.catalog.analytics[*i]),
+            Entry::Analytic(i) => Some(&self.catalog().analytics[*i]),
             _ => None,
         })
     }
@@ -282,7 +390,7 @@ impl KnowledgeBase {
     /// An ATT&CK data component by id (`DC0084`).
     pub fn data_component(&self, id: &str) -> Option<&DataComponent> {
         self.get(id).iter().find_map(|e| match e {
-            Entry::DataComponent(i) => Some(&self.catalog.data_components[*i]),
+            Entry::DataComponent(i) => Some(&self.catalog().data_components[*i]),
             _ => None,
         })
     }
@@ -290,7 +398,7 @@ impl KnowledgeBase {
     /// A D3FEND technique by id.
     pub fn d3fend(&self, id: &str) -> Option<&D3fendTechnique> {
         self.get(id).iter().find_map(|e| match e {
-            Entry::D3fend(i) => Some(&self.catalog.d3fend_techniques[*i]),
+            Entry::D3fend(i) => Some(&self.catalog().d3fend_techniques[*i]),
             _ => None,
         })
     }
@@ -298,36 +406,44 @@ impl KnowledgeBase {
     /// The KEV entry of a CVE, if CISA lists it.
     pub fn kev(&self, cve: &str) -> Option<&KevEntry> {
         self.get(cve).iter().find_map(|e| match e {
-            Entry::Kev(i) => Some(&self.catalog.kev[*i]),
+            Entry::Kev(i) => Some(&self.catalog().kev[*i]),
             _ => None,
         })
     }
 
     /// Relationships whose source is `id`.
     pub fn relations_from(&self, id: &str) -> impl Iterator<Item = &Relationship> {
-        self.lookup_rows(&self.index.relations_from, id, &self.catalog.relationships)
+        self.lookup_rows(
+            &self.index().relations_from,
+            id,
+            &self.catalog().relationships,
+        )
     }
 
     /// Relationships whose target is `id`.
     pub fn relations_to(&self, id: &str) -> impl Iterator<Item = &Relationship> {
-        self.lookup_rows(&self.index.relations_to, id, &self.catalog.relationships)
+        self.lookup_rows(
+            &self.index().relations_to,
+            id,
+            &self.catalog().relationships,
+        )
     }
 
     /// D3FEND countermeasures inferred for an ATT&CK technique, with their artifact paths.
     pub fn countermeasures(&self, attack_id: &str) -> impl Iterator<Item = &D3fendMapping> {
         self.lookup_rows(
-            &self.index.d3fend_by_attack,
+            &self.index().d3fend_by_attack,
             attack_id,
-            &self.catalog.d3fend_mappings,
+            &self.catalog().d3fend_mappings,
         )
     }
 
     /// ATT&CK techniques a D3FEND technique counters, with their artifact paths.
     pub fn countered_techniques(&self, d3fend_id: &str) -> impl Iterator<Item = &D3fendMapping> {
         self.lookup_rows(
-            &self.index.d3fend_by_defense,
+            &self.index().d3fend_by_defense,
             d3fend_id,
-            &self.catalog.d3fend_mappings,
+            &self.catalog().d3fend_mappings,
         )
     }
 
@@ -337,9 +453,9 @@ impl KnowledgeBase {
         mitigation_id: &str,
     ) -> impl Iterator<Item = &MitigationCountermeasure> {
         self.lookup_rows(
-            &self.index.countermeasures_by_mitigation,
+            &self.index().countermeasures_by_mitigation,
             mitigation_id,
-            &self.catalog.mitigation_countermeasures,
+            &self.catalog().mitigation_countermeasures,
         )
     }
 
@@ -349,9 +465,9 @@ impl KnowledgeBase {
         d3fend_id: &str,
     ) -> impl Iterator<Item = &MitigationCountermeasure> {
         self.lookup_rows(
-            &self.index.mitigations_by_countermeasure,
+            &self.index().mitigations_by_countermeasure,
             d3fend_id,
-            &self.catalog.mitigation_countermeasures,
+            &self.catalog().mitigation_countermeasures,
         )
     }
 
@@ -369,7 +485,7 @@ impl KnowledgeBase {
 
     /// The id of an entry (a galaxy cluster's is its UUID).
     pub fn entry_id(&self, entry: Entry) -> &str {
-        let c = &self.catalog;
+        let c = self.catalog();
         match entry {
             Entry::Tactic(i) => &c.tactics[i].id,
             Entry::Technique(i) => &c.techniques[i].id,
@@ -389,7 +505,7 @@ impl KnowledgeBase {
 
     /// The name of an entry.
     pub fn entry_name(&self, entry: Entry) -> &str {
-        let c = &self.catalog;
+        let c = self.catalog();
         match entry {
             Entry::Tactic(i) => &c.tactics[i].name,
             Entry::Technique(i) => &c.techniques[i].name,
@@ -409,7 +525,7 @@ impl KnowledgeBase {
 
     /// Whether an entry is current: neither revoked nor deprecated by its source.
     pub fn is_active(&self, entry: Entry) -> bool {
-        let c = &self.catalog;
+        let c = self.catalog();
         match entry {
             Entry::Technique(i) => c.techniques[i].is_active(),
             Entry::Group(i) => !c.groups[i].deprecated && !c.groups[i].revoked,
@@ -449,10 +565,10 @@ impl KnowledgeBase {
                 }
             }
         };
-        for (key, entries) in &self.index.ids {
+        for (key, entries) in &self.index().ids {
             consider(key, &id_query, entries);
         }
-        for (key, entries) in &self.index.names {
+        for (key, entries) in &self.index().names {
             consider(key, &name_query, entries);
         }
         scored.sort_by(|a, b| {
@@ -468,7 +584,7 @@ impl KnowledgeBase {
 
     /// Each source with the counts of what it contributed.
     pub fn summary(&self) -> Vec<SourceSummary> {
-        self.catalog
+        self.catalog()
             .sources
             .iter()
             .map(|source| SourceSummary {
@@ -479,7 +595,7 @@ impl KnowledgeBase {
     }
 
     fn counts_for(&self, key: &str) -> Vec<Count> {
-        let c = &self.catalog;
+        let c = self.catalog();
         let count = |label: &str, value: usize| Count {
             label: label.to_owned(),
             value,
@@ -620,7 +736,7 @@ impl KnowledgeBase {
                     }
                 }
                 let version = |galaxy: &str| {
-                    self.catalog
+                    self.catalog()
                         .sources
                         .iter()
                         .filter(|s| s.key == "misp-galaxy")
@@ -634,8 +750,11 @@ impl KnowledgeBase {
                     .collect()
             }
             "misp-warninglists" => vec![
-                count("lists", c.warninglists.len()),
-                count("entries", c.warninglists.iter().map(Warninglist::len).sum()),
+                count("lists", self.warninglists().len()),
+                count(
+                    "entries",
+                    self.warninglists().iter().map(Warninglist::len).sum(),
+                ),
             ],
             _ => Vec::new(),
         }

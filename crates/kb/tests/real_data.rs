@@ -275,8 +275,7 @@ fn kev_and_warninglists_are_loaded() {
     assert_eq!(log4shell.vendor, "Apache");
     assert_eq!(log4shell.ransomware, ctiforge_kb::RansomwareUse::Known);
     let rfc1918 = kb
-        .catalog()
-        .warninglists
+        .warninglists()
         .iter()
         .find(|w| w.slug == "rfc1918")
         .expect("rfc1918 list");
@@ -284,7 +283,7 @@ fn kev_and_warninglists_are_loaded() {
         rfc1918.entries().collect::<Vec<_>>(),
         ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
     );
-    let total: usize = kb.catalog().warninglists.iter().map(|w| w.len()).sum();
+    let total: usize = kb.warninglists().iter().map(|w| w.len()).sum();
     assert!(total > 190_000, "{total}");
 }
 
@@ -294,6 +293,12 @@ fn the_snapshot_round_trips_and_the_embedded_one_is_current() {
     let bytes = kb.to_snapshot();
     let decoded = KnowledgeBase::from_snapshot(&bytes, "fresh").expect("decodes");
     assert_eq!(decoded.catalog(), kb.catalog());
+    assert_eq!(decoded.warninglists(), kb.warninglists());
+    assert_eq!(
+        decoded.warninglist_index().bytes(),
+        kb.warninglist_index().bytes()
+    );
+    assert_eq!(decoded.known_ids(), kb.known_ids());
     // Same sources, same bytes: the build is deterministic, and the committed snapshot was
     // built from exactly these sources. If this fails after a data or format change, run
     //   cargo run --release -- kb build --from ../shared/data --out crates/kb/snapshot/ctiforge-kb.bin

@@ -78,7 +78,10 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
         Some(dir) => Some(super::sigma::load_collection(dir)?),
         None => None,
     };
-    let kb = load_kb(kb_path)?;
+    // The process ends with the command: freeing the knowledge base and the analyzer's
+    // indexes one allocation at a time cost 5 ms of a 40 ms run, and the system reclaims
+    // them at exit anyway.
+    let kb = std::mem::ManuallyDrop::new(load_kb(kb_path)?);
     let options = Options {
         sigma_rules: collection.as_ref(),
         targets: args.siem.iter().map(|t| t.target()).collect(),
@@ -86,7 +89,7 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
         max_input_bytes: args.max_input_mib as usize * 1024 * 1024,
         ..Options::default()
     };
-    let analyzer = Analyzer::new(&kb, options)?;
+    let analyzer = std::mem::ManuallyDrop::new(Analyzer::new(&kb, options)?);
     let history = match &args.history {
         Some(path) => history::read(path)?,
         None => Vec::new(),

@@ -27,11 +27,11 @@ use std::path::{Path, PathBuf};
 use ctiforge_model::Domain;
 use sha2::{Digest, Sha256};
 
-use crate::catalog::{Catalog, Source, SourceComponent, SourceFile};
+use crate::catalog::{Catalog, Source, SourceComponent, SourceFile, Warninglist};
 use crate::error::{Error, Result};
 
-/// Loads every source under `root` into a catalog.
-pub fn load_catalog(root: &Path) -> Result<Catalog> {
+/// Loads every source under `root` into a catalog and the MISP warninglists.
+pub fn load_catalog(root: &Path) -> Result<(Catalog, Vec<Warninglist>)> {
     let mut reader = DataDir { root };
     let mut catalog = Catalog::default();
 
@@ -135,11 +135,12 @@ pub fn load_catalog(root: &Path) -> Result<Catalog> {
     });
 
     let mut list_files = Vec::new();
+    let mut warninglists = Vec::new();
     for folder in reader.list("misp-warninglists/lists", "rfc1918")? {
         let relative = format!("{folder}/list.json");
         let (bytes, source_file) = reader.read(&relative, "a MISP warninglist")?;
         let slug = folder.rsplit('/').next().unwrap_or(&folder);
-        catalog.warninglists.push(misp::parse_warninglist(
+        warninglists.push(misp::parse_warninglist(
             &bytes,
             slug,
             &reader.path(&relative),
@@ -149,10 +150,9 @@ pub fn load_catalog(root: &Path) -> Result<Catalog> {
     catalog.sources.push(Source {
         key: "misp-warninglists".into(),
         name: "MISP warninglists".into(),
-        version: format!("{} lists", catalog.warninglists.len()),
+        version: format!("{} lists", warninglists.len()),
         origin: reader.origin("misp-warninglists"),
-        components: catalog
-            .warninglists
+        components: warninglists
             .iter()
             .map(|w| SourceComponent {
                 name: w.slug.clone(),
@@ -182,7 +182,7 @@ pub fn load_catalog(root: &Path) -> Result<Catalog> {
     catalog.mitigation_countermeasures = mitigation_countermeasures;
     catalog.kev = kev;
     sort_by_id(&mut catalog);
-    Ok(catalog)
+    Ok((catalog, warninglists))
 }
 
 /// Puts every id-keyed vector in id order (tactics keep matrix order), so that equal sources
