@@ -162,6 +162,13 @@ impl std::fmt::Debug for Analyzer<'_> {
     }
 }
 
+/// A scoped thread's result; its panic, if it panicked, goes on in the caller.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 /// What an analyzer builds from the knowledge base besides the technique mapper.
 struct Parts {
     extractor: Extractor,
@@ -183,16 +190,27 @@ impl<'a> Analyzer<'a> {
     /// An analyzer with the embedded technique model.
     ///
     /// The technique mapper is built on a second thread while the entity index and the
-    /// correlator are built on this one: start-up is most of a short report's analysis
-    /// (docs/decisions/0013-start-up.md).
+    /// correlator are built on this one, and a third compiles the patterns the analysis would
+    /// otherwise compile on first use (and prepares the extractor): start-up is most of a short
+    /// report's analysis (docs/decisions/0013-start-up.md).
     pub fn new(kb: &'a KnowledgeBase, options: Options<'a>) -> Result<Self, Error> {
         let (mapper, parts) = std::thread::scope(|scope| {
             let mapper = scope.spawn(|| Mapper::embedded(kb));
-            let parts = Parts::new(kb);
-            let mapper = mapper
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (mapper, parts)
+            let extractor = scope.spawn(|| {
+                ctiforge_entities::warm_up();
+                ctiforge_enrich::warm_up();
+                let extractor = Extractor::with_knowledge_base(kb);
+                extractor.warm_up();
+                extractor
+            });
+            let entities = EntityIndex::new(kb);
+            let correlator = ctiforge_enrich::Correlator::new(kb);
+            let parts = Parts {
+                extractor: join(extractor),
+                entities,
+                correlator,
+            };
+            (join(mapper), parts)
         });
         Ok(Self::from_parts(kb, mapper?, parts, options))
     }

@@ -321,7 +321,9 @@ impl<'kb> Mapper<'kb> {
                 phrase.strength = strength;
             }
         }
-        let ids = regex::Regex::new(r"\b(?:AML\.)?TA?\d{4}(?:\.\d{3})?\b")
+        // ASCII word boundaries: a Unicode `\b` makes the fast engines give up on text with
+        // non-ASCII letters, and ids are ASCII.
+        let ids = regex::Regex::new(r"(?-u:\b)(?:AML\.)?TA?\d{4}(?:\.\d{3})?(?-u:\b)")
             .expect("a constant pattern, covered by the tests");
         Self {
             kb,

@@ -35,6 +35,10 @@ static PRODUCT_VERSIONS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
+pub(crate) fn warm_up() {
+    LazyLock::force(&PRODUCT_VERSIONS);
+}
+
 /// Words that start a capitalised run but are not products.
 const NOT_PRODUCTS: &[&str] = &[
     "The",

@@ -39,6 +39,12 @@ pub use response::response;
 pub use risk::risk;
 pub use summary::summarize;
 
+/// Compiles the patterns this crate builds on first use, so that a caller with a spare thread
+/// (the analyzer at start-up) pays for them off the critical path.
+pub fn warm_up() {
+    affected::warm_up();
+}
+
 use ctiforge_model::analysis::{
     Entities, Exploitation, HuntingLead, Ioc, Mitigations, Technique, Vulnerability,
 };

@@ -10,17 +10,29 @@ use crate::quote_at;
 
 const MONTHS: &str =
     "january|february|march|april|may|june|july|august|september|october|november|december";
+// ASCII word boundaries: a Unicode `\b` makes the fast engines give up on non-ASCII text.
 static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(20\d\d|19\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
+    Regex::new(r"(?-u:\b)(20\d\d|19\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?-u:\b)")
         .expect("constant pattern")
 });
 static US_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b({MONTHS})\s+(\d{{1,2}}),\s+(\d{{4}})\b"))
-        .expect("constant pattern")
+    Regex::new(&format!(
+        r"(?i)(?-u:\b)({MONTHS})\s+(\d{{1,2}}),\s+(\d{{4}})(?-u:\b)"
+    ))
+    .expect("constant pattern")
 });
 static EU_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b(\d{{1,2}})\s+({MONTHS})\s+(\d{{4}})\b")).expect("constant pattern")
+    Regex::new(&format!(
+        r"(?i)(?-u:\b)(\d{{1,2}})\s+({MONTHS})\s+(\d{{4}})(?-u:\b)"
+    ))
+    .expect("constant pattern")
 });
+
+pub(crate) fn warm_up() {
+    LazyLock::force(&ISO_DATE);
+    LazyLock::force(&US_DATE);
+    LazyLock::force(&EU_DATE);
+}
 
 /// `October 14, 2026`, `14 October 2026`.
 pub fn published(text: &str, sentences: &[Span]) -> Option<Dated> {

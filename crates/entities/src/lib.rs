@@ -32,6 +32,14 @@ pub use named::{add_named, sort_ransomware};
 pub use names::{CISA_SECTORS, EntityIndex};
 pub use vulnerabilities::vulnerabilities;
 
+/// Compiles the patterns this crate builds on first use, so that a caller with a spare thread
+/// (the analyzer at start-up) pays for them off the critical path.
+pub fn warm_up() {
+    dates::warm_up();
+    named::warm_up();
+    vulnerabilities::warm_up();
+}
+
 use ctiforge_model::{Quote, Span};
 
 /// The sentence around byte `offset`, as a quote.

@@ -17,6 +17,10 @@ static CVSS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("constant pattern")
 });
 
+pub(crate) fn warm_up() {
+    LazyLock::force(&CVSS);
+}
+
 /// CVEs with their KEV entry and any CVSS score the text states next to them.
 pub fn vulnerabilities(
     kb: &KnowledgeBase,

@@ -150,6 +150,14 @@ impl Extractor {
         }
     }
 
+    /// Builds now what is otherwise built on first use (the warninglists' few automata), so
+    /// that a caller with a spare thread pays for it off the critical path.
+    pub fn warm_up(&self) {
+        if let Some(lists) = &self.warninglists {
+            lists.warm_up();
+        }
+    }
+
     fn warninglist_index(&self) -> Option<&Warninglists> {
         self.warninglists.as_ref()
     }

@@ -93,6 +93,11 @@ impl Warninglists {
         }
     }
 
+    /// Builds the substring and regex matchers now rather than on first use.
+    pub fn warm_up(&self) {
+        self.matchers();
+    }
+
     fn matchers(&self) -> &Matchers {
         self.matchers.get_or_init(|| {
             let mut matchers = Matchers::default();

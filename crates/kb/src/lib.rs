@@ -38,9 +38,11 @@ pub mod snapshot;
 mod sources;
 mod warnindex;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use ctiforge_model::Domain;
 use serde::Serialize;
@@ -164,18 +166,20 @@ impl<T> Part<T> {
     }
 }
 
+/// The lookup index. Keys are ids and names from the catalog, not from outside, so the fast
+/// FxHash serves (SipHash's flooding resistance is not needed; it took half the build time).
 #[derive(Debug, Clone, Default)]
 struct Index {
     /// Upper-case id → entries (a few ids exist in several kinds, e.g. tactic names).
-    ids: HashMap<String, Vec<Entry>>,
+    ids: FxHashMap<String, Vec<Entry>>,
     /// Normalised name or alias → entries.
-    names: HashMap<String, Vec<Entry>>,
-    relations_from: HashMap<String, Vec<usize>>,
-    relations_to: HashMap<String, Vec<usize>>,
-    d3fend_by_attack: HashMap<String, Vec<usize>>,
-    d3fend_by_defense: HashMap<String, Vec<usize>>,
-    countermeasures_by_mitigation: HashMap<String, Vec<usize>>,
-    mitigations_by_countermeasure: HashMap<String, Vec<usize>>,
+    names: FxHashMap<String, Vec<Entry>>,
+    relations_from: FxHashMap<String, Vec<usize>>,
+    relations_to: FxHashMap<String, Vec<usize>>,
+    d3fend_by_attack: FxHashMap<String, Vec<usize>>,
+    d3fend_by_defense: FxHashMap<String, Vec<usize>>,
+    countermeasures_by_mitigation: FxHashMap<String, Vec<usize>>,
+    mitigations_by_countermeasure: FxHashMap<String, Vec<usize>>,
 }
 
 impl KnowledgeBase {
@@ -473,7 +477,7 @@ impl KnowledgeBase {
 
     fn lookup_rows<'a, T>(
         &'a self,
-        map: &'a HashMap<String, Vec<usize>>,
+        map: &'a FxHashMap<String, Vec<usize>>,
         key: &str,
         rows: &'a [T],
     ) -> impl Iterator<Item = &'a T> + 'a {
@@ -896,6 +900,6 @@ fn push_unique(entries: &mut Vec<Entry>, entry: Entry) {
     }
 }
 
-fn push_row(map: &mut HashMap<String, Vec<usize>>, key: &str, row: usize) {
+fn push_row(map: &mut FxHashMap<String, Vec<usize>>, key: &str, row: usize) {
     map.entry(key.to_ascii_uppercase()).or_default().push(row);
 }

@@ -75,6 +75,22 @@ fn split_paragraph(text: &str, paragraph: Span, out: &mut Vec<Span>) {
         }
     };
     while i < end {
+        // Skip to the next byte that can end a sentence: a terminator, the lead byte of a
+        // full-width one, or a newline. Within MAX_SENTENCE of the start nothing else
+        // matters, and this table scan is what keeps segmenting at disk speed.
+        if i - start < MAX_SENTENCE {
+            let limit = end.min(start + MAX_SENTENCE);
+            match bytes[i..limit]
+                .iter()
+                .position(|b| MAY_END[usize::from(*b)])
+            {
+                Some(skip) => i += skip,
+                None => {
+                    i = limit;
+                    continue;
+                }
+            }
+        }
         let b = bytes[i];
         // Cut at a space: never inside a token, so never inside an indicator.
         if i - start >= MAX_SENTENCE && matches!(b, b' ' | b'\t') {
@@ -143,6 +159,19 @@ fn past_citations(bytes: &[u8], mut at: usize, end: usize) -> usize {
 }
 
 /// The byte length of a sentence terminator at `i`, or 0.
+/// The bytes at which a sentence may end: `.`, `!`, `?`, a newline, and the lead bytes of
+/// `。` (E3) and `！`/`？` (EF).
+const MAY_END: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'.' as usize] = true;
+    table[b'!' as usize] = true;
+    table[b'?' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[0xE3] = true;
+    table[0xEF] = true;
+    table
+};
+
 fn terminator_at(text: &str, i: usize) -> usize {
     match text.as_bytes()[i] {
         b'.' | b'!' | b'?' => 1,

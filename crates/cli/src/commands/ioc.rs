@@ -1,12 +1,12 @@
 //! `ctiforge ioc extract`: indicators from a file or stdin.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
-use ctiforge_ioc::{Extractor, Indicator};
+use ctiforge_ioc::{Extractor, Indicator, IocType};
 use ctiforge_model::Span;
 use ctiforge_text::{Format as InputFormat, Input};
 use serde::Serialize;
@@ -203,7 +203,8 @@ fn single(
     all: bool,
     input: &Path,
 ) -> anyhow::Result<()> {
-    let mut table: BTreeMap<(String, String), Row> = BTreeMap::new();
+    // Per type, value → row: looked up by the borrowed value, so only a new value allocates.
+    let mut table: HashMap<IocType, HashMap<String, Row>> = HashMap::new();
     let mut first = true;
     if format == Format::Json {
         out.write_all(b"[")?;
@@ -241,7 +242,11 @@ fn single(
         if chunk.is_empty() && at_end {
             break;
         }
-        let text = String::from_utf8_lossy(&chunk);
+        // Valid UTF-8 (nearly always) is checked by the fast validator, not the lossy one.
+        let text = match std::str::from_utf8(&chunk) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&chunk),
+        };
         let found = extractor.extract(&text);
         let sentences = if format == Format::Table {
             Vec::new()
@@ -250,6 +255,19 @@ fn single(
         };
         for indicator in &found {
             if indicator.is_false_positive() && !all {
+                continue;
+            }
+            if format == Format::Table {
+                let rows = table.entry(indicator.kind).or_default();
+                let row = match rows.get_mut(indicator.value.as_str()) {
+                    Some(row) => row,
+                    None => rows
+                        .entry(indicator.value.clone())
+                        .or_insert_with(|| Row::from(indicator)),
+                };
+                row.count += 1;
+                row.defanged |= indicator.defanged;
+                first = false;
                 continue;
             }
             let sentence = sentence_of(&text, &sentences, indicator.start);
@@ -261,13 +279,8 @@ fn single(
                 sentence,
             };
             match format {
-                Format::Table => {
-                    let row = table
-                        .entry((indicator.kind.to_string(), indicator.value.clone()))
-                        .or_insert_with(|| Row::from(&indicator));
-                    row.count += 1;
-                    row.defanged |= indicator.defanged;
-                }
+                // Counted above.
+                Format::Table => {}
                 Format::Json => {
                     if !first {
                         out.write_all(b",")?;
@@ -290,7 +303,16 @@ fn single(
     }
     match format {
         Format::Json => out.write_all(if first { b"]\n" } else { b"\n]\n" })?,
-        Format::Table => write_table(out, &table, all)?,
+        Format::Table => {
+            let sorted: BTreeMap<(String, &str), &Row> = table
+                .iter()
+                .flat_map(|(kind, rows)| {
+                    rows.iter()
+                        .map(move |(value, row)| ((kind.to_string(), value.as_str()), row))
+                })
+                .collect();
+            write_table(out, &sorted, all)?;
+        }
         _ => {}
     }
     Ok(())
@@ -318,7 +340,7 @@ impl Row {
 
 fn write_table(
     out: &mut impl Write,
-    table: &BTreeMap<(String, String), Row>,
+    table: &BTreeMap<(String, &str), &Row>,
     all: bool,
 ) -> std::io::Result<()> {
     if table.is_empty() {
