@@ -191,8 +191,9 @@ impl<'a> Analyzer<'a> {
     ///
     /// The technique mapper is built on a second thread while the entity index and the
     /// correlator are built on this one, and a third compiles the patterns the analysis would
-    /// otherwise compile on first use (and prepares the extractor): start-up is most of a short
-    /// report's analysis (docs/decisions/0013-start-up.md).
+    /// otherwise compile on first use, prepares the extractor and builds the knowledge base's
+    /// relation index: start-up is most of a short report's analysis
+    /// (docs/decisions/0013-start-up.md).
     pub fn new(kb: &'a KnowledgeBase, options: Options<'a>) -> Result<Self, Error> {
         let (mapper, parts) = std::thread::scope(|scope| {
             let mapper = scope.spawn(|| Mapper::embedded(kb));
@@ -201,6 +202,9 @@ impl<'a> Analyzer<'a> {
                 ctiforge_enrich::warm_up();
                 let extractor = Extractor::with_knowledge_base(kb);
                 extractor.warm_up();
+                // By now the catalog is (nearly) decoded; the id index is built on this
+                // thread's neighbours' first lookup, the relation index here.
+                kb.index_relations();
                 extractor
             });
             let entities = EntityIndex::new(kb);

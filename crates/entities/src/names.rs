@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use ctiforge_kb::{KnowledgeBase, SoftwareKind};
 use ctiforge_model::Span;
 
@@ -336,6 +336,7 @@ impl EntityIndex {
         }
         let names = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
             .build(&patterns)
             .expect("entity names are far below Aho-Corasick's size limits");
         let sectors = AhoCorasickBuilder::new()

@@ -128,6 +128,7 @@ pub struct KnowledgeBase {
     warninglist_index: Part<WarninglistIndex>,
     known_ids: Part<Vec<String>>,
     index: OnceLock<Index>,
+    rows: OnceLock<Rows>,
 }
 
 /// A part of the knowledge base: decoded already, or a section of the embedded snapshot that
@@ -166,14 +167,21 @@ impl<T> Part<T> {
     }
 }
 
-/// The lookup index. Keys are ids and names from the catalog, not from outside, so the fast
-/// FxHash serves (SipHash's flooding resistance is not needed; it took half the build time).
+/// The lookup index of entries. Keys are ids and names from the catalog, not from outside, so
+/// the fast FxHash serves (SipHash's flooding resistance is not needed; it took half the build
+/// time).
 #[derive(Debug, Clone, Default)]
 struct Index {
     /// Upper-case id → entries (a few ids exist in several kinds, e.g. tactic names).
     ids: FxHashMap<String, Vec<Entry>>,
     /// Normalised name or alias → entries.
     names: FxHashMap<String, Vec<Entry>>,
+}
+
+/// The relation and mapping rows by the ids at their ends: built apart from [`Index`], so
+/// that two threads can build the two at once ([`KnowledgeBase::index_relations`]).
+#[derive(Debug, Clone, Default)]
+struct Rows {
     relations_from: FxHashMap<String, Vec<usize>>,
     relations_to: FxHashMap<String, Vec<usize>>,
     d3fend_by_attack: FxHashMap<String, Vec<usize>>,
@@ -196,6 +204,7 @@ impl KnowledgeBase {
             warninglists: Part::ready(warninglists),
             catalog: Part::ready(catalog),
             index: OnceLock::new(),
+            rows: OnceLock::new(),
         }
     }
 
@@ -220,6 +229,7 @@ impl KnowledgeBase {
             warninglist_index: Part::ready(index),
             known_ids: Part::ready(contents.known_ids),
             index: OnceLock::new(),
+            rows: OnceLock::new(),
         })
     }
 
@@ -244,6 +254,7 @@ impl KnowledgeBase {
                 snapshot::decode_section(s, ORIGIN, "ids")
             }),
             index: OnceLock::new(),
+            rows: OnceLock::new(),
         })
     }
 
@@ -284,6 +295,16 @@ impl KnowledgeBase {
 
     fn index(&self) -> &Index {
         self.index.get_or_init(|| Index::build(self.catalog()))
+    }
+
+    fn rows(&self) -> &Rows {
+        self.rows.get_or_init(|| Rows::build(self.catalog()))
+    }
+
+    /// Builds the relation and mapping index now rather than on first use: a caller with a
+    /// spare thread (the analyzer at start-up) builds it while another builds the id index.
+    pub fn index_relations(&self) {
+        self.rows();
     }
 
     /// Entries with this id (`T1190`, `g0016`, `D3-NI`, `CVE-2021-44228`), case-insensitive.
@@ -418,7 +439,7 @@ impl KnowledgeBase {
     /// Relationships whose source is `id`.
     pub fn relations_from(&self, id: &str) -> impl Iterator<Item = &Relationship> {
         self.lookup_rows(
-            &self.index().relations_from,
+            &self.rows().relations_from,
             id,
             &self.catalog().relationships,
         )
@@ -426,17 +447,13 @@ impl KnowledgeBase {
 
     /// Relationships whose target is `id`.
     pub fn relations_to(&self, id: &str) -> impl Iterator<Item = &Relationship> {
-        self.lookup_rows(
-            &self.index().relations_to,
-            id,
-            &self.catalog().relationships,
-        )
+        self.lookup_rows(&self.rows().relations_to, id, &self.catalog().relationships)
     }
 
     /// D3FEND countermeasures inferred for an ATT&CK technique, with their artifact paths.
     pub fn countermeasures(&self, attack_id: &str) -> impl Iterator<Item = &D3fendMapping> {
         self.lookup_rows(
-            &self.index().d3fend_by_attack,
+            &self.rows().d3fend_by_attack,
             attack_id,
             &self.catalog().d3fend_mappings,
         )
@@ -445,7 +462,7 @@ impl KnowledgeBase {
     /// ATT&CK techniques a D3FEND technique counters, with their artifact paths.
     pub fn countered_techniques(&self, d3fend_id: &str) -> impl Iterator<Item = &D3fendMapping> {
         self.lookup_rows(
-            &self.index().d3fend_by_defense,
+            &self.rows().d3fend_by_defense,
             d3fend_id,
             &self.catalog().d3fend_mappings,
         )
@@ -457,7 +474,7 @@ impl KnowledgeBase {
         mitigation_id: &str,
     ) -> impl Iterator<Item = &MitigationCountermeasure> {
         self.lookup_rows(
-            &self.index().countermeasures_by_mitigation,
+            &self.rows().countermeasures_by_mitigation,
             mitigation_id,
             &self.catalog().mitigation_countermeasures,
         )
@@ -469,7 +486,7 @@ impl KnowledgeBase {
         d3fend_id: &str,
     ) -> impl Iterator<Item = &MitigationCountermeasure> {
         self.lookup_rows(
-            &self.index().mitigations_by_countermeasure,
+            &self.rows().mitigations_by_countermeasure,
             d3fend_id,
             &self.catalog().mitigation_countermeasures,
         )
@@ -878,19 +895,26 @@ impl Index {
                 }
             }
         }
+        index
+    }
+}
+
+impl Rows {
+    fn build(c: &Catalog) -> Self {
+        let mut rows = Rows::default();
         for (i, r) in c.relationships.iter().enumerate() {
-            push_row(&mut index.relations_from, &r.source, i);
-            push_row(&mut index.relations_to, &r.target, i);
+            push_row(&mut rows.relations_from, &r.source, i);
+            push_row(&mut rows.relations_to, &r.target, i);
         }
         for (i, m) in c.d3fend_mappings.iter().enumerate() {
-            push_row(&mut index.d3fend_by_attack, &m.attack, i);
-            push_row(&mut index.d3fend_by_defense, &m.d3fend, i);
+            push_row(&mut rows.d3fend_by_attack, &m.attack, i);
+            push_row(&mut rows.d3fend_by_defense, &m.d3fend, i);
         }
         for (i, m) in c.mitigation_countermeasures.iter().enumerate() {
-            push_row(&mut index.countermeasures_by_mitigation, &m.mitigation, i);
-            push_row(&mut index.mitigations_by_countermeasure, &m.d3fend, i);
+            push_row(&mut rows.countermeasures_by_mitigation, &m.mitigation, i);
+            push_row(&mut rows.mitigations_by_countermeasure, &m.d3fend, i);
         }
-        index
+        rows
     }
 }
 
