@@ -15,7 +15,7 @@ SECONDS_PER_TARGET="${1:-60}"
 shift || true
 DATA="${CTIFORGE_DATA:-$(pwd)/../../shared/data}"
 [ -d "$DATA" ] || { echo "no shared data at $DATA (set CTIFORGE_DATA)" >&2; exit 2; }
-ALL="extract_iocs ingest html csaf map_techniques decode_model sigma_convert hunt_readers json_logs"
+ALL="extract_iocs ingest html csaf map_techniques decode_model sigma_convert hunt_readers json_logs knowledge_base"
 TARGETS="${*:-$ALL}"
 
 # seed TARGET FILE... : copies files (at most 256 KiB each) into an empty corpus.
@@ -52,6 +52,7 @@ mapfile -t csaf < <(find "$DATA/advisories" -name '*.json' -size -64k | sort | h
 mapfile -t rules < <(find "$DATA/sigma/rules" -name '*.yml' | sort | awk 'NR % 12 == 0' | head -300)
 mapfile -t logs < <(find "$DATA/logs" "$DATA/evtx" -type f \( -name '*.json' -o -name '*.jsonl' -o -name '*.log' -o -name '*.evtx' -o -name '*.csv' \) -size -256k | sort | awk 'NR % 3 == 0' | head -150)
 mapfile -t json_logs < <(find "$DATA/logs" -type f -name '*.json' -size -64k | sort | head -100)
+mapfile -t warninglists < <(find "$DATA/misp-warninglists/lists" -name list.json -size -64k | sort | head -40)
 # A page of each report's text, for the HTML target.
 mkdir -p "$work/html"
 for f in ../bench/real-reports/*.md; do
@@ -67,6 +68,7 @@ seed decode_model ../crates/attack/model/ctiforge-attack.bin
 seed sigma_convert "${rules[@]}"
 seed hunt_readers "${logs[@]}"
 seed json_logs "${json_logs[@]}"
+seed knowledge_base "${warninglists[@]}"
 
 status=0
 printf '%-16s %12s %10s %8s\n' target executions corpus findings

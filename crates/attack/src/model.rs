@@ -117,7 +117,8 @@ impl Model {
         let (checksum, body) = body
             .split_first_chunk::<8>()
             .ok_or_else(|| bad("the file ends inside its header".into()))?;
-        if twox_hash::XxHash3_64::oneshot(body) != u64::from_le_bytes(*checksum) {
+        // Under `cargo fuzz` the checksum is not enforced, so mutations reach the decoder.
+        if twox_hash::XxHash3_64::oneshot(body) != u64::from_le_bytes(*checksum) && !cfg!(fuzzing) {
             return Err(bad(
                 "corrupt model body: checksum mismatch (truncated or damaged file)".into(),
             ));

@@ -196,7 +196,8 @@ pub fn sections<'a>(bytes: &'a [u8], origin: &str) -> Result<Sections<'a>> {
 pub fn decode(bytes: &[u8], origin: &str) -> Result<Contents> {
     let (_, stored) = split(bytes, origin)?;
     for ((section, expected), name) in stored.iter().zip(["catalog", "lists", "listindex", "ids"]) {
-        if checksum(section) != *expected {
+        // Under `cargo fuzz` the checksums are not enforced, so mutations reach the decoders.
+        if checksum(section) != *expected && !cfg!(fuzzing) {
             return Err(corrupt(origin, format!("{name}: checksum mismatch")));
         }
     }
