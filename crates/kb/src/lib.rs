@@ -53,8 +53,9 @@ pub use error::{Error, Result};
 pub use sources::{ProseKind, ProseText, load_prose, strip_markup};
 pub use warnindex::{Bytes, ListIds, ListInfo, WarninglistIndex};
 
-/// The snapshot built from `shared/data` by `ctiforge kb build`, embedded in the binary.
-static EMBEDDED: &[u8] = include_bytes!("../snapshot/ctiforge-kb.bin");
+/// The snapshot built from `shared/data` by `ctiforge kb build`, embedded in the binary
+/// (committed gzip-compressed; `build.rs` inflates it).
+static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ctiforge-kb.bin"));
 
 /// One entry of the knowledge base, by kind and position in its catalog vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

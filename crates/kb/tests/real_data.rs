@@ -301,7 +301,7 @@ fn the_snapshot_round_trips_and_the_embedded_one_is_current() {
     assert_eq!(decoded.known_ids(), kb.known_ids());
     // Same sources, same bytes: the build is deterministic, and the committed snapshot was
     // built from exactly these sources. If this fails after a data or format change, run
-    //   cargo run --release -- kb build --from ../shared/data --out crates/kb/snapshot/ctiforge-kb.bin
+    //   cargo run --release -- kb build --from ../shared/data --out crates/kb/snapshot/ctiforge-kb.bin.gz
     assert!(
         bytes == KnowledgeBase::embedded_bytes(),
         "the embedded snapshot is stale; rebuild it (see the comment above)"

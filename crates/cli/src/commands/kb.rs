@@ -45,8 +45,9 @@ pub enum KbCommand {
         /// misp-galaxy/, misp-warninglists/.
         #[arg(long, value_name = "DIR")]
         from: PathBuf,
-        /// Where to write the snapshot. To update the one embedded in ctiforge, write
-        /// crates/kb/snapshot/ctiforge-kb.bin and rebuild.
+        /// Where to write the snapshot; a name ending in `.gz` gets it gzip-compressed. To
+        /// update the one embedded in ctiforge, write crates/kb/snapshot/ctiforge-kb.bin.gz
+        /// and rebuild.
         #[arg(long, value_name = "FILE", default_value = "ctiforge-kb.bin")]
         out: PathBuf,
     },
@@ -221,7 +222,13 @@ fn build(from: &Path, out: &Path) -> anyhow::Result<Outcome> {
     eprintln!("Reading sources from {} …", from.display());
     let kb = KnowledgeBase::from_dir(from)
         .with_context(|| format!("cannot build the knowledge base from {}", from.display()))?;
-    let bytes = kb.to_snapshot();
+    let mut bytes = kb.to_snapshot();
+    if out.extension().is_some_and(|e| e == "gz") {
+        // Deterministic: flate2 writes no time or name into the header.
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&bytes)?;
+        bytes = encoder.finish()?;
+    }
     crate::output::write_atomic(out, &bytes)?;
     eprintln!(
         "Wrote {} ({:.2} MB) in {:.1} s:",
