@@ -5,7 +5,8 @@
 #
 # Makes two virtual environments (pySigma's QRadar backend pins an older pySigma), builds
 # ctiforge, compares rule by rule (bench/sigma_parity.py) for every target pySigma has a
-# backend for, and times `sigma convert` against `ctiforge sigma convert` on the whole
+# backend for, without a pipeline and with the standard pipelines, and times `sigma convert`
+# against `ctiforge sigma convert` on the whole
 # collection (3 runs each, median). Results: bench/results/sigma_parity.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,8 @@ if [ ! -x "$MAIN/bin/sigma" ]; then
     python3 -m venv "$MAIN"
     "$MAIN/bin/pip" install -q sigma-cli==3.1.0 pySigma==1.5.1 pySigma-backend-splunk==2.1.0 \
         pySigma-backend-elasticsearch==2.1.1 pySigma-backend-kusto==1.0.1 \
-        pySigma-backend-crowdstrike==3.0.0 pySigma-backend-sqlite==2.0.0
+        pySigma-backend-crowdstrike==3.0.0 pySigma-backend-sqlite==2.0.0 \
+        pySigma-pipeline-sysmon==2.0.0 pySigma-pipeline-windows==2.0.1
 fi
 if [ ! -x "$AQL/bin/sigma" ]; then
     python3 -m venv "$AQL"
@@ -36,6 +38,15 @@ for target in splunk lucene esql eql kusto logscale sql; do
     "$MAIN/bin/python" bench/sigma_parity.py --ctiforge "$BIN" --rules "${RULES[@]}" --target "$target" \
         --json "bench/results/sigma_parity_$target.json" > "/tmp/sigma_parity_$target.summary" 2>/dev/null
     results+=("/tmp/sigma_parity_$target.summary")
+done
+# The standard pipeline of each target (and the generic Windows ones), rule by rule.
+for pair in splunk:splunk_windows splunk:sysmon splunk:windows-audit splunk:windows-logsources \
+        lucene:ecs_windows kusto:microsoft_xdr kusto:sentinel_asim; do
+    target=${pair%%:*} pipeline=${pair#*:}
+    "$MAIN/bin/python" bench/sigma_parity.py --ctiforge "$BIN" --rules "${RULES[@]}" --target "$target" \
+        --pipeline "$pipeline" --json "bench/results/sigma_parity_${target}_$pipeline.json" \
+        > "/tmp/sigma_parity_${target}_$pipeline.summary" 2>/dev/null
+    results+=("/tmp/sigma_parity_${target}_$pipeline.summary")
 done
 "$AQL/bin/python" bench/sigma_parity.py --ctiforge "$BIN" --rules "${RULES[@]}" --target aql \
     --json bench/results/sigma_parity_aql.json > /tmp/sigma_parity_aql.summary 2>/dev/null

@@ -139,7 +139,26 @@ DOCUMENTED = {
     # Sigma matches case-insensitively; SQLite's `=` does not, its LIKE does (ASCII).
     "sql": [(re.compile(r"([\w.`\"-]+)='((?:[^']|'')*)'"), sql_equals_as_like)],
     # Numbers (event ids) are compared as numbers, not as case-insensitive strings.
-    "kusto": [(re.compile(r'([\w.]+) in~ \(((?:"\d+"(?:, )?)+)\)'), kusto_numbers)],
+    "kusto": [
+        (re.compile(r'([\w.]+) in~ \(((?:"\d+"(?:, )?)+)\)'), kusto_numbers),
+        # microsoft_xdr: `contains '\Services\'` becomes pySigma's `endswith "\Services*"` (the
+        # trailing backslash read as escaping a star, which KQL's endswith takes literally);
+        # ours keeps `contains "\Services\\"`.
+        (re.compile(r'(\w+) endswith "((?:[^"\\]|\\.)*)\*"'), r'\1 contains "\2\\\\"'),
+        # A keyword (no field): pySigma writes the bare string, which is not a KQL predicate;
+        # ours searches every column (`* contains "x"`).
+        (re.compile(r'(where |\(| or | and )"((?:[^"\\]|\\.)*)"(?= or |\)|$| and )'),
+         r'\1* contains "\2"'),
+        # An IPv6 network tested with ipv4_is_in_range (never true); ours uses ipv6_is_in_range.
+        (re.compile(r'ipv4_is_in_range\((\w+), "([0-9a-fA-F]*:[0-9a-fA-F:]*/\d+)"\)'),
+         r'ipv6_is_in_range(\1, "\2")'),
+    ],
+    # ecs_windows: Sysmon's Initiated "true"/"false" as ECS network.direction values; pySigma
+    # maps only a YAML boolean and passes the string rules write unchanged.
+    "lucene": [
+        (re.compile(r'network\.direction:true\b'), "network.direction:egress"),
+        (re.compile(r'network\.direction:false\b'), "network.direction:ingress"),
+    ],
 }
 
 
@@ -340,6 +359,16 @@ def tree(query, target):
             searches.append(part[len("search "):])
         else:
             rest.append(" ".join(part.split()))
+    if target == "kusto" and len(parts) > 1 and parts[1].lower().startswith("where "):
+        # A pipeline's table, then the condition: compare the table as a word and the
+        # condition as a tree.
+        table, condition = " ".join(parts[0].split()), parts[1][len("where "):]
+        try:
+            return [table, canonical(parse_tree(condition, target))] + [
+                " ".join(p.split()) for p in parts[2:]
+            ]
+        except Unparsable:
+            return None
     try:
         trees = [parse_tree(s, target) for s in searches if s.strip()]
     except Unparsable:

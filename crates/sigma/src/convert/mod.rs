@@ -8,19 +8,22 @@
 
 mod correlate;
 pub mod ir;
+#[cfg(test)]
+mod pipeline_tests;
+mod pipelines;
 mod render;
 mod targets;
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use rsigma_eval::pipeline::{Pipeline, PipelineState, parse_pipeline, parse_pipeline_file};
+use rsigma_eval::pipeline::{Pipeline, PipelineState};
 use rsigma_parser::{
     CorrelationRule, FilterRule, FilterRuleTarget, LogSource, SigmaCollection, SigmaRule,
 };
 use serde::Serialize;
 
 pub use ir::Unsupported;
+pub use pipelines::{builtin_pipelines, load_pipeline, parse as parse_pipeline};
 
 /// A query language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -120,67 +123,6 @@ impl std::fmt::Display for Target {
     }
 }
 
-/// Our built-in pipelines, by name (YAML in pySigma's pipeline format).
-const BUILTIN: &[(&str, &str, &str)] = &[
-    (
-        "windows_audit",
-        "process_creation and other Windows categories as Security-audit events (4688...)",
-        include_str!("../../pipelines/windows_audit.yml"),
-    ),
-    (
-        "splunk_windows",
-        "Windows logsources as Splunk `source` conditions",
-        include_str!("../../pipelines/splunk_windows.yml"),
-    ),
-    (
-        "splunk_cim",
-        "Windows process, network and registry fields as Splunk CIM data-model fields",
-        include_str!("../../pipelines/splunk_cim.yml"),
-    ),
-    (
-        "microsoft_xdr",
-        "Windows categories as Defender XDR tables and their field names",
-        include_str!("../../pipelines/microsoft_xdr.yml"),
-    ),
-    (
-        "sentinel_windows",
-        "Windows Security and Sysmon events in Sentinel's SecurityEvent and Event tables",
-        include_str!("../../pipelines/sentinel_windows.yml"),
-    ),
-];
-
-/// The pipelines that can be named: ours, then rsigma's (`sysmon`, `ecs_windows`,
-/// `fibratus_windows`). Each entry: name and what it does.
-pub fn builtin_pipelines() -> Vec<(&'static str, &'static str)> {
-    let mut out: Vec<(&str, &str)> = BUILTIN.iter().map(|(n, d, _)| (*n, *d)).collect();
-    out.push(("sysmon", "Windows categories as Sysmon event ids (rsigma)"));
-    out.push((
-        "ecs_windows",
-        "Windows fields as Elastic Common Schema, Winlogbeat 7+ (rsigma)",
-    ));
-    out.push(("fibratus_windows", "Windows fields for Fibratus (rsigma)"));
-    out
-}
-
-/// Loads a pipeline by built-in name or from a pySigma-format YAML file.
-pub fn load_pipeline(name_or_path: &str) -> Result<Pipeline, String> {
-    if let Some((_, _, yaml)) = BUILTIN.iter().find(|(n, _, _)| *n == name_or_path) {
-        return parse_pipeline(yaml).map_err(|e| format!("built-in pipeline {name_or_path}: {e}"));
-    }
-    if let Some(pipeline) = rsigma_eval::pipeline::builtin::resolve_builtin(name_or_path) {
-        return pipeline.map_err(|e| format!("built-in pipeline {name_or_path}: {e}"));
-    }
-    let path = Path::new(name_or_path);
-    if !path.exists() {
-        let names: Vec<&str> = builtin_pipelines().iter().map(|(n, _)| *n).collect();
-        return Err(format!(
-            "no pipeline named {name_or_path} and no such file; built-in pipelines: {}",
-            names.join(", ")
-        ));
-    }
-    parse_pipeline_file(path).map_err(|e| format!("pipeline {}: {e}", path.display()))
-}
-
 /// The result for one rule.
 #[derive(Debug, Clone, Serialize)]
 pub struct Conversion {
@@ -259,7 +201,7 @@ fn prepare(
     for filter in filters {
         append_filter(&mut rule, filter);
     }
-    let state = apply_pipelines(&mut rule, pipelines)?;
+    let state = pipelines::apply(&mut rule, pipelines)?;
     for detection in rule.detection.named.values_mut() {
         drop_resolved_expand(detection);
     }
@@ -359,25 +301,6 @@ fn convert_rule_with(
         preamble,
         table,
     })
-}
-
-fn apply_pipelines(
-    rule: &mut SigmaRule,
-    pipelines: &[Pipeline],
-) -> Result<PipelineState, Unsupported> {
-    let mut ordered: Vec<&Pipeline> = pipelines.iter().collect();
-    ordered.sort_by_key(|p| p.priority);
-    let mut vars = HashMap::new();
-    for p in &ordered {
-        vars.extend(p.vars.clone());
-    }
-    let mut state = PipelineState::new(vars);
-    for pipeline in ordered {
-        pipeline
-            .apply(rule, &mut state)
-            .map_err(|e| Unsupported(format!("pipeline {}: {e}", pipeline.name)))?;
-    }
-    Ok(state)
 }
 
 fn state_string(state: &PipelineState, keys: &[&str]) -> Option<String> {

@@ -254,14 +254,6 @@ fn builtin_pipelines_load_and_map_fields() {
              InitiatingProcessFolderPath endswith \"\\\\winword.exe\""
         )
     );
-    let splunk = load_pipeline("splunk_windows").expect("loads");
-    let results = convert_collection(&collection(&yaml), Target::Splunk, &[splunk]);
-    let q = results[0].query.as_deref().unwrap_or_default();
-    assert!(
-        q.contains("source=\"WinEventLog:Microsoft-Windows-Sysmon/Operational\"")
-            && q.contains("EventCode=1"),
-        "{q}"
-    );
     assert!(load_pipeline("no-such-pipeline").is_err());
 }
 
