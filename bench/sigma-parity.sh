@@ -40,7 +40,7 @@ for target in splunk lucene esql eql kusto logscale sql; do
     results+=("/tmp/sigma_parity_$target.summary")
 done
 # The standard pipeline of each target (and the generic Windows ones), rule by rule.
-for pair in splunk:splunk_windows splunk:sysmon splunk:windows-audit splunk:windows-logsources \
+for pair in splunk:splunk_windows splunk:splunk_cim splunk:sysmon splunk:windows-audit splunk:windows-logsources \
         lucene:ecs_windows kusto:microsoft_xdr kusto:sentinel_asim; do
     target=${pair%%:*} pipeline=${pair#*:}
     "$MAIN/bin/python" bench/sigma_parity.py --ctiforge "$BIN" --rules "${RULES[@]}" --target "$target" \

@@ -238,6 +238,7 @@ fn conversion_agrees_with_pysigma_rule_by_rule() {
         ("kusto", None, 0.90, 0.945, 3_600),
         ("splunk", Some("splunk_windows"), 0.99, 0.99, 3_600),
         ("splunk", Some("sysmon"), 0.99, 0.99, 3_600),
+        ("splunk", Some("splunk_cim"), 0.975, 0.975, 1_900),
         ("splunk", Some("windows-logsources"), 0.99, 0.99, 3_600),
         ("splunk", Some("windows-audit"), 0.97, 0.97, 3_600),
         ("lucene", Some("ecs_windows"), 0.975, 0.985, 3_600),

@@ -298,3 +298,37 @@ fn sentinel_asim_reads_a_field_mapped_to_two_columns_as_one_of_them() {
         "{err}"
     );
 }
+
+#[test]
+fn splunk_cim_names_data_model_fields_and_refuses_what_the_models_lack() {
+    let q = convert_with(
+        "product: windows, category: process_creation",
+        "Image|endswith: '\\rundll32.exe', ParentImage|endswith: '\\winword.exe'",
+        Target::Splunk,
+        &["splunk_cim"],
+    );
+    assert_eq!(
+        q.as_deref(),
+        Ok("Processes.process_path=\"*\\\\rundll32.exe\" \
+            Processes.parent_process_path=\"*\\\\winword.exe\"")
+    );
+    let err = convert_with(
+        "product: windows, category: process_creation",
+        "Hashes|contains: 'MD5=AB'",
+        Target::Splunk,
+        &["splunk_cim"],
+    )
+    .expect_err("Processes has no hashes field");
+    assert!(
+        err.contains("field Hashes") && err.contains("Processes"),
+        "{err}"
+    );
+    let err = convert_with(
+        "product: windows, service: security",
+        "EventID: 4624",
+        Target::Splunk,
+        &["splunk_cim"],
+    )
+    .expect_err("no data model for Security events");
+    assert!(err.contains("splunk_cim maps only"), "{err}");
+}

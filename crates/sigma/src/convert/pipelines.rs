@@ -68,7 +68,7 @@ const BUILTIN: &[(&str, &str, &str)] = &[
     ),
     (
         "splunk_cim",
-        "Windows process, network and registry fields as Splunk CIM data-model fields",
+        "process, registry, file and proxy fields as Splunk CIM data-model fields (as pySigma's)",
         include_str!("../../pipelines/splunk_cim.yml"),
     ),
     (
