@@ -21,6 +21,7 @@ import argparse
 import collections
 import json
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -141,7 +142,9 @@ def main():
             f.write("| report | rule | what matched (most often) | own-tactic samples: events (files) | other logs: events (files) |\n|---|---|---|---|---|\n")
             for r in sorted(rows, key=lambda r: -r["other_files"]):
                 if r["own_events"] or r["other_events"]:
-                    matched = "; ".join(f"`{m[:60]}`" for m in r["matched"]).replace("|", "\\|")
+                    # Values as the logs have them, user SIDs masked.
+                    shown = [re.sub(r"S-1-5-21-[\d-]+", "<SID>", m)[:60] for m in r["matched"]]
+                    matched = "; ".join(f"`{m}`" for m in dict.fromkeys(shown)).replace("|", "\\|")
                     f.write(f"| {r['report']} | {r['title'].split(' reported')[0].split(' from')[0].split(' named')[0]} ({r['logsource']}) | {matched} | {r['own_events']} ({r['own_files']}) | {r['other_events']} ({r['other_files']}) |\n")
 
 
