@@ -147,6 +147,64 @@ fn a_report_without_indicators_still_gets_lead_rules_and_says_why_not_more() {
     );
 }
 
+#[test]
+fn ordinary_programs_keys_and_sites_are_left_out_of_indicator_rules_with_a_note() {
+    // On the shared logs, nearly every match of a generated rule outside its own attack came
+    // from values like these (bench/rule_trial.py).
+    let kb = KnowledgeBase::embedded().expect("kb");
+    let analyzer = analyzer(&kb);
+    let text = "Intrusion note.\n\nThe loader updsvc.exe injected into notepad.exe and \
+                WmiPrvSE.exe, then ran calc.exe to test execution. It persisted under \
+                HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run and under \
+                HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\UpdSvc. It \
+                fetched its second stage from hxxps://raw.githubusercontent[.]com/x/y/main/s.ps1 \
+                and beaconed to cdn-update-check[.]top.";
+    let analysis = analyze(&analyzer, text);
+    let content = ctiforge_detect::detection_content(&analysis, &options());
+    let all_yaml: String = content.generated.iter().map(|r| r.yaml.as_str()).collect();
+    assert!(all_yaml.contains("\\updsvc.exe"), "{all_yaml}");
+    assert!(all_yaml.contains("cdn-update-check.top"), "{all_yaml}");
+    assert!(
+        all_yaml.contains("CurrentVersion\\Run\\UpdSvc"),
+        "{all_yaml}"
+    );
+    for ordinary in [
+        "notepad.exe",
+        "WmiPrvSE.exe",
+        "calc.exe",
+        "raw.githubusercontent.com",
+    ] {
+        assert!(
+            !all_yaml.contains(ordinary),
+            "{ordinary} in a rule:\n{all_yaml}"
+        );
+    }
+    assert!(
+        !all_yaml.contains("CurrentVersion\\Run'"),
+        "the bare Run key in a rule:\n{all_yaml}"
+    );
+    let note = content
+        .notes
+        .iter()
+        .find(|n| n.contains("programs Windows or common software ship"))
+        .unwrap_or_else(|| panic!("{:?}", content.notes));
+    assert!(
+        note.contains("notepad.exe") && note.contains("calc.exe"),
+        "{note}"
+    );
+    assert!(
+        content
+            .notes
+            .iter()
+            .any(|n| n.contains("raw.githubusercontent.com")),
+        "{:?}",
+        content.notes
+    );
+    for rule in &content.generated {
+        check_proof(rule);
+    }
+}
+
 fn hex(len: usize) -> impl Strategy<Value = String> {
     proptest::collection::vec(proptest::sample::select(b"0123456789abcdef".to_vec()), len)
         .prop_map(|v| String::from_utf8(v).unwrap_or_default())

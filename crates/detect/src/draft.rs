@@ -129,7 +129,10 @@ pub(crate) fn to_yaml(
 fn values(analysis: &Analysis, kinds: &[IocType]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for ioc in &analysis.iocs {
-        if kinds.contains(&ioc.kind) && !out.contains(&ioc.value) {
+        if kinds.contains(&ioc.kind)
+            && !out.contains(&ioc.value)
+            && crate::ordinary::why(ioc).is_none()
+        {
             out.push(ioc.value.clone());
         }
     }
@@ -337,11 +340,21 @@ fn ip_values(analysis: &Analysis) -> Vec<String> {
 /// Domains, and the hosts of URLs that are not addresses, escaped for Sigma.
 fn domain_values(analysis: &Analysis) -> Vec<String> {
     let mut domains = values(analysis, &[IocType::Domain]);
+    // Hosts that are ordinary, or that the analysis calls false positives as domains.
+    let ordinary: Vec<&str> = analysis
+        .iocs
+        .iter()
+        .filter(|i| i.kind == IocType::Domain && crate::ordinary::why(i).is_some())
+        .chain(analysis.false_positives.iter().filter(|i| i.kind == IocType::Domain))
+        .map(|i| i.value.as_str())
+        .collect();
     for ioc in &analysis.iocs {
         if ioc.kind == IocType::Url
             && let Some(host) = &ioc.host
             && host.parse::<std::net::IpAddr>().is_err()
             && !domains.contains(host)
+            && !ordinary.contains(&host.as_str())
+            && crate::ordinary::why(ioc).is_none()
         {
             domains.push(host.clone());
         }
@@ -475,6 +488,30 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
             notes.push(format!(
                 "No rule for indicators of kind {}: no logsource records them in a form a rule can match reliably.",
                 unused.join(", ")
+            ));
+        }
+        let mut ordinary: Vec<(&str, Vec<&str>)> = Vec::new();
+        for ioc in analysis
+            .iocs
+            .iter()
+            .filter(|i| USED_KINDS.contains(&i.kind))
+        {
+            if let Some(why) = crate::ordinary::why(ioc) {
+                match ordinary.iter_mut().find(|(w, _)| *w == why) {
+                    Some((_, values)) if !values.contains(&ioc.value.as_str()) => {
+                        values.push(&ioc.value)
+                    }
+                    Some(_) => {}
+                    None => ordinary.push((why, vec![&ioc.value])),
+                }
+            }
+        }
+        for (why, values) in ordinary {
+            notes.push(format!(
+                "Left out of the indicator rules, as {why}: {}. A rule on them would fire on \
+                 normal activity; hunt for them with what the report says around them (parent \
+                 process, command line, path).",
+                values.join(", ")
             ));
         }
     }

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod draft;
+mod ordinary;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
