@@ -128,6 +128,7 @@ def main():
         own = h["own"] if h else collections.Counter()
         other = h["other"] if h else collections.Counter()
         rows.append({"id": rid, "title": rule["title"], "report": rule["report"], "origin": rule["origin"],
+                     "files": sorted(set(own) | set(other)),
                      "matched": [v for v, _ in values[rid].most_common(3)],
                      "logsource": rule["logsource"],
                      "own_events": sum(own.values()), "own_files": len(own),

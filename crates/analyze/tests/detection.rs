@@ -205,6 +205,50 @@ fn ordinary_programs_keys_and_sites_are_left_out_of_indicator_rules_with_a_note(
     }
 }
 
+#[test]
+fn techniques_with_a_sound_behavioural_rule_get_it_and_its_proof() {
+    let kb = KnowledgeBase::embedded().expect("kb");
+    let analyzer = analyzer(&kb);
+    let text = "Ransomware note.\n\nBefore encrypting, the operators deleted all volume shadow \
+                copies with vssadmin delete shadows /all /quiet to inhibit system recovery. \
+                They dumped LSASS process memory with comsvcs.dll MiniDump to steal \
+                credentials. They cleared the Windows Security event log with wevtutil cl \
+                Security to hide their tracks.";
+    let analysis = analyze(&analyzer, text);
+    let ids: Vec<&str> = analysis.techniques.iter().map(|t| t.id.as_str()).collect();
+    let content = ctiforge_detect::detection_content(&analysis, &options());
+    let by_title = |title: &str| content.generated.iter().find(|r| r.title == title);
+    let expected = [
+        (
+            "T1490",
+            "Shadow copies or backups deleted, or recovery turned off",
+        ),
+        ("T1003.001", "LSASS memory opened for reading"),
+        ("T1070.001", "Windows Security event log cleared"),
+    ];
+    for (technique, title) in expected {
+        if !ids.contains(&technique) {
+            // The mapper decides the techniques; the template must follow it, not the text.
+            assert!(by_title(title).is_none(), "{title} without {technique}");
+            continue;
+        }
+        let rule = by_title(title)
+            .unwrap_or_else(|| panic!("{title} for {technique}: {:?}", content.notes));
+        check_proof(rule);
+        assert!(
+            rule.tags
+                .contains(&format!("attack.{}", technique.to_lowercase())),
+            "{:?}",
+            rule.tags
+        );
+        assert!(rule.yaml.contains("describes"), "{}", rule.yaml);
+    }
+    assert!(
+        ids.contains(&"T1490") && ids.contains(&"T1003.001"),
+        "the mapper should find these in so plain a text: {ids:?}"
+    );
+}
+
 fn hex(len: usize) -> impl Strategy<Value = String> {
     proptest::collection::vec(proptest::sample::select(b"0123456789abcdef".to_vec()), len)
         .prop_map(|v| String::from_utf8(v).unwrap_or_default())

@@ -345,7 +345,12 @@ fn domain_values(analysis: &Analysis) -> Vec<String> {
         .iocs
         .iter()
         .filter(|i| i.kind == IocType::Domain && crate::ordinary::why(i).is_some())
-        .chain(analysis.false_positives.iter().filter(|i| i.kind == IocType::Domain))
+        .chain(
+            analysis
+                .false_positives
+                .iter()
+                .filter(|i| i.kind == IocType::Domain),
+        )
         .map(|i| i.value.as_str())
         .collect();
     for ioc in &analysis.iocs {
@@ -521,10 +526,11 @@ pub(crate) fn from_indicators(analysis: &Analysis, notes: &mut Vec<String>) -> V
 /// Drafts from the report's hunting leads and context where a sound behavioural rule exists.
 pub(crate) fn from_leads(analysis: &Analysis, notes: &mut Vec<String>) -> Vec<Draft> {
     let name = report_name(analysis);
-    let drafts: Vec<Draft> = [device_egress, cloudtrail_tamper, inference_endpoint]
+    let mut drafts: Vec<Draft> = [device_egress, cloudtrail_tamper, inference_endpoint]
         .into_iter()
         .filter_map(|lead| lead(analysis, &name))
         .collect();
+    drafts.extend(crate::behaviour::drafts(analysis, &name));
     if drafts.is_empty() {
         notes.push(
             "No hunting-lead rule: the report's leads (see hunting_leads) have no behavioural \

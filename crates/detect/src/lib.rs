@@ -14,6 +14,7 @@
 
 #![deny(missing_docs)]
 
+mod behaviour;
 mod draft;
 mod ordinary;
 
