@@ -51,6 +51,10 @@ done
 "$AQL/bin/python" bench/sigma_parity.py --ctiforge "$BIN" --rules "${RULES[@]}" --target aql \
     --json bench/results/sigma_parity_aql.json > /tmp/sigma_parity_aql.summary 2>/dev/null
 results+=(/tmp/sigma_parity_aql.summary)
+"$AQL/bin/python" bench/sigma_parity.py --ctiforge "$BIN" --rules "${RULES[@]}" --target aql \
+    --pipeline qradar-aql-fields --json bench/results/sigma_parity_aql_qradar.json \
+    > /tmp/sigma_parity_aql_qradar.summary 2>/dev/null
+results+=(/tmp/sigma_parity_aql_qradar.summary)
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 time_runs() {

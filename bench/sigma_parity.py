@@ -153,6 +153,18 @@ DOCUMENTED = {
         (re.compile(r'ipv4_is_in_range\((\w+), "([0-9a-fA-F]*:[0-9a-fA-F:]*/\d+)"\)'),
          r'ipv6_is_in_range(\1, "\2")'),
     ],
+    # QRadar: Sigma matches case-insensitively; pySigma's QRadar backend lower-cases the
+    # property (not the value) for LIKE and compares exact values with a case-sensitive `=`.
+    # Ours uses AQL's ILIKE for both.
+    "aql": [
+        (re.compile(r"IN\((('\d+'(?:, )?)+)\)"), lambda m: "IN (" + m.group(1).replace("'", "") + ")"),
+        # Lists of strings, compared with a case-sensitive IN by pySigma, are ILIKE tests in ours.
+        (re.compile(r"(\"[^\"]+\"|[\w.-]+) IN\(('(?:[^']|'')*'(?:, '(?:[^']|'')*')*)\)"),
+         lambda m: "(" + " OR ".join(f"{m.group(1)} ILIKE {v}" for v in re.findall(r"'(?:[^']|'')*'", m.group(2))) + ")"),
+        (re.compile(r"\bIN\("), "IN ("),
+        (re.compile(r'LOWER\(("[^"]+"|[\w.-]+)\) LIKE \''), r"\1 ILIKE '"),
+        (re.compile(r'("[^"]+"|[\w.-]+)=\'((?:[^\']|\'\')*)\''), r"\1 ILIKE '\2'"),
+    ],
     # ecs_windows: Sysmon's Initiated "true"/"false" as ECS network.direction values; pySigma
     # maps only a YAML boolean and passes the string rules write unchanged.
     "lucene": [
@@ -346,8 +358,21 @@ def canonical_parts(node, kind):
     return out
 
 
+def lower_ilike(node):
+    """AQL's ILIKE ignores case, so `f ILIKE 'ABC'` and `f ILIKE 'abc'` are the same test."""
+    kind, body = node
+    if kind == "leaf":
+        return (kind, body.lower() if " ILIKE " in body else body)
+    if kind == "empty":
+        return node
+    return (kind, [lower_ilike(child) for child in body])
+
+
 def tree(query, target):
     """The query as a canonical tree, or None when it cannot be parsed."""
+    if target == "aql":
+        # Both converters write the same frame; compare the condition.
+        query = re.sub(r"^\s*SELECT \* FROM events WHERE\s+", "", query, flags=re.I)
     prepared = expand_lists(unquote_fields(query, target), target)
     # Lucene has no pipes (`\|` is an escaped character in a value).
     parts = [prepared] if target == "lucene" else split_pipes(prepared)
@@ -374,6 +399,8 @@ def tree(query, target):
     except Unparsable:
         return None
     head = trees[0] if len(trees) == 1 else ("and", trees)
+    if target == "aql":
+        head = lower_ilike(head)
     # Filters that only drop events (`| regex`, `| where`) may come in any order.
     filters = sorted(p for p in rest if p.split(" ", 1)[0].lower() in ("regex", "where"))
     others = [p for p in rest if p.split(" ", 1)[0].lower() not in ("regex", "where")]

@@ -244,9 +244,21 @@ fn conversion_agrees_with_pysigma_rule_by_rule() {
         ("lucene", Some("ecs_windows"), 0.975, 0.985, 3_600),
         ("kusto", Some("microsoft_xdr"), 0.915, 0.97, 2_200),
         ("kusto", Some("sentinel_asim"), 0.885, 0.965, 1_600),
+        // QRadar: pySigma lower-cases properties and compares exact values with `=`, ours uses
+        // ILIKE, so no query is equal as written; the documented column rewrites theirs.
+        ("aql", Some("qradar-aql-fields"), 0.0, 0.89, 2_400),
     ];
+    let Some(aql_python) = std::env::var_os("CTIFORGE_SIGMA_AQL_PYTHON") else {
+        skip!("SKIPPED: CTIFORGE_SIGMA_AQL_PYTHON is not set (.ci/run sets it)");
+        return;
+    };
     for (target, pipeline, floor, floor_documented, converted) in runs {
-        let mut command = std::process::Command::new(&python);
+        let python = if target == "aql" {
+            &aql_python
+        } else {
+            &python
+        };
+        let mut command = std::process::Command::new(python);
         command.arg(&script).args([
             "--ctiforge",
             env!("CARGO_BIN_EXE_ctiforge"),

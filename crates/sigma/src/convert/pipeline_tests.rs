@@ -332,3 +332,38 @@ fn splunk_cim_names_data_model_fields_and_refuses_what_the_models_lack() {
     .expect_err("no data model for Security events");
     assert!(err.contains("splunk_cim maps only"), "{err}");
 }
+
+#[test]
+fn qradar_fields_names_properties_and_log_source_types() {
+    let q = convert_with(
+        "product: windows, category: process_creation",
+        "Image|endswith: '\\certutil.exe', CommandLine|contains: 'urlcache'",
+        Target::Aql,
+        &["qradar-aql-fields"],
+    );
+    assert_eq!(
+        q.as_deref(),
+        Ok("SELECT * FROM events WHERE Command ILIKE '%urlcache%' AND \
+            (\"Process Path\" ILIKE '%\\certutil.exe' OR \"Process Name\" ILIKE '%\\certutil.exe') \
+            AND devicetype=12")
+    );
+    // A service with log source types of its own, and the raw payload decoded.
+    let q = convert_with(
+        "product: windows, service: windefend",
+        "EventID: 1116",
+        Target::Aql,
+        &["qradar_fields"],
+    );
+    assert_eq!(
+        q.as_deref(),
+        Ok("SELECT * FROM events WHERE \"Event ID\"=1116 AND devicetype IN (433, 12)")
+    );
+    let err = convert_with(
+        "product: windows, category: process_creation",
+        "CurrentDirectory|contains: 'Temp'",
+        Target::Aql,
+        &["qradar_fields"],
+    )
+    .expect_err("no QRadar property");
+    assert!(err.contains("field CurrentDirectory"), "{err}");
+}

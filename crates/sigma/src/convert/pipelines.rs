@@ -87,6 +87,12 @@ const BUILTIN: &[(&str, &str, &str)] = &[
         include_str!("../../pipelines/sentinel_asim.yml"),
     ),
     (
+        "qradar_fields",
+        "Sigma fields as QRadar properties and products as log source types (as pySigma's \
+         qradar-aql-fields)",
+        include_str!("../../pipelines/qradar_fields.yml"),
+    ),
+    (
         "sentinel_windows",
         "Windows Security and Sysmon events in Sentinel's SecurityEvent and Event tables",
         include_str!("../../pipelines/sentinel_windows.yml"),
@@ -105,6 +111,7 @@ pub fn builtin_pipelines() -> Vec<(&'static str, &'static str)> {
 const ALIASES: &[(&str, &str)] = &[
     ("windows-audit", "windows_audit"),
     ("windows-logsources", "windows_logsources"),
+    ("qradar-aql-fields", "qradar_fields"),
 ];
 
 /// Loads a pipeline by built-in name (ours or pySigma's spelling) or from a pySigma-format
@@ -526,7 +533,12 @@ impl FieldFailure {
 fn collect_fields(detection: &Detection, out: &mut Vec<String>) {
     match detection {
         Detection::AllOf(items) => {
-            out.extend(items.iter().filter_map(|item| item.field.name.clone()));
+            for name in items.iter().filter_map(|item| item.field.name.as_deref()) {
+                match name.strip_prefix(ANY_FIELD) {
+                    Some(fields) => out.extend(fields.split('\u{1}').map(str::to_owned)),
+                    None => out.push(name.to_owned()),
+                }
+            }
         }
         Detection::AnyOf(parts) | Detection::And(parts) => {
             parts.iter().for_each(|part| collect_fields(part, out))

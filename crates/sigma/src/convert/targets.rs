@@ -689,6 +689,10 @@ pub(crate) struct Aql;
 
 impl Aql {
     fn field(field: &str) -> String {
+        // QRadar's `payload` is the raw event in bytes: text tests need it decoded.
+        if field == "payload" {
+            return "UTF8(payload)".to_owned();
+        }
         if is_identifier(field) && !field.contains(['.', '-', '@']) {
             field.to_owned()
         } else {
