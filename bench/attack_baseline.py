@@ -2,17 +2,20 @@
 """Baseline for `ctiforge attack eval`: TF-IDF over word 1-2-grams + one-vs-rest logistic
 regression (scikit-learn), trained and scored with the same folds and metrics as ctiforge.
 
-Folds: a report's fold is int.from_bytes(sha256(report)[:4], 'big') % folds. Each fold's model
-trains on every row of tram/train.jsonl except the fold's report sentences and the TRAM spans
-cut from its reports. Scores use the TRAM label space; macro averages run over labels with
-gold support. Two variants are written: scikit-learn's default decision (probability >= 0.5)
-and thresholds chosen on the other folds (nested), exactly as ctiforge chooses its own.
+The split is ctiforge's own (`ctiforge attack eval --export FILE`): a report's fold is
+int.from_bytes(sha256(report)[:4], 'big') % folds. Each fold's model trains on the rows of
+tram/train.jsonl (report sentences, bootstrap rows, single-label spans) except the fold's
+report sentences, the TRAM spans cut from its reports, and every row that near-copies one of
+the fold's held-out sentences (TRAM's bootstrap rows repeat many of them). Scores use the TRAM
+label space; macro averages run over labels with gold support. Two variants are written:
+scikit-learn's default decision (probability >= 0.5) and thresholds chosen on the other folds
+(nested), exactly as ctiforge chooses its own.
 
-Usage: bench/.venv/bin/python bench/attack_baseline.py [DATA_DIR] > bench/results/attack_baseline.json
+Usage:
+  target/release/ctiforge attack eval --from ../shared/data --export /tmp/tram-split.jsonl
+  bench/.venv/bin/python bench/attack_baseline.py /tmp/tram-split.jsonl > bench/results/attack_baseline.json
 """
-import hashlib
 import json
-import os
 import sys
 from collections import defaultdict
 
@@ -22,11 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 
-FOLDS = 5
-
-
-def fold_of(report):
-    return int.from_bytes(hashlib.sha256(report.encode()).digest()[:4], "big") % FOLDS
+TRAM_ORIGINS = ("tram-report-sentence", "tram-bootstrap", "tram-single-label")
 
 
 def counts_to_metrics(counts):
@@ -74,29 +73,28 @@ def objective(counts):
 
 
 def main():
-    data = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CTIFORGE_DATA", "../shared/data")
-    rows = [json.loads(line) for line in open(os.path.join(data, "tram/train.jsonl"))]
-    labels = [l.strip() for l in open(os.path.join(data, "tram/labels.txt")) if l.strip()]
+    lines = open(sys.argv[1])
+    header = json.loads(next(lines))
+    FOLDS = header["folds"]
+    labels = header["labels"]
+    rows = [r for r in map(json.loads, lines) if r["origin"] in TRAM_ORIGINS]
     index = {l: i for i, l in enumerate(labels)}
     n = len(labels)
     mlb = MultiLabelBinarizer(classes=list(range(n)))
 
-    reports = defaultdict(list)  # fold -> [(report, [row])]
     order = []
-    for row in rows:
-        if row["source"] == "tram2_mjson":
-            if row["report"] not in order:
-                order.append(row["report"])
     by_report = defaultdict(list)
     for row in rows:
-        if row["source"] == "tram2_mjson":
+        if row["origin"] == "tram-report-sentence":
+            if row["report"] not in by_report:
+                order.append(row["report"])
             by_report[row["report"]].append(row)
 
     per_fold = {}
     for fold in range(FOLDS):
         train = [
             r for r in rows
-            if not (r["source"] in ("tram2_mjson", "single_label") and r.get("report") and fold_of(r["report"]) == fold)
+            if not (r["origin"] != "tram-bootstrap" and r["fold"] == fold) and fold not in r["left_out_of"]
         ]
         vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
         x = vectorizer.fit_transform([r["text"] for r in train])
@@ -104,7 +102,7 @@ def main():
         model = OneVsRestClassifier(LogisticRegression(max_iter=1000), n_jobs=2).fit(x, y)
         items = []
         for report in order:
-            if fold_of(report) != fold:
+            if by_report[report][0]["fold"] != fold:
                 continue
             sentences = by_report[report]
             probs = model.predict_proba(vectorizer.transform([s["text"] for s in sentences]))

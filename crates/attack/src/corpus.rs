@@ -51,6 +51,13 @@ pub struct Example {
     pub origin: Origin,
     /// The report it belongs to, when known (the unit of cross-validation).
     pub report: Option<String>,
+    /// For ATT&CK and ATLAS prose: the matrix (`enterprise`, `mobile`, `ics`, `atlas`).
+    pub domain: Option<&'static str>,
+    /// For procedure examples and case-study steps: whose text it is (the unit of the
+    /// per-domain evaluation's folds), and that source's names.
+    pub source: Option<String>,
+    /// The source's name and aliases.
+    pub source_names: Vec<String>,
 }
 
 /// Everything training reads.
@@ -105,6 +112,9 @@ impl Corpus {
                 tram_labels: Vec::new(),
                 origin: Origin::Prose(prose.kind),
                 report: None,
+                domain: Some(prose.domain),
+                source: prose.source,
+                source_names: prose.source_names,
             });
         }
 
@@ -128,6 +138,9 @@ impl Corpus {
                 tram_labels: row.labels,
                 origin,
                 report: row.report,
+                domain: None,
+                source: None,
+                source_names: Vec::new(),
             });
         }
 

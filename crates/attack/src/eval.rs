@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::corpus::{Corpus, Example, Origin};
 use crate::model::Calibration;
+use crate::overlap::NearCopies;
 use crate::train::{Settings, train};
 
 use crate::{MapScratch, Mapper, SentenceScores};
@@ -145,16 +146,68 @@ pub struct Outcome {
     pub document_classifier_only: Metrics,
     /// Thresholds chosen on all folds: what the shipped model uses.
     pub calibration: Calibration,
+    /// Training texts left out of at least one fold as near-copies of its held-out sentences.
+    pub near_copies_left_out: usize,
     /// The training settings.
     pub settings: String,
 }
 
-/// Whether `example` may be used to train the model that is tested on `fold`.
+/// Whether `example` may be used to train the model that is tested on `fold`, before
+/// near-copies are dropped (see [`near_copy_folds`]).
 pub fn trains_fold(example: &Example, fold: u32, folds: u32) -> bool {
     match (example.origin, &example.report) {
         (Origin::TramReport | Origin::TramSpan, Some(report)) => fold_of(report, folds) != fold,
         _ => true,
     }
+}
+
+/// For each example of the corpus, the folds (as bits) whose held-out TRAM report sentences
+/// it near-copies (see [`crate::overlap`]): it is left out of those folds' training. TRAM's
+/// bootstrap rows are mostly ATT&CK procedure examples, and many repeat a sentence of the
+/// TRAM reports; ATT&CK's own procedure examples sometimes do too.
+pub fn near_copy_folds(corpus: &Corpus, folds: u32) -> Vec<u32> {
+    let index = NearCopies::new(corpus.examples.iter().map(|e| e.text.as_str()));
+    let mut masks = vec![0u32; corpus.examples.len()];
+    for example in &corpus.examples {
+        let (Origin::TramReport, Some(report)) = (example.origin, example.report.as_deref()) else {
+            continue;
+        };
+        let fold = fold_of(report, folds);
+        for i in index.of(&example.text) {
+            let other = &corpus.examples[i as usize];
+            // The held-out sentence itself, and the spans of its report, are held out anyway.
+            if other.report.as_deref() != Some(report) {
+                masks[i as usize] |= 1 << fold;
+            }
+        }
+    }
+    masks
+}
+
+/// The TRAM split as JSON lines, for `bench/attack_baseline.py`: a header with the folds and
+/// TRAM's labels, then every corpus example with its origin, TRAM labels, report, the fold of
+/// that report, and the folds whose training leaves it out as a near-copy.
+pub fn export_split(
+    corpus: &Corpus,
+    folds: u32,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let near_copies = near_copy_folds(corpus, folds);
+    let header = serde_json::json!({ "folds": folds, "labels": corpus.tram_labels });
+    writeln!(out, "{header}")?;
+    for (example, mask) in corpus.examples.iter().zip(&near_copies) {
+        let left_out: Vec<u32> = (0..folds).filter(|f| mask & (1 << f) != 0).collect();
+        let row = serde_json::json!({
+            "text": example.text,
+            "origin": example.origin.name(),
+            "labels": example.tram_labels,
+            "report": example.report,
+            "fold": example.report.as_deref().map(|r| fold_of(r, folds)),
+            "left_out_of": left_out,
+        });
+        writeln!(out, "{row}")?;
+    }
+    Ok(())
 }
 
 /// The label-space map of [`cross_validate`]: TRAM labels by id, with revoked labels also
@@ -224,6 +277,7 @@ pub fn cross_validate(
         }
     }
 
+    let near_copies = near_copy_folds(corpus, folds);
     let mut scored: Vec<Scored> = Vec::new();
     let mut tram_of: Vec<Option<usize>> = Vec::new();
     let mut classifier_only: Vec<Vec<SentenceScores>> = Vec::new();
@@ -233,7 +287,9 @@ pub fn cross_validate(
         let training: Vec<&Example> = corpus
             .examples
             .iter()
-            .filter(|e| trains_fold(e, fold, folds))
+            .zip(&near_copies)
+            .filter(|(e, mask)| trains_fold(e, fold, folds) && *mask & (1 << fold) == 0)
+            .map(|(e, _)| e)
             .collect();
         let model = fit(
             &training,
@@ -313,7 +369,9 @@ pub fn cross_validate(
                 tram_of: &tram_of,
                 labels: labels.len(),
             };
-            finish(&predictions, &classifier_only, labels, folds, settings)
+            let mut outcome = finish(&predictions, &classifier_only, labels, folds, settings);
+            outcome.near_copies_left_out = near_copies.iter().filter(|&&m| m != 0).count();
+            outcome
         }
         None => Outcome {
             folds,
@@ -323,6 +381,7 @@ pub fn cross_validate(
             document: Metrics::default(),
             document_classifier_only: Metrics::default(),
             calibration: Calibration::default(),
+            near_copies_left_out: 0,
             settings: settings.to_string(),
         },
     }
@@ -367,6 +426,7 @@ fn finish(
         document: Metrics::from_counts(labels, &document_counts),
         document_classifier_only: Metrics::from_counts(labels, &plain_counts),
         calibration: predictions.choose(None, &all),
+        near_copies_left_out: 0,
         settings: settings.to_string(),
     }
 }

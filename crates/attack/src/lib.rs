@@ -16,11 +16,14 @@
 #![deny(missing_docs)]
 
 pub mod corpus;
+pub mod domains;
 pub mod eval;
 pub mod features;
 pub mod lexicon;
 pub mod model;
+pub mod overlap;
 pub mod train;
+pub mod twins;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -194,6 +197,8 @@ pub struct Mapper<'kb> {
     software: AhoCorasick,
     software_info: Vec<SoftwareName>,
     ids: regex::Regex,
+    /// ICS and Mobile namesakes of Enterprise techniques, built on first use.
+    twins: std::sync::OnceLock<twins::Twins>,
 }
 
 impl std::fmt::Debug for Mapper<'_> {
@@ -338,6 +343,7 @@ impl<'kb> Mapper<'kb> {
             software,
             software_info,
             ids,
+            twins: std::sync::OnceLock::new(),
         }
     }
 
@@ -622,24 +628,7 @@ impl<'kb> Mapper<'kb> {
                 .collect();
             let item = found
                 .entry(target.id.clone())
-                .or_insert_with(|| TechniqueMatch {
-                    id: target.id.clone(),
-                    name: target.name.clone(),
-                    domains: target.domains.clone(),
-                    parent: target.parent.clone(),
-                    tactics: target
-                        .tactics
-                        .iter()
-                        .filter_map(|t| self.kb.tactic(t))
-                        .map(|t| TacticRef {
-                            id: t.id.clone(),
-                            name: t.name.clone(),
-                        })
-                        .collect(),
-                    score: 0.0,
-                    evidence: Vec::new(),
-                    document_signals: Vec::new(),
-                });
+                .or_insert_with(|| self.technique_match(target, 0.0, Vec::new(), Vec::new()));
             item.score = item.score.max(round(score));
             item.evidence.append(&mut evidence);
             for signal in document_signals {
@@ -649,6 +638,7 @@ impl<'kb> Mapper<'kb> {
             }
         }
         let mut techniques: Vec<TechniqueMatch> = found.into_values().collect();
+        self.add_twins(text, sentences.len(), options.rollup, &mut techniques);
         for technique in &mut techniques {
             technique
                 .evidence
@@ -697,6 +687,101 @@ impl<'kb> Mapper<'kb> {
             techniques,
             tactics: tactics.into_values().collect(),
         }
+    }
+}
+
+impl Mapper<'_> {
+    /// A found technique, with its tactics from the knowledge base.
+    fn technique_match(
+        &self,
+        entry: &ctiforge_kb::Technique,
+        score: f32,
+        evidence: Vec<Evidence>,
+        document_signals: Vec<SignalHit>,
+    ) -> TechniqueMatch {
+        TechniqueMatch {
+            id: entry.id.clone(),
+            name: entry.name.clone(),
+            domains: entry.domains.clone(),
+            parent: entry.parent.clone(),
+            tactics: entry
+                .tactics
+                .iter()
+                .filter_map(|t| self.kb.tactic(t))
+                .map(|t| TacticRef {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                })
+                .collect(),
+            score,
+            evidence,
+            document_signals,
+        }
+    }
+
+    /// Adds the ICS or Mobile namesake of each Enterprise technique found, when the document's
+    /// own words place it in that domain (see [`twins`]), with the same score and evidence.
+    fn add_twins(
+        &self,
+        text: &str,
+        sentences: usize,
+        rollup: bool,
+        techniques: &mut Vec<TechniqueMatch>,
+    ) {
+        let contexts = twins::contexts(text, sentences);
+        if contexts.is_empty() {
+            return;
+        }
+        let table = self.twins.get_or_init(|| twins::Twins::new(self.kb));
+        let mut added: Vec<TechniqueMatch> = Vec::new();
+        for context in &contexts {
+            for found in techniques.iter() {
+                for twin_id in table.of(&found.id, context.domain) {
+                    let Some(mut entry) = self.kb.technique(twin_id) else {
+                        continue;
+                    };
+                    if rollup
+                        && let Some(parent) =
+                            entry.parent.as_deref().and_then(|p| self.kb.technique(p))
+                    {
+                        entry = parent;
+                    }
+                    let signal = SignalHit {
+                        signal: Signal::DomainTwin {
+                            of: found.id.clone(),
+                            domain: context.domain.as_str().to_owned(),
+                            cues: context.cues.clone(),
+                        },
+                        strength: found.score,
+                    };
+                    // Already found on its own, or as another technique's twin: keep that.
+                    if techniques.iter().chain(&added).any(|t| t.id == entry.id) {
+                        continue;
+                    }
+                    // Each quoted sentence says why it supports the twin too. An ATLAS
+                    // twin keeps only sentences about the AI system.
+                    let mut evidence = found.evidence.clone();
+                    if context.domain == Domain::Atlas {
+                        evidence.retain(|quote| twins::mentions(&quote.text, Domain::Atlas));
+                        if evidence.is_empty() {
+                            continue;
+                        }
+                    }
+                    for quote in &mut evidence {
+                        quote.signals.push(signal.clone());
+                    }
+                    let mut document_signals = found.document_signals.clone();
+                    document_signals.push(signal);
+                    added.push(self.technique_match(
+                        entry,
+                        found.score,
+                        evidence,
+                        document_signals,
+                    ));
+                }
+            }
+        }
+        techniques.append(&mut added);
     }
 }
 

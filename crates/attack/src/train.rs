@@ -31,7 +31,13 @@ pub struct Settings {
     pub min_count: u32,
     /// Weights smaller than this in magnitude are dropped from the stored model.
     pub prune: f32,
+    /// Techniques with few examples get a larger positive weight:
+    /// `positive_weight * max(1, RARE_REFERENCE / positives) ^ rare_boost` (0: none).
+    pub rare_boost: f32,
 }
+
+/// Classes with at least this many positive examples get no rarity boost.
+const RARE_REFERENCE: f32 = 20.0;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -42,6 +48,7 @@ impl Default for Settings {
             positive_weight: 4.0,
             min_count: 2,
             prune: 0.25,
+            rare_boost: 0.0,
         }
     }
 }
@@ -57,7 +64,11 @@ impl std::fmt::Display for Settings {
             self.positive_weight,
             self.min_count,
             self.prune
-        )
+        )?;
+        if self.rare_boost != 0.0 {
+            write!(f, " rare_boost={}", self.rare_boost)?;
+        }
+        Ok(())
     }
 }
 
@@ -149,6 +160,20 @@ pub fn train(
         classes.len()
     ));
 
+    let mut positives = vec![0u32; classes.len()];
+    for example in &encoded {
+        for &label in &example.labels {
+            positives[usize::from(label)] += 1;
+        }
+    }
+    let positive_weights: Vec<f32> = positives
+        .iter()
+        .map(|&n| {
+            let rarity = (RARE_REFERENCE / n.max(1) as f32).max(1.0);
+            settings.positive_weight * rarity.powf(settings.rare_boost)
+        })
+        .collect();
+
     // Each class learns on its own (one-vs-rest), so how classes are grouped into tasks does
     // not change a weight: the model is the same on any number of cores.
     const CLASSES_PER_TASK: usize = 4;
@@ -165,7 +190,14 @@ pub fn train(
                     progress(&format!("epoch {}/{}", epoch + 1, settings.epochs));
                 }
             };
-            let (weights, bias) = sgd(&encoded, keys.len(), range.clone(), settings, report);
+            let (weights, bias) = sgd(
+                &encoded,
+                keys.len(),
+                range.clone(),
+                &positive_weights[range.clone()],
+                settings,
+                report,
+            );
             (range.clone(), weights, bias)
         })
         .collect();
@@ -234,6 +266,7 @@ fn sgd(
     examples: &[Encoded],
     features: usize,
     range: Range<usize>,
+    positive_weights: &[f32],
     settings: &Settings,
     report: impl Fn(u32),
 ) -> (Vec<f32>, Vec<f32>) {
@@ -268,7 +301,7 @@ fn sgd(
                 let label = usize::from(label);
                 if range.contains(&label) {
                     let g = &mut gradient[label - range.start];
-                    *g = (*g - 1.0) * settings.positive_weight;
+                    *g = (*g - 1.0) * positive_weights[label - range.start];
                 }
             }
             for (b, g) in bias.iter_mut().zip(&gradient) {

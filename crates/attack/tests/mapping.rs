@@ -265,9 +265,15 @@ fn the_embedded_model_is_what_training_on_shared_data_gives() {
         "the embedded model is stale: run `cargo run --release -- attack train --from \
          ../shared/data --out crates/attack/model/ctiforge-attack.bin`"
     );
-    // The figures the README and BENCHMARKS.md quote stay true.
+    // The figures the README and BENCHMARKS.md quote stay true (training texts that near-copy
+    // a held-out sentence are left out of its fold).
     assert!(
-        outcome.document.micro.f1 > 0.77,
+        outcome.near_copies_left_out > 800,
+        "{}",
+        outcome.near_copies_left_out
+    );
+    assert!(
+        outcome.document.micro.f1 > 0.76,
         "{:?}",
         outcome.document.micro
     );
@@ -277,7 +283,7 @@ fn the_embedded_model_is_what_training_on_shared_data_gives() {
         outcome.document.macro_avg
     );
     assert!(
-        outcome.sentence.micro.f1 > 0.57,
+        outcome.sentence.micro.f1 > 0.545,
         "{:?}",
         outcome.sentence.micro
     );
@@ -309,4 +315,129 @@ fn odd_text_never_panics_and_offsets_stay_valid() {
     let mapping = map(&mapper, inputs[0], &MapOptions::default());
     assert!(ids(&mapping).contains(&"T1053.005"), "{:?}", ids(&mapping));
     assert!(ids(&mapping).contains(&"T1059.001"), "{:?}", ids(&mapping));
+}
+
+#[test]
+fn an_ics_or_phone_report_gets_the_namesakes_of_its_enterprise_techniques() {
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    let ics = "The actor sent a spearphishing email with a malicious Word attachment to an \
+        engineer at the plant. From the engineering workstation it used Remote Desktop Protocol \
+        to reach the HMI, then scanned the network with Nmap to find the PLC.";
+    let mapping = map(&mapper, ics, &MapOptions::default());
+    let found = ids(&mapping);
+    // Whatever Enterprise techniques the mapper finds, each one with an ICS namesake has it,
+    // with the same evidence and a signal naming the Enterprise technique and the cues.
+    let mut twins = 0;
+    for technique in &mapping.techniques {
+        for quote in &technique.evidence {
+            for hit in &quote.signals {
+                if let Signal::DomainTwin { of, domain, cues } = &hit.signal {
+                    twins += 1;
+                    assert_eq!(domain, "ics");
+                    assert!(
+                        found.contains(&of.as_str()),
+                        "{of} not found itself: {found:?}"
+                    );
+                    assert!(cues.iter().any(|c| c == "PLC"), "{cues:?}");
+                }
+            }
+        }
+    }
+    assert!(twins > 0, "no ICS twin in {found:?}");
+
+    // The same sentences with no word placing them in ICS get no ICS technique.
+    let plain = ics
+        .replace("engineering workstation", "workstation")
+        .replace("the HMI", "the file server")
+        .replace("the PLC", "the database");
+    let mapping = map(&mapper, &plain, &MapOptions::default());
+    assert!(
+        mapping.techniques.iter().all(|t| !t.id.starts_with("T08")),
+        "{:?}",
+        ids(&mapping)
+    );
+}
+
+#[test]
+fn an_atlas_twin_needs_a_sentence_about_the_ai_system() {
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    // Valid accounts used on the device network are not the AI system's valid accounts, even
+    // in a report that is also about an LLM.
+    let text = "The actor logged in to the device gateway with stolen valid accounts. \
+        Separately, the radiology assistant built on a large language model leaked its system \
+        prompt after an indirect prompt injection.";
+    let found = ids(&map(&mapper, text, &MapOptions::default()))
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    assert!(found.iter().any(|t| t == "AML.T0056"), "{found:?}");
+    assert!(!found.iter().any(|t| t == "AML.T0012"), "{found:?}");
+}
+
+#[test]
+fn every_domain_is_evaluated_on_sources_it_never_trained_on() {
+    use ctiforge_attack::domains;
+    let Some(data) = data_dir() else { return };
+    let kb = KnowledgeBase::from_dir(&data).expect("knowledge base from data");
+    let corpus = Corpus::load(&data).expect("corpus");
+    let split = domains::split(&corpus, &kb, 5);
+    // Held-out texts never carry their technique's id or name, nor their actor's name.
+    for item in &split.held_out {
+        let lower = item.text.to_lowercase();
+        assert!(
+            !lower.contains(&item.gold.to_lowercase()),
+            "{}: {}",
+            item.gold,
+            item.text
+        );
+        let name = &kb.technique(&item.gold).expect("gold exists").name;
+        let whole_name = regex::RegexBuilder::new(&format!(r"\b{}\b", regex::escape(name)))
+            .case_insensitive(true)
+            .build()
+            .expect("name pattern");
+        if name.len() >= 3 {
+            assert!(!whole_name.is_match(&item.text), "{name}: {}", item.text);
+        }
+        // And their fold's training leaves them out.
+        assert!(split.left_out[item.example] & (1 << item.fold) != 0);
+    }
+    let count = |d: &str| split.held_out.iter().filter(|h| h.domain == d).count();
+    assert!(count("enterprise") > 15_000 && count("mobile") > 1_300);
+    assert!(count("ics") > 200 && count("atlas") > 400);
+
+    let calibration = Mapper::embedded(&kb).expect("model").model().calibration;
+    let outcome = domains::evaluate(
+        &corpus,
+        &kb,
+        &split,
+        &Settings::default(),
+        calibration,
+        &|_| {},
+    );
+    assert!(
+        outcome.near_copies_left_out > 5_000,
+        "{}",
+        outcome.near_copies_left_out
+    );
+    // The figures BENCHMARKS.md and the README quote stay true.
+    let floors = [
+        ("enterprise", 0.56, 0.65),
+        ("mobile", 0.42, 0.50),
+        ("ics", 0.07, 0.18),
+        ("atlas", 0.06, 0.09),
+    ];
+    for (domain, text_f1, document_f1) in floors {
+        let scores = outcome
+            .domains
+            .iter()
+            .find(|d| d.domain == domain)
+            .expect("domain scored");
+        assert!(scores.text_level.f1 > text_f1, "{domain}: {scores:?}");
+        assert!(
+            scores.document_level.f1 > document_f1,
+            "{domain}: {scores:?}"
+        );
+    }
 }

@@ -48,6 +48,16 @@ pub enum Signal {
         /// Its name.
         name: String,
     },
+    /// The report describes the Enterprise technique of the same name, and its own words
+    /// place it in ICS or Mobile (document level only).
+    DomainTwin {
+        /// The Enterprise technique found in the report.
+        of: String,
+        /// `ics` or `mobile`.
+        domain: String,
+        /// The report's words that place it there (`PLC`, `Modbus`, `Android`...).
+        cues: Vec<String>,
+    },
 }
 
 impl Signal {
@@ -57,7 +67,7 @@ impl Signal {
         match self {
             Signal::ExplicitId { text, .. } => Some(text),
             Signal::Name { phrase } | Signal::Lexicon { phrase } => Some(phrase),
-            Signal::Classifier | Signal::SoftwarePrior { .. } => None,
+            Signal::Classifier | Signal::SoftwarePrior { .. } | Signal::DomainTwin { .. } => None,
         }
     }
 
@@ -69,6 +79,12 @@ impl Signal {
             Signal::Lexicon { phrase } => format!("phrase “{phrase}”"),
             Signal::Classifier => "classifier".to_owned(),
             Signal::SoftwarePrior { name, .. } => format!("software {name}"),
+            Signal::DomainTwin { of, cues, .. } => {
+                format!(
+                    "same behaviour as {of}, in a report about {}",
+                    cues.join(", ")
+                )
+            }
         }
     }
 }

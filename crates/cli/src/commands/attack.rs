@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use ctiforge_attack::corpus::Corpus;
+use ctiforge_attack::domains;
 use ctiforge_attack::eval::{self, Metrics, Outcome as EvalOutcome};
 use ctiforge_attack::model::Model;
 use ctiforge_attack::train::Settings;
@@ -79,6 +80,10 @@ pub enum AttackCommand {
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
+        /// Write the split (folds, near-copies left out) as JSON lines for
+        /// bench/attack_baseline.py, and stop.
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
         /// Instead of cross-validating, score the model (embedded, or --model) on labelled
         /// lines `{"id","text","labels":[...]}` in the whole technique space.
         #[arg(long, value_name = "FILE")]
@@ -95,6 +100,36 @@ pub enum AttackCommand {
         /// Drop weights smaller than this (for experiments).
         #[arg(long)]
         prune: Option<f32>,
+        /// Extra positive weight for techniques with few examples (for experiments).
+        #[arg(long)]
+        rare_boost: Option<f32>,
+    },
+    /// Cross-validate in every domain: ATT&CK procedure examples (Enterprise, Mobile, ICS)
+    /// held out by group, software or campaign, and ATLAS case-study steps held out by case
+    /// study, read with technique names, ids and actor names removed.
+    EvalDomains {
+        /// The data folder, laid out like shared/data.
+        #[arg(long, value_name = "DIR", default_value = "../shared/data")]
+        from: PathBuf,
+        /// Folds.
+        #[arg(long, default_value_t = 5)]
+        folds: u32,
+        /// Scores of the baseline (written by bench/attack_domain_baseline.py) to print
+        /// alongside.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Print the outcome (with every held-out text and its predictions) as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write the split as JSON lines for bench/attack_domain_baseline.py, and stop.
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
+        /// Held-out texts to print per domain with what the mapper said.
+        #[arg(long, default_value_t = 0)]
+        samples: usize,
+        /// Extra positive weight for techniques with few examples (for experiments).
+        #[arg(long)]
+        rare_boost: Option<f32>,
     },
 }
 
@@ -172,11 +207,13 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
             folds,
             baseline,
             json,
+            export,
             epochs,
             positive_weight,
             labelled,
             model,
             prune,
+            rare_boost,
         } => {
             if let Some(path) = labelled {
                 return score_labelled(path, model.as_deref(), kb_path, *json);
@@ -201,6 +238,13 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
                 format!("cannot build the knowledge base from {}", from.display())
             })?;
             let corpus = Corpus::load(from)?;
+            if let Some(path) = export {
+                let mut bytes = Vec::new();
+                eval::export_split(&corpus, *folds, &mut bytes)?;
+                crate::output::write_atomic(path, &bytes)?;
+                eprintln!("wrote {} ({} folds)", path.display(), folds);
+                return Ok(Outcome::Success);
+            }
             let mut settings = Settings::default();
             if let Some(e) = epochs {
                 settings.epochs = *e;
@@ -210,6 +254,9 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
             }
             if let Some(p) = prune {
                 settings.prune = *p;
+            }
+            if let Some(b) = rare_boost {
+                settings.rare_boost = *b;
             }
             let outcome = eval::cross_validate(&corpus, &kb, &settings, *folds, &progress);
             let mut out = std::io::stdout().lock();
@@ -221,7 +268,166 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
             }
             Ok(Outcome::Success)
         }
+        AttackCommand::EvalDomains {
+            from,
+            folds,
+            baseline,
+            json,
+            export,
+            samples,
+            rare_boost,
+        } => {
+            let mut settings = Settings::default();
+            if let Some(b) = rare_boost {
+                settings.rare_boost = *b;
+            }
+            eval_domains(
+                from,
+                *folds,
+                baseline.as_deref(),
+                *json,
+                export.as_deref(),
+                *samples,
+                &settings,
+            )
+        }
     }
+}
+
+/// Per-domain scores written by bench/attack_domain_baseline.py.
+#[derive(Deserialize)]
+struct DomainBaseline {
+    name: String,
+    domains: std::collections::BTreeMap<String, DomainBaselineScores>,
+}
+
+#[derive(Deserialize)]
+struct DomainBaselineScores {
+    text: [f64; 3],
+    document: [f64; 3],
+}
+
+fn eval_domains(
+    from: &Path,
+    folds: u32,
+    baseline: Option<&Path>,
+    json: bool,
+    export: Option<&Path>,
+    samples: usize,
+    settings: &Settings,
+) -> anyhow::Result<Outcome> {
+    if !(2..=32).contains(&folds) {
+        bail!("--folds must be between 2 and 32, got {folds}");
+    }
+    let baseline = baseline
+        .map(|path| -> anyhow::Result<DomainBaseline> {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "{} is not a file written by bench/attack_domain_baseline.py",
+                    path.display()
+                )
+            })
+        })
+        .transpose()?;
+    let kb = ctiforge_kb::KnowledgeBase::from_dir(from)
+        .with_context(|| format!("cannot build the knowledge base from {}", from.display()))?;
+    let corpus = Corpus::load(from)?;
+    let split = domains::split(&corpus, &kb, folds);
+    if let Some(path) = export {
+        let mut bytes = Vec::new();
+        domains::export(&corpus, &kb, &split, &mut bytes)?;
+        crate::output::write_atomic(path, &bytes)?;
+        eprintln!(
+            "wrote {} ({} held-out texts, {} folds)",
+            path.display(),
+            split.held_out.len(),
+            folds
+        );
+        return Ok(Outcome::Success);
+    }
+    let calibration = Mapper::embedded(&kb)?.model().calibration;
+    let outcome = domains::evaluate(&corpus, &kb, &split, settings, calibration, &progress);
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &outcome)?;
+        out.write_all(b"\n")?;
+        return Ok(Outcome::Success);
+    }
+    writeln!(
+        out,
+        "Held out by source: {folds} folds; technique names, ids and actor names removed; \
+         {} near-copies left out of training; thresholds from the TRAM folds.\n",
+        outcome.near_copies_left_out
+    )?;
+    writeln!(
+        out,
+        "{:<11} {:<24} {:>7} {:>6}   {:>6} {:>6} {:>6}   {:>6} {:>6} {:>6}",
+        "domain", "", "sources", "texts", "text P", "R", "F1", "doc P", "R", "F1"
+    )?;
+    for d in &outcome.domains {
+        writeln!(
+            out,
+            "{:<11} {:<24} {:>7} {:>6}   {:>6.3} {:>6.3} {:>6.3}   {:>6.3} {:>6.3} {:>6.3}",
+            d.domain,
+            "ctiforge",
+            d.sources,
+            d.texts,
+            d.text_level.precision,
+            d.text_level.recall,
+            d.text_level.f1,
+            d.document_level.precision,
+            d.document_level.recall,
+            d.document_level.f1
+        )?;
+        if let Some(b) = baseline
+            .as_ref()
+            .and_then(|b| Some((&b.name, b.domains.get(&d.domain)?)))
+        {
+            writeln!(
+                out,
+                "{:<11} {:<24} {:>7} {:>6}   {:>6.3} {:>6.3} {:>6.3}   {:>6.3} {:>6.3} {:>6.3}",
+                "",
+                b.0,
+                "",
+                "",
+                b.1.text[0],
+                b.1.text[1],
+                b.1.text[2],
+                b.1.document[0],
+                b.1.document[1],
+                b.1.document[2]
+            )?;
+        }
+    }
+    for d in &outcome.domains {
+        let Some(step) = d.texts.checked_div(samples) else {
+            break;
+        };
+        let step = step.max(1);
+        writeln!(out, "\n{} — held-out texts (every {step}th):", d.domain)?;
+        let texts = outcome.samples.iter().filter(|s| s.domain == d.domain);
+        for s in texts.step_by(step).take(samples) {
+            let verdict = if s.predicted.contains(&s.gold) {
+                "found"
+            } else {
+                "missed"
+            };
+            writeln!(
+                out,
+                "- [{verdict}] gold {} · said {} · {}",
+                s.gold,
+                if s.predicted.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    s.predicted.join(", ")
+                },
+                s.text.chars().take(220).collect::<String>()
+            )?;
+        }
+    }
+    Ok(Outcome::Success)
 }
 
 #[derive(Deserialize)]
@@ -426,6 +632,12 @@ fn describe(hit: &ctiforge_attack::SignalHit) -> String {
         Signal::Lexicon { phrase } => format!("lexicon \"{phrase}\""),
         Signal::Classifier => "classifier".to_owned(),
         Signal::SoftwarePrior { software, name } => format!("software {name} ({software})"),
+        Signal::DomainTwin { of, domain, cues } => {
+            format!(
+                "{domain} twin of {of} (the report names {})",
+                cues.join(", ")
+            )
+        }
     };
     format!("{what} {:.2}", hit.strength)
 }
@@ -461,7 +673,12 @@ fn write_eval(
         outcome.sentences,
         outcome.sentence.per_label.len()
     )?;
-    writeln!(out, "Thresholds chosen on the other folds (nested).\n")?;
+    writeln!(
+        out,
+        "Thresholds chosen on the other folds (nested); {} training texts that near-copy a \
+         held-out sentence left out of that fold's training.\n",
+        outcome.near_copies_left_out
+    )?;
     writeln!(
         out,
         "{:<34} {:>7} {:>7} {:>7}   {:>7} {:>7} {:>7}",

@@ -32,6 +32,14 @@ pub struct ProseText {
     pub text: String,
     /// What kind of text it is.
     pub kind: ProseKind,
+    /// `enterprise`, `mobile`, `ics` or `atlas`: the matrix the text comes from.
+    pub domain: &'static str,
+    /// Whose text it is: the STIX id of the group, software or campaign of a procedure
+    /// example, or the ATLAS case study of a step; `None` for technique names and
+    /// descriptions. Evaluation holds texts out by this.
+    pub source: Option<String>,
+    /// The source's name and aliases, which evaluation removes from held-out text.
+    pub source_names: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +61,8 @@ struct Object {
     revoked: bool,
     x_mitre_deprecated: bool,
     external_references: Vec<Reference>,
+    aliases: Vec<String>,
+    x_mitre_aliases: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -70,10 +80,10 @@ const DESCRIPTION_SENTENCES: usize = 3;
 pub fn load_prose(root: &Path) -> Result<Vec<ProseText>> {
     let mut reader = DataDir { root };
     let mut texts = Vec::new();
-    for file in [
-        "attack/enterprise-attack.json",
-        "attack/mobile-attack.json",
-        "attack/ics-attack.json",
+    for (file, domain) in [
+        ("attack/enterprise-attack.json", "enterprise"),
+        ("attack/mobile-attack.json", "mobile"),
+        ("attack/ics-attack.json", "ics"),
     ] {
         let (bytes, _) = reader.read(file, "an ATT&CK STIX bundle from mitre/cti")?;
         let bundle: Bundle = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
@@ -81,7 +91,7 @@ pub fn load_prose(root: &Path) -> Result<Vec<ProseText>> {
             what: "STIX bundle",
             source,
         })?;
-        bundle_prose(&bundle, &mut texts);
+        bundle_prose(&bundle, domain, &mut texts);
     }
     let (bytes, _) = reader.read("atlas/ATLAS.yaml", "ATLAS.yaml from mitre-atlas/atlas-data")?;
     atlas_prose(
@@ -92,7 +102,27 @@ pub fn load_prose(root: &Path) -> Result<Vec<ProseText>> {
     Ok(texts)
 }
 
-fn bundle_prose(bundle: &Bundle, texts: &mut Vec<ProseText>) {
+fn bundle_prose(bundle: &Bundle, domain: &'static str, texts: &mut Vec<ProseText>) {
+    // Who a procedure example is about: groups, software and campaigns by STIX id.
+    let names: std::collections::HashMap<&str, Vec<String>> = bundle
+        .objects
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.kind.as_str(),
+                "intrusion-set" | "malware" | "tool" | "campaign"
+            )
+        })
+        .map(|o| {
+            let mut names = vec![o.name.clone()];
+            for alias in o.aliases.iter().chain(&o.x_mitre_aliases) {
+                if !names.contains(alias) {
+                    names.push(alias.clone());
+                }
+            }
+            (o.id.as_str(), names)
+        })
+        .collect();
     let techniques: std::collections::HashMap<&str, &str> = bundle
         .objects
         .iter()
@@ -119,6 +149,9 @@ fn bundle_prose(bundle: &Bundle, texts: &mut Vec<ProseText>) {
                 technique: id.to_owned(),
                 text: object.name.clone(),
                 kind: ProseKind::Name,
+                domain,
+                source: None,
+                source_names: Vec::new(),
             });
             let description = object.description.as_deref().unwrap_or_default();
             let first_paragraph = description.split("\n\n").next().unwrap_or_default();
@@ -130,6 +163,9 @@ fn bundle_prose(bundle: &Bundle, texts: &mut Vec<ProseText>) {
                     technique: id.to_owned(),
                     text: sentence,
                     kind: ProseKind::Description,
+                    domain,
+                    source: None,
+                    source_names: Vec::new(),
                 });
             }
         } else if object.kind == "relationship"
@@ -144,10 +180,19 @@ fn bundle_prose(bundle: &Bundle, texts: &mut Vec<ProseText>) {
             };
             let text = strip_markup(object.description.as_deref().unwrap_or_default());
             if !text.trim().is_empty() {
+                let source = object.source_ref.clone();
+                let source_names = source
+                    .as_deref()
+                    .and_then(|s| names.get(s))
+                    .cloned()
+                    .unwrap_or_default();
                 texts.push(ProseText {
                     technique: id.to_owned(),
                     text,
                     kind: ProseKind::Procedure,
+                    domain,
+                    source,
+                    source_names,
                 });
             }
         }
@@ -169,6 +214,9 @@ fn atlas_prose(text: &str, path: &Path, texts: &mut Vec<ProseText>) -> Result<()
                 technique: id.clone(),
                 text: text_of(technique, "name"),
                 kind: ProseKind::Name,
+                domain: "atlas",
+                source: None,
+                source_names: Vec::new(),
             });
             let description = text_of(technique, "description");
             let first_paragraph = description.split("\n\n").next().unwrap_or_default();
@@ -180,11 +228,15 @@ fn atlas_prose(text: &str, path: &Path, texts: &mut Vec<ProseText>) -> Result<()
                     technique: id.clone(),
                     text: sentence,
                     kind: ProseKind::Description,
+                    domain: "atlas",
+                    source: None,
+                    source_names: Vec::new(),
                 });
             }
         }
     }
     for study in value["case-studies"].as_array().into_iter().flatten() {
+        let study_id = text_of(study, "id");
         for step in study["procedure"].as_array().into_iter().flatten() {
             let text = strip_markup(&text_of(step, "description"));
             if !text.trim().is_empty() {
@@ -192,6 +244,9 @@ fn atlas_prose(text: &str, path: &Path, texts: &mut Vec<ProseText>) -> Result<()
                     technique: text_of(step, "technique"),
                     text,
                     kind: ProseKind::CaseStudy,
+                    domain: "atlas",
+                    source: (!study_id.is_empty()).then(|| study_id.clone()),
+                    source_names: Vec::new(),
                 });
             }
         }

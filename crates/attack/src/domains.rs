@@ -1,0 +1,442 @@
+//! Evaluation in every domain: ATT&CK procedure examples (Enterprise, Mobile, ICS) held out by
+//! the group, software or campaign they describe, and ATLAS case-study steps held out by case
+//! study, read with the technique's names and ids and the actor's names removed, so that the
+//! mapper has to recognise the behaviour.
+//!
+//! Folds: a source's fold is [`fold_of`] its STIX id (or case-study id). Each fold's model
+//! trains on everything except the fold's held-out texts and every training text that
+//! near-copies one of them ([`crate::overlap`]): the same description is often given for a
+//! group and its campaign, and TRAM's bootstrap rows repeat procedure examples.
+//!
+//! Scoring is per domain, in that domain's technique space (predictions in other domains are
+//! not scored, as TRAM's evaluation scores only TRAM's labels), at two levels: each held-out
+//! text alone (usually one sentence), and each source's texts of a domain read together as
+//! one document. A predicted parent of a gold sub-technique is implied by it and counts
+//! neither way. The thresholds are the model's own, chosen on the TRAM folds: nothing here is
+//! tuned on these texts.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use ctiforge_kb::{KnowledgeBase, ProseKind};
+use ctiforge_model::Domain;
+use regex::{Regex, RegexBuilder};
+use serde::Serialize;
+
+use crate::corpus::{Corpus, Example, Origin};
+use crate::eval::{Counts, Prf, fit, fold_of};
+use crate::model::Calibration;
+use crate::overlap::NearCopies;
+use crate::train::{Settings, label_ids};
+use crate::{MapOptions, Mapper};
+
+/// One held-out text.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldOut {
+    /// Position in the corpus.
+    pub example: usize,
+    /// `enterprise`, `mobile`, `ics` or `atlas`.
+    pub domain: &'static str,
+    /// The group, software, campaign or case study.
+    pub source: String,
+    /// Its fold.
+    pub fold: u32,
+    /// The text as tested: names and ids removed.
+    pub text: String,
+    /// The technique (current id).
+    pub gold: String,
+}
+
+/// The split: which texts are held out in which fold, and which training texts each fold
+/// leaves out as near-copies.
+#[derive(Debug, Clone)]
+pub struct Split {
+    /// Folds.
+    pub folds: u32,
+    /// The held-out texts, in corpus order.
+    pub held_out: Vec<HeldOut>,
+    /// Per corpus example, the folds (bits) whose training leaves it out.
+    pub left_out: Vec<u32>,
+}
+
+/// Removes technique ids and names and the source's names from held-out text.
+struct Redactor {
+    ids: Regex,
+    /// Multi-word names of every technique, longest first.
+    names: Regex,
+    by_source: HashMap<String, Option<Regex>>,
+}
+
+fn word_alternation(names: &mut Vec<String>) -> Option<Regex> {
+    names.retain(|n| n.chars().filter(|c| c.is_alphanumeric()).count() >= 3);
+    if names.is_empty() {
+        return None;
+    }
+    names.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    names.dedup();
+    let pattern = names
+        .iter()
+        .map(|n| regex::escape(n))
+        .collect::<Vec<_>>()
+        .join("|");
+    RegexBuilder::new(&format!(r"\b(?:{pattern})\b"))
+        .case_insensitive(true)
+        .size_limit(1 << 26)
+        .build()
+        .ok()
+}
+
+impl Redactor {
+    fn new(kb: &KnowledgeBase) -> Self {
+        let mut names: Vec<String> = kb
+            .catalog()
+            .techniques
+            .iter()
+            .map(|t| t.name.clone())
+            .filter(|n| n.split_whitespace().count() >= 2)
+            .collect();
+        Self {
+            ids: Regex::new(r"(?i)\b(?:AML\.)?T[A]?\d{4}(?:\.\d{3})?\b").expect("id pattern"),
+            names: word_alternation(&mut names).expect("technique names"),
+            by_source: HashMap::new(),
+        }
+    }
+
+    fn redact(&mut self, kb: &KnowledgeBase, example: &Example, gold: &str) -> String {
+        let text = self.ids.replace_all(&example.text, "");
+        let text = self.names.replace_all(&text, "this");
+        // The gold technique's own name (and its parent's), even when one word long.
+        let mut own: Vec<String> = Vec::new();
+        let mut id = Some(gold);
+        while let Some(current) = id {
+            let Some(technique) = kb.technique(current) else {
+                break;
+            };
+            own.push(technique.name.clone());
+            id = technique.parent.as_deref();
+        }
+        let text = match word_alternation(&mut own) {
+            Some(pattern) => pattern.replace_all(&text, "this").into_owned(),
+            None => text.into_owned(),
+        };
+        let Some(source) = &example.source else {
+            return text;
+        };
+        let pattern = self
+            .by_source
+            .entry(source.clone())
+            .or_insert_with(|| word_alternation(&mut example.source_names.clone()));
+        match pattern {
+            Some(pattern) => pattern.replace_all(&text, "the actor").into_owned(),
+            None => text,
+        }
+    }
+}
+
+/// Builds the split of `corpus` into `folds`.
+pub fn split(corpus: &Corpus, kb: &KnowledgeBase, folds: u32) -> Split {
+    let mut redactor = Redactor::new(kb);
+    let mut held_out = Vec::new();
+    for (i, example) in corpus.examples.iter().enumerate() {
+        let (
+            Origin::Prose(ProseKind::Procedure | ProseKind::CaseStudy),
+            Some(source),
+            Some(domain),
+        ) = (example.origin, &example.source, example.domain)
+        else {
+            continue;
+        };
+        let Some(technique) = example
+            .labels
+            .first()
+            .and_then(|l| kb.resolve_technique(l))
+            .filter(|t| t.is_active())
+        else {
+            continue;
+        };
+        let text = redactor.redact(kb, example, &technique.id);
+        if text.split_whitespace().count() < 3 {
+            continue;
+        }
+        held_out.push(HeldOut {
+            example: i,
+            domain,
+            source: source.clone(),
+            fold: fold_of(source, folds),
+            text,
+            gold: technique.id.clone(),
+        });
+    }
+    let index = NearCopies::new(corpus.examples.iter().map(|e| e.text.as_str()));
+    let mut left_out = vec![0u32; corpus.examples.len()];
+    for item in &held_out {
+        left_out[item.example] |= 1 << item.fold;
+        for j in index.of(&corpus.examples[item.example].text) {
+            left_out[j as usize] |= 1 << item.fold;
+        }
+    }
+    Split {
+        folds,
+        held_out,
+        left_out,
+    }
+}
+
+/// Scores of one domain.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DomainScores {
+    /// The domain.
+    pub domain: String,
+    /// Sources (groups, software, campaigns, case studies) with held-out texts.
+    pub sources: usize,
+    /// Held-out texts.
+    pub texts: usize,
+    /// Each text alone.
+    pub text_counts: Counts,
+    /// Each text alone.
+    pub text_level: Prf,
+    /// Each source's texts together.
+    pub document_counts: Counts,
+    /// Each source's texts together.
+    pub document_level: Prf,
+}
+
+/// One held-out text and what the mapper said.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    /// The domain.
+    pub domain: String,
+    /// The text as tested.
+    pub text: String,
+    /// The technique.
+    pub gold: String,
+    /// In-domain predictions.
+    pub predicted: Vec<String>,
+    /// In-domain techniques scored at least 0.05, with their scores.
+    pub scores: Vec<(String, f32)>,
+}
+
+/// The outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Folds.
+    pub folds: u32,
+    /// Per domain.
+    pub domains: Vec<DomainScores>,
+    /// Training texts left out of at least one fold as near-copies of held-out texts (the
+    /// held-out texts themselves not counted).
+    pub near_copies_left_out: usize,
+    /// Every held-out text with its predictions, in corpus order.
+    pub samples: Vec<Sample>,
+    /// The training settings.
+    pub settings: String,
+}
+
+fn domain_of(name: &str) -> Option<Domain> {
+    Domain::ALL.into_iter().find(|d| d.as_str() == name)
+}
+
+/// Predicted ids in `domain`, with parents of gold sub-techniques (implied) left out.
+fn in_domain(
+    kb: &KnowledgeBase,
+    domain: Domain,
+    predicted: impl Iterator<Item = String>,
+    gold: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let implied: BTreeSet<&str> = gold
+        .iter()
+        .filter_map(|g| kb.technique(g)?.parent.as_deref())
+        .collect();
+    predicted
+        .filter(|p| kb.technique(p).is_some_and(|t| t.domains.contains(&domain)))
+        .filter(|p| gold.contains(p) || !implied.contains(p.as_str()))
+        .collect()
+}
+
+fn tally(predicted: &BTreeSet<String>, gold: &BTreeSet<String>, counts: &mut Counts) {
+    counts.tp += predicted.intersection(gold).count() as u32;
+    counts.fp += predicted.difference(gold).count() as u32;
+    counts.fn_ += gold.difference(predicted).count() as u32;
+}
+
+/// Cross-validates over `split`: one model per fold, trained with `settings`, scored with
+/// `calibration` (the thresholds chosen on the TRAM folds).
+pub fn evaluate(
+    corpus: &Corpus,
+    kb: &KnowledgeBase,
+    split: &Split,
+    settings: &Settings,
+    calibration: Calibration,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Outcome {
+    let folds = split.folds;
+    let mut samples: Vec<Option<Sample>> = vec![None; split.held_out.len()];
+    // (domain, source) → (texts joined, gold set)
+    let mut documents: BTreeMap<(&str, &str), (u32, String, BTreeSet<String>)> = BTreeMap::new();
+    for item in &split.held_out {
+        let entry = documents
+            .entry((item.domain, item.source.as_str()))
+            .or_insert_with(|| (item.fold, String::new(), BTreeSet::new()));
+        entry.1.push_str(&item.text);
+        entry.1.push_str("\n\n");
+        entry.2.insert(item.gold.clone());
+    }
+    let mut scores: BTreeMap<&str, DomainScores> = BTreeMap::new();
+    let options = MapOptions {
+        min_score: Some(0.05),
+        ..MapOptions::default()
+    };
+    for fold in 0..folds {
+        progress(&format!("fold {}/{folds}: training", fold + 1));
+        let training: Vec<&Example> = corpus
+            .examples
+            .iter()
+            .zip(&split.left_out)
+            .filter(|(_, mask)| *mask & (1 << fold) == 0)
+            .map(|(e, _)| e)
+            .collect();
+        let model = fit(
+            &training,
+            kb,
+            settings,
+            calibration,
+            Vec::new(),
+            &corpus.tram_labels,
+            progress,
+        );
+        let mapper = Mapper::new(kb, model);
+        progress(&format!("fold {}/{folds}: scoring", fold + 1));
+        for (n, item) in split.held_out.iter().enumerate() {
+            if item.fold != fold {
+                continue;
+            }
+            let Some(domain) = domain_of(item.domain) else {
+                continue;
+            };
+            let (_, sentences) = ctiforge_text::segment(&item.text);
+            let mapping = mapper.map_document(&item.text, &sentences, &options);
+            let gold = BTreeSet::from([item.gold.clone()]);
+            let scored: Vec<(String, f32)> = mapping
+                .techniques
+                .iter()
+                .filter(|t| t.domains.contains(&domain))
+                .map(|t| (t.id.clone(), t.score))
+                .collect();
+            let predicted = in_domain(
+                kb,
+                domain,
+                scored
+                    .iter()
+                    .filter(|(_, s)| *s >= calibration.document_threshold)
+                    .map(|(id, _)| id.clone()),
+                &gold,
+            );
+            let entry = scores.entry(item.domain).or_default();
+            entry.texts += 1;
+            tally(&predicted, &gold, &mut entry.text_counts);
+            samples[n] = Some(Sample {
+                domain: item.domain.to_owned(),
+                text: item.text.clone(),
+                gold: item.gold.clone(),
+                predicted: predicted.into_iter().collect(),
+                scores: scored,
+            });
+        }
+        for ((domain_name, _), (doc_fold, text, gold)) in &documents {
+            if *doc_fold != fold {
+                continue;
+            }
+            let Some(domain) = domain_of(domain_name) else {
+                continue;
+            };
+            let (_, sentences) = ctiforge_text::segment(text);
+            let mapping = mapper.map_document(text, &sentences, &options);
+            let predicted = in_domain(
+                kb,
+                domain,
+                mapping
+                    .techniques
+                    .into_iter()
+                    .filter(|t| t.score >= calibration.document_threshold)
+                    .map(|t| t.id),
+                gold,
+            );
+            let entry = scores.entry(domain_name).or_default();
+            entry.sources += 1;
+            tally(&predicted, gold, &mut entry.document_counts);
+        }
+    }
+    let domains = Domain::ALL
+        .iter()
+        .filter_map(|d| {
+            let mut s = scores.remove(d.as_str())?;
+            s.domain = d.as_str().to_owned();
+            s.text_level = s.text_counts.prf();
+            s.document_level = s.document_counts.prf();
+            Some(s)
+        })
+        .collect();
+    let held: BTreeSet<usize> = split.held_out.iter().map(|h| h.example).collect();
+    Outcome {
+        folds,
+        domains,
+        near_copies_left_out: split
+            .left_out
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| **m != 0 && !held.contains(i))
+            .count(),
+        samples: samples.into_iter().flatten().collect(),
+        settings: settings.to_string(),
+    }
+}
+
+/// The split as JSON lines for `bench/attack_domain_baseline.py`: every corpus example with
+/// its training labels (current ids, parents added) and the folds that leave it out, and for
+/// held-out texts the fold, domain, source, tested text and gold technique.
+pub fn export(
+    corpus: &Corpus,
+    kb: &KnowledgeBase,
+    split: &Split,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut held: HashMap<usize, &HeldOut> = HashMap::new();
+    for item in &split.held_out {
+        held.insert(item.example, item);
+    }
+    let domains: BTreeMap<&str, Vec<String>> = Domain::ALL
+        .iter()
+        .map(|d| {
+            let ids = kb
+                .catalog()
+                .techniques
+                .iter()
+                .filter(|t| t.is_active() && t.domains.contains(d))
+                .map(|t| t.id.clone())
+                .collect();
+            (d.as_str(), ids)
+        })
+        .collect();
+    let header = serde_json::json!({ "folds": split.folds, "domains": domains });
+    writeln!(out, "{header}")?;
+    for (i, example) in corpus.examples.iter().enumerate() {
+        let folds: Vec<u32> = (0..split.folds)
+            .filter(|f| split.left_out[i] & (1 << f) != 0)
+            .collect();
+        let mut row = serde_json::json!({
+            "text": example.text,
+            "labels": label_ids(example, kb),
+            "left_out_of": folds,
+        });
+        if let Some(item) = held.get(&i) {
+            row["test"] = serde_json::json!({
+                "fold": item.fold,
+                "domain": item.domain,
+                "source": item.source,
+                "text": item.text,
+                "gold": item.gold,
+            });
+        }
+        writeln!(out, "{row}")?;
+    }
+    Ok(())
+}

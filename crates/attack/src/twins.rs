@@ -1,0 +1,382 @@
+//! The same behaviour in another matrix. ATT&CK repeats many Enterprise techniques in its ICS
+//! and Mobile matrices under the same name (Remote System Discovery is T1018 in Enterprise and
+//! T0846 in ICS; Audio Capture is T1123 and, on phones, T1429). The classifier learns the
+//! Enterprise form from thousands of examples and the ICS or Mobile form from a handful, so a
+//! report about a plant or a phone gets the twin of each Enterprise technique it describes,
+//! with the same evidence, when the report itself says it is about industrial control systems
+//! or mobile devices (its own words, listed with the twin). ATLAS does the same for attacks on
+//! AI systems (Exploit Public-Facing Application is T1190 and AML.T0049).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use ctiforge_kb::KnowledgeBase;
+use ctiforge_model::Domain;
+use regex::{Regex, RegexBuilder};
+
+/// Words that place a report in a domain: equipment, protocols and platforms, not sectors
+/// (a hospital or a utility runs ordinary IT too).
+const CUES: [(Domain, &[&str]); 3] = [
+    (
+        Domain::Ics,
+        &[
+            "plc",
+            "plcs",
+            "programmable logic controller",
+            "programmable logic controllers",
+            "hmi",
+            "hmis",
+            "human-machine interface",
+            "human machine interface",
+            "scada",
+            "rtu",
+            "rtus",
+            "industrial control system",
+            "industrial control systems",
+            "ics",
+            "control system",
+            "control systems",
+            "distributed control system",
+            "dcs",
+            "safety instrumented system",
+            "safety instrumented systems",
+            "safety system",
+            "safety controller",
+            "safety controllers",
+            "engineering workstation",
+            "engineering workstations",
+            "historian",
+            "ladder logic",
+            "field device",
+            "field devices",
+            "operational technology",
+            "modbus",
+            "dnp3",
+            "iec 104",
+            "iec-104",
+            "iec 60870-5-104",
+            "iec 61850",
+            "opc",
+            "opc ua",
+            "profinet",
+            "ethernet/ip",
+            "s7comm",
+            "codesys",
+            "tristation",
+            "triconex",
+            "wincc",
+            "substation",
+            "substations",
+        ],
+    ),
+    (
+        Domain::Mobile,
+        &[
+            "android",
+            "ios",
+            "iphone",
+            "iphones",
+            "ipad",
+            "apk",
+            "apks",
+            "smartphone",
+            "smartphones",
+            "mobile device",
+            "mobile devices",
+            "mobile app",
+            "mobile apps",
+            "mobile application",
+            "mobile applications",
+            "google play",
+            "play store",
+            "app store",
+            "accessibility service",
+            "accessibility services",
+            "device administrator",
+            "broadcast receiver",
+            "jailbroken",
+            "rooted device",
+            "sms",
+        ],
+    ),
+    (
+        Domain::Atlas,
+        &[
+            "machine learning",
+            "machine-learning",
+            "ml model",
+            "ml models",
+            "ai model",
+            "ai models",
+            "llm",
+            "llms",
+            "large language model",
+            "large language models",
+            "chatbot",
+            "neural network",
+            "deep learning",
+            "training data",
+            "inference api",
+            "prompt",
+            "prompts",
+            "model weights",
+            "hugging face",
+            "ai agent",
+            "ai agents",
+            "ai system",
+            "ai systems",
+            "generative ai",
+            "retrieval-augmented generation",
+        ],
+    ),
+];
+
+/// Namesakes under other names: ATT&CK for ICS describes the same behaviour as these
+/// Enterprise techniques under a name of its own (from the techniques' definitions).
+const RENAMED: [(&str, &str); 12] = [
+    ("T1078.001", "T0812"), // Default Accounts → Default Credentials
+    ("T1059.003", "T0807"), // Windows Command Shell → Command-Line Interface
+    ("T1059.004", "T0807"), // Unix Shell → Command-Line Interface
+    ("T1059.001", "T0853"), // PowerShell → Scripting
+    ("T1059.005", "T0853"), // Visual Basic → Scripting
+    ("T1059.006", "T0853"), // Python → Scripting
+    ("T1071", "T0869"),     // Application Layer Protocol → Standard Application Layer Protocol
+    ("T1090", "T0884"),     // Proxy → Connection Proxy
+    ("T1070", "T0872"),     // Indicator Removal → Indicator Removal on Host
+    ("T1529", "T0816"),     // System Shutdown/Reboot → Device Restart/Shutdown
+    ("T1499", "T0814"),     // Endpoint Denial of Service → Denial of Service
+    ("T1049", "T0840"),     // System Network Connections Discovery → Network Connection Enumeration
+];
+
+/// One pattern per domain, longest cues first.
+static CUE_PATTERNS: LazyLock<Vec<(Domain, Regex)>> = LazyLock::new(|| {
+    CUES.iter()
+        .map(|(domain, cues)| {
+            let mut cues: Vec<&str> = cues.to_vec();
+            cues.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            let alternation = cues
+                .iter()
+                .map(|c| regex::escape(c))
+                .collect::<Vec<_>>()
+                .join("|");
+            let pattern = RegexBuilder::new(&format!(r"\b(?:{alternation})\b"))
+                .case_insensitive(true)
+                .build()
+                .expect("cue pattern");
+            (*domain, pattern)
+        })
+        .collect()
+});
+
+/// How a document places itself in ICS or Mobile: the distinct cues it uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// The domain.
+    pub domain: Domain,
+    /// Distinct cues as first written, in order of appearance.
+    pub cues: Vec<String>,
+}
+
+/// The domains `text` places itself in. A text of up to three sentences needs one mention
+/// of a cue; a longer one two mentions, so that a report on Windows malware that names SCADA
+/// once in passing stays an Enterprise report.
+pub fn contexts(text: &str, sentences: usize) -> Vec<Context> {
+    let needed = if sentences <= 3 { 1 } else { 2 };
+    let mut found = Vec::new();
+    for (domain, pattern) in CUE_PATTERNS.iter() {
+        let mut mentions = 0;
+        let mut cues: Vec<String> = Vec::new();
+        for m in pattern.find_iter(text) {
+            mentions += 1;
+            let cue = m.as_str();
+            // `IOS` in a Cisco context and `ICS` as a file extension are rare in prose that
+            // ends up here; the lower-case `ios`/`ics` are words of other languages.
+            if cue == "ios" || cue == "ics" {
+                mentions -= 1;
+                continue;
+            }
+            if !cues.iter().any(|c| c.eq_ignore_ascii_case(cue)) {
+                cues.push(cue.to_owned());
+            }
+        }
+        if mentions >= needed && !cues.is_empty() {
+            found.push(Context {
+                domain: *domain,
+                cues,
+            });
+        }
+    }
+    found
+}
+
+/// Whether `sentence` itself uses a cue of `domain`. ATLAS twins need it: attacks on AI
+/// systems are usually one part of a larger intrusion, and the intrusion's own valid accounts
+/// or phishing are not the AI system's.
+pub fn mentions(sentence: &str, domain: Domain) -> bool {
+    CUE_PATTERNS
+        .iter()
+        .any(|(d, pattern)| *d == domain && pattern.is_match(sentence))
+}
+
+/// Enterprise technique id → its ICS and Mobile namesakes.
+#[derive(Debug, Default)]
+pub struct Twins {
+    by_enterprise: HashMap<String, Vec<(String, Domain)>>,
+}
+
+impl Twins {
+    /// Pairs every active Enterprise technique with the active ICS, Mobile and ATLAS
+    /// techniques of the same name (case and spacing aside). A sub-technique's name counts
+    /// with its parent's (Acquire Infrastructure: Domains is not Compromise Infrastructure:
+    /// Domains), except that an Enterprise sub-technique also matches a technique of the same
+    /// name that has no parent (Phishing: Spearphishing Attachment is ICS's Spearphishing
+    /// Attachment).
+    pub fn new(kb: &KnowledgeBase) -> Self {
+        let fold = |name: &str| {
+            name.to_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let parent_name = |technique: &ctiforge_kb::Technique| {
+            technique
+                .parent
+                .as_deref()
+                .and_then(|p| kb.technique(p))
+                .map(|p| p.name.clone())
+        };
+        let full = |technique: &ctiforge_kb::Technique| {
+            fold(&format!(
+                "{}: {}",
+                parent_name(technique).unwrap_or_default(),
+                technique.name
+            ))
+        };
+        let mut by_full: HashMap<String, Vec<(String, Domain)>> = HashMap::new();
+        let mut top_level: HashMap<String, Vec<(String, Domain)>> = HashMap::new();
+        for technique in kb.catalog().techniques.iter().filter(|t| t.is_active()) {
+            for domain in [Domain::Ics, Domain::Mobile, Domain::Atlas] {
+                if !technique.domains.contains(&domain)
+                    || technique.domains.contains(&Domain::Enterprise)
+                {
+                    continue;
+                }
+                let entry = (technique.id.clone(), domain);
+                by_full
+                    .entry(full(technique))
+                    .or_default()
+                    .push(entry.clone());
+                if technique.parent.is_none() {
+                    top_level
+                        .entry(fold(&technique.name))
+                        .or_default()
+                        .push(entry);
+                }
+            }
+        }
+        let mut by_enterprise: HashMap<String, Vec<(String, Domain)>> = HashMap::new();
+        for technique in kb.catalog().techniques.iter().filter(|t| t.is_active()) {
+            if !technique.domains.contains(&Domain::Enterprise) {
+                continue;
+            }
+            let found = by_full
+                .get(&full(technique))
+                .or_else(|| top_level.get(&fold(&technique.name)));
+            if let Some(list) = found {
+                by_enterprise.insert(technique.id.clone(), list.clone());
+            }
+        }
+        for (enterprise, ics) in RENAMED {
+            let active = |id: &str| kb.technique(id).is_some_and(|t| t.is_active());
+            if active(enterprise) && active(ics) {
+                let list = by_enterprise.entry(enterprise.to_owned()).or_default();
+                if !list.iter().any(|(id, _)| id == ics) {
+                    list.push((ics.to_owned(), Domain::Ics));
+                }
+            }
+        }
+        Self { by_enterprise }
+    }
+
+    /// The namesakes of an Enterprise technique in `domain`.
+    pub fn of<'a>(&'a self, enterprise: &str, domain: Domain) -> impl Iterator<Item = &'a str> {
+        self.by_enterprise
+            .get(enterprise)
+            .into_iter()
+            .flatten()
+            .filter(move |(_, d)| *d == domain)
+            .map(|(id, _)| id.as_str())
+    }
+
+    /// How many Enterprise techniques have a namesake.
+    pub fn len(&self) -> usize {
+        self.by_enterprise.len()
+    }
+
+    /// Whether no technique has a namesake.
+    pub fn is_empty(&self) -> bool {
+        self.by_enterprise.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RENAMED, Twins, contexts};
+    use ctiforge_model::Domain;
+
+    #[test]
+    fn namesakes_come_from_the_knowledge_base_and_every_renamed_pair_exists() {
+        let kb = ctiforge_kb::KnowledgeBase::embedded().expect("embedded knowledge base");
+        for (enterprise, ics) in RENAMED {
+            let e = kb.technique(enterprise).expect(enterprise);
+            let i = kb.technique(ics).expect(ics);
+            assert!(e.is_active() && i.is_active(), "{enterprise} {ics}");
+            assert!(e.domains.contains(&Domain::Enterprise) && i.domains.contains(&Domain::Ics));
+        }
+        let twins = Twins::new(&kb);
+        assert!(twins.len() > 60, "{}", twins.len());
+        assert_eq!(
+            twins.of("T1018", Domain::Ics).collect::<Vec<_>>(),
+            vec!["T0846"]
+        );
+        assert_eq!(
+            twins.of("T1123", Domain::Mobile).collect::<Vec<_>>(),
+            vec!["T1429"]
+        );
+        assert_eq!(
+            twins.of("T1078.001", Domain::Ics).collect::<Vec<_>>(),
+            vec!["T0812"]
+        );
+        assert!(twins.of("T1486", Domain::Ics).next().is_none());
+        assert_eq!(
+            twins.of("T1190", Domain::Atlas).collect::<Vec<_>>(),
+            vec!["AML.T0049"]
+        );
+        assert_eq!(
+            twins.of("T1583.001", Domain::Atlas).collect::<Vec<_>>(),
+            vec!["AML.T0008.002"]
+        );
+        assert!(twins.of("T1584.001", Domain::Atlas).next().is_none());
+        assert_eq!(
+            twins.of("T1566.001", Domain::Ics).collect::<Vec<_>>(),
+            vec!["T0865"]
+        );
+    }
+
+    #[test]
+    fn a_short_text_needs_one_cue_a_long_one_two_mentions() {
+        let plc = "The implant sent Modbus writes to the PLC.";
+        let found = contexts(plc, 1);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].domain, Domain::Ics);
+        assert_eq!(found[0].cues, vec!["Modbus", "PLC"]);
+
+        let passing = "The ransomware encrypted file servers. It spread by SMB. \
+                       It deleted shadow copies. The vendor also sells SCADA software.";
+        assert!(contexts(passing, 4).is_empty());
+
+        let phone = "The APK asks for SMS permissions.";
+        assert_eq!(contexts(phone, 1)[0].domain, Domain::Mobile);
+        assert!(contexts("The company's ios team and the ics file.", 1).is_empty());
+    }
+}
