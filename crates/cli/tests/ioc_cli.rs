@@ -204,3 +204,140 @@ fn the_tram_report_corpus_extracts_without_error() {
         }
     }
 }
+
+/// Fields that identify one occurrence, for comparing two runs.
+fn occurrences(records: &[serde_json::Value]) -> Vec<(String, String, u64, u64, bool)> {
+    records
+        .iter()
+        .map(|r| {
+            (
+                r["type"].as_str().unwrap_or_default().to_owned(),
+                r["value"].as_str().unwrap_or_default().to_owned(),
+                r["start"].as_u64().unwrap_or_default(),
+                r["end"].as_u64().unwrap_or_default(),
+                r.get("false_positive").is_some(),
+            )
+        })
+        .collect()
+}
+
+/// A file of several megabytes is read in chunks; the cuts fall after a line of prose that ends
+/// a sentence, so no sentence and no reference list runs across one, and the file gives the
+/// indicators the same text gives read whole (batch mode reads each record whole). The reports
+/// here end with reference lists long enough that a cut at the last line break would land
+/// inside one, and the same URL stands in prose and in another report's list.
+#[test]
+fn large_files_read_in_chunks_give_what_the_whole_text_gives() {
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < 3_500_000 {
+        text.push_str(&format!(
+            "Report {n} describes a loader that the operators kept for weeks.\n\
+             The loader beacons to hxxp://relay{n}[.]example-c2[.]net/g and 198.51.100.{}.\n\
+             It was first seen at https://news{}.vendor-blog.net/analysis in prose.\n\
+             References\n",
+            n % 250,
+            n % 7
+        ));
+        for k in 0..400 {
+            text.push_str(&format!(
+                "[{k}] https://blog.vendor{}.com/post/{k}\n",
+                k % 7
+            ));
+        }
+        text.push_str(&format!(
+            "[400] https://news{}.vendor-blog.net/analysis\n",
+            n % 7
+        ));
+        text.push('\n');
+        n += 1;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.txt");
+    std::fs::write(&path, &text).expect("write");
+    let chunked = run(
+        &[
+            "ioc",
+            "extract",
+            "--all",
+            "--format",
+            "jsonl",
+            path.to_str().expect("utf-8"),
+        ],
+        "",
+    );
+    common::assert_succeeded(&chunked, "ioc extract of a large file");
+    let batch_input = serde_json::json!({"id": 1, "text": text}).to_string();
+    let whole = run(&["ioc", "extract", "--jsonl", "--all"], &batch_input);
+    common::assert_succeeded(&whole, "ioc extract --jsonl");
+    let whole = &lines(&whole)[0]["iocs"];
+    let whole = whole.as_array().expect("iocs");
+    let chunked = lines(&chunked);
+    assert!(chunked.len() > 10_000, "{} records", chunked.len());
+    let (chunked_found, whole_found) = (occurrences(&chunked), occurrences(whole));
+    let first_difference = chunked_found
+        .iter()
+        .zip(&whole_found)
+        .position(|(a, b)| a != b);
+    assert_eq!(
+        (first_difference, chunked_found.len()),
+        (None, whole_found.len()),
+        "first difference: {:?} against {:?}",
+        first_difference.map(|i| &chunked_found[i]),
+        first_difference.map(|i| &whole_found[i]),
+    );
+    // Reference entries are flagged everywhere, and the URL also written in prose is not.
+    let flagged = |host: &str| {
+        chunked
+            .iter()
+            .filter(|r| r["type"] == "url" && r["host"].as_str().is_some_and(|h| h.contains(host)))
+            .map(|r| r.get("false_positive").is_some())
+            .collect::<Vec<bool>>()
+    };
+    let entries = flagged("blog.vendor");
+    assert!(entries.len() > 10_000 && entries.iter().all(|f| *f));
+    let cited = flagged("news");
+    assert!(cited.len() > 50 && cited.iter().all(|f| !*f));
+}
+
+/// JSON lines give each occurrence its sentence's offsets in the input and write the
+/// sentence's text once, on the first occurrence in it.
+#[test]
+fn jsonl_writes_each_sentence_once_with_offsets() {
+    let text = "Intro line.\nThe dropper fetched hxxp://a[.]example-bad[.]net/x from 45.77.12.9 and 45.77.12.10.\nLater it used 91.215.85.3.\n";
+    let output = run(&["ioc", "extract", "--format", "jsonl"], text);
+    common::assert_succeeded(&output, "ioc extract --format jsonl");
+    let found = lines(&output);
+    let values: Vec<&str> = found.iter().filter_map(|i| i["value"].as_str()).collect();
+    assert_eq!(
+        values,
+        [
+            "a.example-bad.net",
+            "http://a.example-bad.net/x",
+            "45.77.12.9",
+            "45.77.12.10",
+            "91.215.85.3"
+        ]
+    );
+    let sentence =
+        "The dropper fetched hxxp://a[.]example-bad[.]net/x from 45.77.12.9 and 45.77.12.10.";
+    assert_eq!(found[0]["sentence"], sentence);
+    for record in &found[1..4] {
+        assert!(record.get("sentence").is_none(), "{record}");
+    }
+    assert_eq!(found[4]["sentence"], "Later it used 91.215.85.3.");
+    for record in &found {
+        let (start, end) = (
+            record["sentence_start"].as_u64().expect("start") as usize,
+            record["sentence_end"].as_u64().expect("end") as usize,
+        );
+        let (at, to) = (
+            record["start"].as_u64().expect("start") as usize,
+            record["end"].as_u64().expect("end") as usize,
+        );
+        assert!(start <= at && to <= end, "{record}");
+        assert!(text[start..end].contains(&text[at..to]), "{record}");
+    }
+    let last = found[4]["sentence_start"].as_u64().expect("offset") as usize;
+    assert_eq!(&text[last..][..13], "Later it used");
+}

@@ -33,6 +33,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 pub use ctiforge_model::IocType;
+pub use references::closes_sections as closes_reference_sections;
 pub use warninglist::{WarninglistHit, Warninglists};
 
 /// One indicator or identifier found in the text.

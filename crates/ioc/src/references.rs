@@ -86,6 +86,13 @@ impl<'t> ReferenceSections<'t> {
     }
 }
 
+/// Whether `line` (one line of text, with or without its line break) ends every reference
+/// section open before it: it is neither a heading nor an entry. Text cut right after such a
+/// line has the same sections, in each part, as the whole text.
+pub fn closes_sections(line: &str) -> bool {
+    line_around(line, 0).2 == Line::Other
+}
+
 /// The span and kind of the line of `text` that holds byte `at`.
 fn line_around(text: &str, at: usize) -> (usize, usize, Line) {
     let bytes = text.as_bytes();
@@ -231,6 +238,28 @@ mod tests {
                 let inside = expected.iter().any(|(s, e)| start >= *s && end <= *e);
                 prop_assert_eq!(walk.contains(start, end), inside, "{:?} {}..{}", text, start, end);
             }
+        }
+    }
+
+    proptest! {
+        /// Text cut after a line that closes sections has, in each part, the sections the
+        /// whole text has there.
+        #[test]
+        fn a_cut_after_a_closing_line_keeps_the_sections(
+            lines in proptest::collection::vec(line(), 1..24),
+            at in 0usize..24,
+        ) {
+            let text = lines.join("\n") + "\n";
+            let at = at % lines.len();
+            prop_assume!(closes_sections(&lines[at]));
+            let cut: usize = lines[..=at].iter().map(|l| l.len() + 1).sum();
+            let (head, tail) = text.split_at(cut);
+            let moved = |(s, e): (usize, usize)| (s + cut, e + cut);
+            let parts: Vec<(usize, usize)> = sections(head)
+                .into_iter()
+                .chain(sections(tail).into_iter().map(moved))
+                .collect();
+            prop_assert_eq!(parts, sections(&text), "{:?} cut at {}", text, cut);
         }
     }
 

@@ -55,7 +55,7 @@ pub enum Format {
 
 /// Inputs larger than this are read and scanned in chunks that end at a line break, so memory
 /// stays bounded.
-const CHUNK: usize = 8 << 20;
+const CHUNK: usize = 1 << 20;
 
 pub fn run(command: &IocCommand, kb_path: Option<&Path>) -> anyhow::Result<Outcome> {
     let IocCommand::Extract {
@@ -113,19 +113,101 @@ pub fn run(command: &IocCommand, kb_path: Option<&Path>) -> anyhow::Result<Outco
     Ok(Outcome::Success)
 }
 
-/// Where to cut a chunk so that no indicator is split: after its last line break, else after
-/// its last white space, else after its last character that no indicator contains.
+/// Where to cut a chunk so that no indicator is split and the parts read as the whole would:
+/// after the last line of prose that ends a sentence (so that no sentence and no reference
+/// section runs across the cut), else after any line of prose, else after the last line
+/// break, else after the last white space, else after the last character that no indicator
+/// contains. Lines are looked at only in the chunk's second half.
 fn cut_point(chunk: &[u8]) -> Option<usize> {
-    chunk
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .or_else(|| chunk.iter().rposition(u8::is_ascii_whitespace))
+    let floor = chunk.len() / 2;
+    let mut prose = None;
+    // The end of the last whole line seen; the bytes after the chunk's last break are part of
+    // a line the next chunk completes.
+    let mut end: Option<usize> = None;
+    for at in memchr::memrchr_iter(b'\n', &chunk[floor..]).map(|p| floor + p) {
+        // The whole line after the break at `at`.
+        if let Some(end) = end {
+            let line = &chunk[at + 1..end];
+            if let Ok(line) = std::str::from_utf8(line)
+                && ctiforge_ioc::closes_reference_sections(line)
+            {
+                let text = line.trim_end();
+                if text.ends_with(['.', '!', '?']) {
+                    return Some(end);
+                }
+                prose.get_or_insert(end);
+            }
+        }
+        end = Some(at + 1);
+    }
+    prose
+        .or_else(|| memchr::memrchr(b'\n', chunk).map(|at| at + 1))
         .or_else(|| {
-            chunk.iter().rposition(|b| {
-                b.is_ascii() && !b.is_ascii_alphanumeric() && !b"./:-_%@[]()\\?=&#~+".contains(b)
-            })
+            chunk
+                .iter()
+                .rposition(u8::is_ascii_whitespace)
+                .map(|at| at + 1)
         })
-        .map(|at| at + 1)
+        .or_else(|| {
+            chunk
+                .iter()
+                .rposition(|b| {
+                    b.is_ascii()
+                        && !b.is_ascii_alphanumeric()
+                        && !b"./:-_%@[]()\\?=&#~+".contains(b)
+                })
+                .map(|at| at + 1)
+        })
+}
+
+/// Plain text in chunks of at most [`CHUNK`] bytes, each ending where no indicator can be split
+/// ([`cut_point`]), read into one buffer that is reused: no allocation or page clearing per
+/// chunk, and the bytes after a cut are moved to the front instead of copied out.
+struct Chunks<'r> {
+    reader: &'r mut dyn Read,
+    buffer: Vec<u8>,
+    /// Bytes in `buffer` read but not yet returned.
+    filled: usize,
+    /// Bytes at the front of `buffer` returned by the last call, to drop before the next read.
+    returned: usize,
+    at_end: bool,
+}
+
+impl<'r> Chunks<'r> {
+    fn new(reader: &'r mut dyn Read) -> Self {
+        Chunks {
+            reader,
+            // Zeroed by the allocator (fresh pages), so a short input touches only what it fills.
+            buffer: vec![0; CHUNK],
+            filled: 0,
+            returned: 0,
+            at_end: false,
+        }
+    }
+
+    fn next_chunk(&mut self) -> std::io::Result<Option<&[u8]>> {
+        self.buffer.copy_within(self.returned..self.filled, 0);
+        self.filled -= self.returned;
+        self.returned = 0;
+        while !self.at_end && self.filled < CHUNK {
+            match self.reader.read(&mut self.buffer[self.filled..]) {
+                Ok(0) => self.at_end = true,
+                Ok(read) => self.filled += read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if self.filled == 0 {
+            return Ok(None);
+        }
+        let filled = &self.buffer[..self.filled];
+        self.returned = if self.at_end {
+            self.filled
+        } else {
+            cut_point(filled).unwrap_or(self.filled)
+        };
+        Ok(Some(&self.buffer[..self.returned]))
+    }
 }
 
 fn open(input: &Path) -> anyhow::Result<Box<dyn BufRead>> {
@@ -143,13 +225,33 @@ struct BatchOutput<'a> {
     iocs: Vec<Found<'a>>,
 }
 
-/// An indicator with the sentence it stands in.
+/// An indicator with the sentence it stands in: its text, and its byte offsets in the input.
 #[derive(Serialize)]
 struct Found<'a> {
     #[serde(flatten)]
     indicator: &'a Indicator,
+    /// Left out, in `--format jsonl`, when the record before had the same sentence: the
+    /// offsets tell which one it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     sentence: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sentence_start: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sentence_end: Option<usize>,
+}
+
+impl<'a> Found<'a> {
+    /// `indicator` of `text` with the sentence of `sentences` it starts in; offsets moved by
+    /// `base` (where `text` starts in the input).
+    fn new(indicator: &'a Indicator, text: &'a str, sentences: &[Span], base: usize) -> Self {
+        let span = sentence_of(sentences, indicator.start);
+        Found {
+            indicator,
+            sentence: span.and_then(|s| text.get(s.start..s.end)),
+            sentence_start: span.map(|s| s.start + base),
+            sentence_end: span.map(|s| s.end + base),
+        }
+    }
 }
 
 /// The sentence of `text` around each indicator.
@@ -158,19 +260,14 @@ fn with_sentences<'a>(text: &'a str, found: &'a [Indicator], all: bool) -> Vec<F
     found
         .iter()
         .filter(|i| all || !i.is_false_positive())
-        .map(|indicator| Found {
-            indicator,
-            sentence: sentence_of(text, &sentences, indicator.start),
-        })
+        .map(|indicator| Found::new(indicator, text, &sentences, 0))
         .collect()
 }
 
-fn sentence_of<'a>(text: &'a str, sentences: &[Span], offset: usize) -> Option<&'a str> {
+/// The sentence that holds byte `offset`.
+fn sentence_of(sentences: &[Span], offset: usize) -> Option<Span> {
     let i = sentences.partition_point(|s| s.end <= offset);
-    sentences
-        .get(i)
-        .filter(|s| s.start <= offset)
-        .and_then(|s| text.get(s.start..s.end))
+    sentences.get(i).filter(|s| s.start <= offset).copied()
 }
 
 fn batch(
@@ -225,27 +322,20 @@ fn single(
         ])?;
         header.flush()?;
     }
-    let mut carry: Vec<u8> = Vec::new();
+    let mut chunks = Chunks::new(&mut reader);
     let mut base = 0usize;
-    loop {
-        // Read up to CHUNK bytes, then cut where no indicator can be split.
-        let mut chunk = std::mem::take(&mut carry);
-        let wanted = CHUNK.saturating_sub(chunk.len()) as u64;
-        let read = (&mut reader)
-            .take(wanted)
-            .read_to_end(&mut chunk)
-            .with_context(|| format!("cannot read {}", input.display()))?;
-        let at_end = read == 0 || (read as u64) < wanted;
-        if !at_end && let Some(cut) = cut_point(&chunk) {
-            carry = chunk.split_off(cut);
-        }
-        if chunk.is_empty() && at_end {
-            break;
-        }
+    // The record being written, with the input's offsets; one allocation reused.
+    let mut moved: Option<Indicator> = None;
+    // The sentence of the last JSON line, which the next one does not repeat.
+    let mut last_sentence = None;
+    while let Some(chunk) = chunks
+        .next_chunk()
+        .with_context(|| format!("cannot read {}", input.display()))?
+    {
         // Valid UTF-8 (nearly always) is checked by the fast validator, not the lossy one.
-        let text = match std::str::from_utf8(&chunk) {
+        let text = match std::str::from_utf8(chunk) {
             Ok(text) => std::borrow::Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(&chunk),
+            Err(_) => String::from_utf8_lossy(chunk),
         };
         let found = extractor.extract(&text);
         let sentences = if format == Format::Table {
@@ -270,14 +360,20 @@ fn single(
                 first = false;
                 continue;
             }
-            let sentence = sentence_of(&text, &sentences, indicator.start);
-            let mut indicator = indicator.clone();
-            indicator.start += base;
-            indicator.end += base;
-            let record = Found {
-                indicator: &indicator,
-                sentence,
-            };
+            let mut record = Found::new(indicator, &text, &sentences, base);
+            // The offsets of the input, not of this chunk.
+            let moved = moved.get_or_insert_with(|| indicator.clone());
+            moved.clone_from(indicator);
+            moved.start += base;
+            moved.end += base;
+            record.indicator = moved;
+            if format == Format::Jsonl {
+                let span = record.sentence_start.zip(record.sentence_end);
+                if span.is_some() && span == last_sentence {
+                    record.sentence = None;
+                }
+                last_sentence = span;
+            }
             match format {
                 // Counted above.
                 Format::Table => {}
@@ -292,14 +388,11 @@ fn single(
                     serde_json::to_writer(&mut *out, &record)?;
                     out.write_all(b"\n")?;
                 }
-                Format::Csv => write_csv(&mut *out, &indicator)?,
+                Format::Csv => write_csv(&mut *out, moved)?,
             }
             first = false;
         }
         base += chunk.len();
-        if at_end && carry.is_empty() {
-            break;
-        }
     }
     match format {
         Format::Json => out.write_all(if first { b"]\n" } else { b"\n]\n" })?,
