@@ -367,3 +367,129 @@ fn qradar_fields_names_properties_and_log_source_types() {
     .expect_err("no QRadar property");
     assert!(err.contains("field CurrentDirectory"), "{err}");
 }
+
+#[test]
+fn ecs_zeek_reads_network_categories_as_zeek_logs_in_filebeat_fields() {
+    let convert = |logsource: &str, selection: &str| {
+        convert_with(logsource, selection, Target::Lucene, &["ecs_zeek_beats"])
+    };
+    // A proxy rule becomes a rule over Zeek's http log, its web-log names ECS's.
+    assert_eq!(
+        convert(
+            "category: proxy",
+            "c-uri|contains: /gate.php, cs-host: evil.com"
+        )
+        .as_deref(),
+        Ok(
+            "url.original:*\\/gate.php* AND (url.domain:evil.com OR destination.domain:evil.com) \
+             AND event.dataset:zeek.http"
+        )
+    );
+    // The connection's ends are source.* and destination.* in every log; the conn log is
+    // the module's `zeek.connection` dataset.
+    assert_eq!(
+        convert(
+            "product: zeek, service: conn",
+            "id.resp_p: 4444, id.orig_h: 10.1.2.3"
+        )
+        .as_deref(),
+        Ok("destination.port:4444 AND source.ip:10.1.2.3 AND event.dataset:zeek.connection")
+    );
+    assert_eq!(
+        convert("category: firewall", "dst_port: 3389").as_deref(),
+        Ok("destination.port:3389 AND event.dataset:zeek.connection")
+    );
+    // A name that means different things in two logs gets each log's field.
+    assert_eq!(
+        convert(
+            "product: zeek, service: kerberos",
+            "service|startswith: krbtgt"
+        )
+        .as_deref(),
+        Ok("zeek.kerberos.service:krbtgt* AND event.dataset:zeek.kerberos")
+    );
+    assert_eq!(
+        convert("product: zeek, service: conn", "service: ssh").as_deref(),
+        Ok("network.protocol:ssh AND event.dataset:zeek.connection")
+    );
+    assert_eq!(
+        convert("product: zeek, service: dns", "query|endswith: .onion").as_deref(),
+        Ok("dns.question.name:*.onion AND event.dataset:zeek.dns")
+    );
+    // Other products are left alone.
+    assert_eq!(
+        convert("product: linux, service: auditd", "name: x").as_deref(),
+        Ok("name:x")
+    );
+    // Both of pySigma's names are the same pipeline.
+    assert_eq!(
+        convert_with(
+            "category: dns",
+            "query: a.b",
+            Target::Lucene,
+            &["ecs_zeek_corelight"]
+        ),
+        convert("category: dns", "query: a.b")
+    );
+}
+
+#[test]
+fn ecs_kubernetes_places_audit_fields_and_drops_empty_api_groups() {
+    let q = convert_with(
+        "product: kubernetes, service: audit",
+        "verb: create, objectRef.resource: pods, objectRef.subresource: '', apiGroup: ''",
+        Target::Lucene,
+        &["ecs_kubernetes"],
+    );
+    assert_eq!(
+        q.as_deref(),
+        Ok(
+            "kubernetes.audit.verb:create AND kubernetes.audit.objectRef.resource:pods AND \
+             kubernetes.audit.kind:Event"
+        )
+    );
+    // A non-empty API group stays; other products' `verb` is not touched.
+    let q = convert_with(
+        "product: kubernetes, service: audit",
+        "apiGroup: rbac.authorization.k8s.io",
+        Target::Lucene,
+        &["ecs_kubernetes"],
+    );
+    assert_eq!(
+        q.as_deref(),
+        Ok(
+            "kubernetes.audit.objectRef.apiGroup:rbac.authorization.k8s.io AND kubernetes.audit.kind:Event"
+        )
+    );
+    let q = convert_with(
+        "category: webserver",
+        "verb: GET",
+        Target::Lucene,
+        &["ecs_kubernetes"],
+    );
+    assert_eq!(q.as_deref(), Ok("verb:GET"));
+}
+
+#[test]
+fn ecs_macos_esf_names_endpoint_security_events() {
+    let q = convert_with(
+        "product: macos, service: endpointsecurity, category: process_creation",
+        "Image|endswith: /osascript, ParentImage|endswith: /Terminal",
+        Target::Lucene,
+        &["ecs_macos_esf"],
+    );
+    assert_eq!(
+        q.as_deref(),
+        Ok("process.executable.caseless:*\\/osascript AND \
+             process.parent.executable.caseless:*\\/Terminal AND esf.event_type:9 AND \
+             event.action:exec")
+    );
+    // SigmaHQ's macOS rules name no service: left as they are, as pySigma does.
+    let q = convert_with(
+        "product: macos, category: process_creation",
+        "Image|endswith: /osascript",
+        Target::Lucene,
+        &["ecs_macos_esf"],
+    );
+    assert_eq!(q.as_deref(), Ok("Image:*\\/osascript"));
+}

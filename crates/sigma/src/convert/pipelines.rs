@@ -82,6 +82,24 @@ const BUILTIN: &[(&str, &str, &str)] = &[
         include_str!("../../pipelines/ecs_windows.yml"),
     ),
     (
+        "ecs_zeek",
+        "Zeek logs as Filebeat's Zeek module indexes them in ECS, generic network and web \
+         categories as Zeek logs (as pySigma's ecs_zeek_beats and ecs_zeek_corelight)",
+        include_str!("../../pipelines/ecs_zeek.yml"),
+    ),
+    (
+        "ecs_kubernetes",
+        "Kubernetes audit events under kubernetes.audit, as Elastic's integration indexes them \
+         (as pySigma's)",
+        include_str!("../../pipelines/ecs_kubernetes.yml"),
+    ),
+    (
+        "ecs_macos_esf",
+        "macOS Endpoint Security events in ECS: categories as ESF events, fields as ECS names \
+         (as pySigma's)",
+        include_str!("../../pipelines/ecs_macos_esf.yml"),
+    ),
+    (
         "sentinel_asim",
         "endpoint and web categories as Sentinel ASIM parsers and their columns (as pySigma's)",
         include_str!("../../pipelines/sentinel_asim.yml"),
@@ -112,6 +130,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("windows-audit", "windows_audit"),
     ("windows-logsources", "windows_logsources"),
     ("qradar-aql-fields", "qradar_fields"),
+    ("ecs_zeek_beats", "ecs_zeek"),
+    ("ecs_zeek_corelight", "ecs_zeek"),
 ];
 
 /// Loads a pipeline by built-in name (ours or pySigma's spelling) or from a pySigma-format
