@@ -41,7 +41,7 @@ for target in splunk lucene esql eql kusto logscale sql; do
 done
 # The standard pipeline of each target (and the generic Windows ones), rule by rule.
 for pair in splunk:splunk_windows splunk:splunk_cim splunk:sysmon splunk:windows-audit splunk:windows-logsources \
-        lucene:ecs_windows lucene:ecs_zeek_beats lucene:ecs_zeek_corelight lucene:ecs_kubernetes \
+        lucene:ecs_windows lucene:ecs_windows_old lucene:ecs_zeek_beats lucene:ecs_zeek_corelight lucene:ecs_kubernetes \
         lucene:ecs_macos_esf kusto:microsoft_xdr kusto:sentinel_asim; do
     target=${pair%%:*} pipeline=${pair#*:}
     "$MAIN/bin/python" bench/sigma_parity.py --ctiforge "$BIN" --rules "${RULES[@]}" --target "$target" \

@@ -162,7 +162,7 @@ DOCUMENTED = {
         (re.compile(r"(\"[^\"]+\"|[\w.-]+) IN\(('(?:[^']|'')*'(?:, '(?:[^']|'')*')*)\)"),
          lambda m: "(" + " OR ".join(f"{m.group(1)} ILIKE {v}" for v in re.findall(r"'(?:[^']|'')*'", m.group(2))) + ")"),
         (re.compile(r"\bIN\("), "IN ("),
-        (re.compile(r'LOWER\(("[^"]+"|[\w.-]+)\) LIKE \''), r"\1 ILIKE '"),
+        (re.compile(r'LOWER\(("[^"]+"|[\w.-]+|UTF8\(payload\))\) LIKE \''), r"\1 ILIKE '"),
         (re.compile(r'("[^"]+"|[\w.-]+)=\'((?:[^\']|\'\')*)\''), r"\1 ILIKE '\2'"),
     ],
     # ecs_windows: Sysmon's Initiated "true"/"false" as ECS network.direction values; pySigma
@@ -214,7 +214,27 @@ def k8s_audit_names(query):
     return K8S_AUDIT_NAME.sub(r"kubernetes.audit.\1", query)
 
 
-DOCUMENTED_PIPELINE = {"ecs_zeek_beats": ZEEK, "ecs_zeek_corelight": ZEEK}
+# qradar-aql-fields: pySigma's QRadar pipeline joins properties with CONCAT but quotes their
+# names as string literals, so the test reads a constant: `CONCAT('file directory', '/',
+# filename)` for file paths (ours: the filename property), and for `Hashes` a CONCAT of the
+# literals 'MD5=', 'MD5 Hash '... (ours: the hash's own property, as for `md5`, `Imphash`).
+QRADAR_HASH_PROPERTY = {"MD5": "MD5 Hash", "SHA1": "SHA1 Hash", "SHA256": "SHA256 Hash",
+                        "IMPHASH": "IMP Hash"}
+
+
+def qradar_hashes(match):
+    algo, value = match.group(1).upper(), match.group(2)
+    return f'"{QRADAR_HASH_PROPERTY.get(algo, algo)}" ILIKE \'{value}%\''
+
+
+QRADAR = [
+    (re.compile(r"CONCAT\('file directory', '/', filename\)"), "filename"),
+    (re.compile(r"LOWER\(CONCAT\('MD5=', [^)]*\)\) LIKE '%(\w+)=(\w+)%'"), qradar_hashes),
+    # A value without letters: LIKE and ILIKE select the same events.
+    (re.compile(r"(\"[^\"]+\"|[\w.-]+) LIKE '([^a-zA-Z']*)'"), r"\1 ILIKE '\2'"),
+]
+DOCUMENTED_PIPELINE = {"ecs_zeek_beats": ZEEK, "ecs_zeek_corelight": ZEEK,
+                       "qradar-aql-fields": QRADAR}
 DOCUMENTED_PIPELINE_FUNCTIONS = {
     "ecs_zeek_beats": zeek_log_fields,
     "ecs_zeek_corelight": zeek_log_fields,
@@ -223,7 +243,8 @@ DOCUMENTED_PIPELINE_FUNCTIONS = {
 
 
 def documented(query, target, pipeline=None):
-    for pattern, replacement in DOCUMENTED.get(target, []) + DOCUMENTED_PIPELINE.get(pipeline, []):
+    # The pipeline's first: the target's rewrite a form the pipeline's still need to read.
+    for pattern, replacement in DOCUMENTED_PIPELINE.get(pipeline, []) + DOCUMENTED.get(target, []):
         query = pattern.sub(replacement, query)
     if pipeline in DOCUMENTED_PIPELINE_FUNCTIONS:
         query = DOCUMENTED_PIPELINE_FUNCTIONS[pipeline](query)

@@ -247,11 +247,12 @@ fn conversion_agrees_with_pysigma_rule_by_rule() {
         ("lucene", Some("ecs_zeek_beats"), 0.96, 0.985, 3_600),
         ("lucene", Some("ecs_kubernetes"), 0.98, 0.985, 3_600),
         ("lucene", Some("ecs_macos_esf"), 0.985, 0.985, 3_600),
+        ("lucene", Some("ecs_windows_old"), 0.985, 0.985, 3_600),
         ("kusto", Some("microsoft_xdr"), 0.915, 0.97, 2_200),
         ("kusto", Some("sentinel_asim"), 0.885, 0.965, 1_600),
         // QRadar: pySigma lower-cases properties and compares exact values with `=`, ours uses
         // ILIKE, so no query is equal as written; the documented column rewrites theirs.
-        ("aql", Some("qradar-aql-fields"), 0.0, 0.89, 2_400),
+        ("aql", Some("qradar-aql-fields"), 0.0, 0.975, 2_400),
     ];
     let Some(aql_python) = std::env::var_os("CTIFORGE_SIGMA_AQL_PYTHON") else {
         skip!("SKIPPED: CTIFORGE_SIGMA_AQL_PYTHON is not set (.ci/run sets it)");

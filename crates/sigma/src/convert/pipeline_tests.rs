@@ -366,6 +366,31 @@ fn qradar_fields_names_properties_and_log_source_types() {
     )
     .expect_err("no QRadar property");
     assert!(err.contains("field CurrentDirectory"), "{err}");
+    // Sysmon's `Hashes` (ALGO=value) as the hash's own property, the value without its
+    // algorithm: a test of "MD5 Hash" for `MD5=...`, never the literal `MD5=` prefix.
+    let q = convert_with(
+        "product: windows, category: driver_load",
+        "Hashes|contains: ['MD5=5be61a24f50eb4c94d98b8a82ef58dcf', 'IMPHASH=0a1b2c']",
+        Target::Aql,
+        &["qradar_fields"],
+    );
+    assert_eq!(
+        q.as_deref(),
+        Ok(
+            "SELECT * FROM events WHERE (\"MD5 Hash\" ILIKE '5be61a24f50eb4c94d98b8a82ef58dcf%' \
+             OR \"IMP Hash\" ILIKE '0a1b2c%') AND devicetype=12"
+        )
+    );
+    let q = convert_with(
+        "product: windows, category: driver_load",
+        "sha256: abc",
+        Target::Aql,
+        &["qradar_fields"],
+    );
+    assert_eq!(
+        q.as_deref(),
+        Ok("SELECT * FROM events WHERE \"SHA256 Hash\" ILIKE 'abc' AND devicetype=12")
+    );
 }
 
 #[test]
@@ -492,4 +517,25 @@ fn ecs_macos_esf_names_endpoint_security_events() {
         &["ecs_macos_esf"],
     );
     assert_eq!(q.as_deref(), Ok("Image:*\\/osascript"));
+}
+
+#[test]
+fn ecs_windows_old_reads_fields_under_event_data() {
+    let q = convert_with(
+        "product: windows, service: security",
+        "EventID: 4688, NewProcessName|endswith: '\\cmd.exe'",
+        Target::Lucene,
+        &["ecs_windows_old"],
+    );
+    assert_eq!(
+        q.as_deref(),
+        Ok("event_id:4688 AND event_data.NewProcessName:*\\\\cmd.exe AND winlog.channel:Security")
+    );
+    let q = convert_with(
+        "product: windows, category: process_creation",
+        "Image|endswith: '\\cmd.exe'",
+        Target::Lucene,
+        &["ecs_windows_old"],
+    );
+    assert_eq!(q.as_deref(), Ok("event_data.Image:*\\\\cmd.exe"));
 }

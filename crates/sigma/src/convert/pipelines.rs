@@ -82,6 +82,12 @@ const BUILTIN: &[(&str, &str, &str)] = &[
         include_str!("../../pipelines/ecs_windows.yml"),
     ),
     (
+        "ecs_windows_old",
+        "Windows fields as Winlogbeat before 7 shipped them: channels, event_id, event_data.* \
+         (as pySigma's)",
+        include_str!("../../pipelines/ecs_windows_old.yml"),
+    ),
+    (
         "ecs_zeek",
         "Zeek logs as Filebeat's Zeek module indexes them in ECS, generic network and web \
          categories as Zeek logs (as pySigma's ecs_zeek_beats and ecs_zeek_corelight)",
@@ -329,6 +335,9 @@ struct HashesFields {
     valid_hash_algos: Vec<String>,
     field_prefix: String,
     drop_algo_prefix: bool,
+    /// Ours, not pySigma's: the field of an algorithm whose name is not prefix + algorithm
+    /// (QRadar's `MD5 Hash`, `IMP Hash`).
+    field_names: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for HashesFields {
@@ -339,6 +348,7 @@ impl Default for HashesFields {
                 .to_vec(),
             field_prefix: "File".into(),
             drop_algo_prefix: false,
+            field_names: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -358,6 +368,14 @@ impl HashesFields {
         }
         if let Some(drop) = map.get("drop_algo_prefix").and_then(Value::as_bool) {
             out.drop_algo_prefix = drop;
+        }
+        if let Some(Value::Mapping(names)) = map.get("field_names") {
+            out.field_names = names
+                .iter()
+                .filter_map(|(algo, field)| {
+                    Some((algo.as_str()?.to_uppercase(), field.as_str()?.to_owned()))
+                })
+                .collect();
         }
         out
     }
@@ -432,7 +450,9 @@ impl HashesFields {
             if !self.valid_hash_algos.contains(&algo) {
                 continue;
             }
-            let field = if self.drop_algo_prefix {
+            let field = if let Some(field) = self.field_names.get(&algo) {
+                field.clone()
+            } else if self.drop_algo_prefix {
                 self.field_prefix.clone()
             } else {
                 format!("{}{algo}", self.field_prefix)
