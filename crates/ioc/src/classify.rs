@@ -868,12 +868,12 @@ fn identifier(s: &str, out: &mut Vec<Candidate>) -> bool {
         b'A' if validate::atlas_id(s) => Some((IocType::AtlasTechnique, s.to_owned())),
         b'A' => validate::asn(s).map(|v| (IocType::Asn, v)),
         b'D' if validate::d3fend_id(s) => Some((IocType::D3fendTechnique, s.to_owned())),
-        // `t1059.001`: a sub-technique id in lower case is distinctive; a bare `t1059` is as
-        // often a part number, and `m1030` a model.
-        b'T' if s.as_bytes()[0] == b't' && s.contains('.') => {
+        // `t1059.001` and `ta0001`: a sub-technique or tactic id in lower case is distinctive;
+        // a bare `t1059` is as often a part number, and `m1030` a model.
+        b'T' if s.as_bytes()[0] == b't' && (s.contains('.') || s.starts_with("ta")) => {
             let upper = s.to_ascii_uppercase();
             validate::attack_id(&upper)
-                .filter(|k| *k == IocType::AttackTechnique)
+                .filter(|k| matches!(k, IocType::AttackTechnique | IocType::AttackTactic))
                 .map(|k| (k, upper))
         }
         b'T' | b'M' => validate::attack_id(s).map(|k| (k, s.to_owned())),

@@ -303,7 +303,7 @@ fn anchors(bytes: &[u8]) -> Anchors {
             if p >= 10 && bytes[p - 10..p].eq_ignore_ascii_case(b"user-agent") {
                 user_agent_labels.push(p + 1);
             }
-        } else if p >= 7 && &bytes[p - 7..p] == b"Mozilla" {
+        } else if p >= 7 && bytes[p - 7..p].eq_ignore_ascii_case(b"Mozilla") {
             mozilla.push(p - 7);
         }
     }
@@ -418,7 +418,10 @@ fn worth_classifying(token: &[u8]) -> bool {
     }
     // The trim strips these from the front before an identifier is looked for.
     let first = token.iter().find(|b| !matches!(b, b'*' | b'!' | b'?'));
-    matches!(first, Some(b'C' | b'c' | b'A' | b'a' | b'D' | b'T' | b'M'))
+    matches!(
+        first,
+        Some(b'C' | b'c' | b'A' | b'a' | b'D' | b'T' | b't' | b'M')
+    )
 }
 
 /// Which connector a token is: `.` or `@`, and whether it is a plain English word.
@@ -588,7 +591,8 @@ fn spaced_id(text: &str, start: usize, end: usize, out: &mut Vec<Indicator>) -> 
             &text[number.0..number.1]
         );
         (IocType::Cve, validate::cve(&written)?, number.1)
-    } else if matches!(word, "AS" | "ASN") && digits((start, end)) {
+    } else if (word == "AS" || word.eq_ignore_ascii_case("ASN")) && digits((start, end)) {
+        // `AS 1234`, `ASN 1234`, `asn 1234`; never a lower-case `as 1234` (the English word).
         (
             IocType::Asn,
             validate::asn(&format!("AS{}", &text[start..end]))?,
@@ -635,11 +639,15 @@ fn extend_placeholders(text: &str, mut end: usize) -> usize {
         };
         let name = &bytes[end + 1..end + 1 + close];
         let after = end + 2 + close;
-        // No spaces: an indicator never spans a place where a long sentence may be cut.
+        // Words and single spaces (`<USER SID>`), short: a placeholder, not a sentence.
         let placeholder = !name.is_empty()
+            && name.len() <= 24
+            && name[0] != b' '
+            && name[name.len() - 1] != b' '
+            && !name.windows(2).any(|w| w == b"  ")
             && name
                 .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' '));
         if !placeholder || bytes.get(after) != Some(&b'\\') {
             break;
         }
@@ -649,22 +657,49 @@ fn extend_placeholders(text: &str, mut end: usize) -> usize {
 }
 
 /// `C:\Program Files\Evil\x.exe`: continue a Windows path or registry key over single spaces
-/// while the next word carries on with a backslash.
+/// while a following word carries on with a backslash: the next word, or one after up to
+/// three capitalised words (`...\Image File Execution Options\notepad.exe`), as long as the
+/// segment before the space is not a file name (`a.exe to the Temp\b.exe` stays two).
 fn extend_path(text: &str, mut end: usize) -> usize {
+    const MAX_WORDS: usize = 3;
     let bytes = text.as_bytes();
-    while end + 1 < bytes.len() && bytes[end] == b' ' {
-        let Some((next_start, next_end)) = next_token(text, end + 1) else {
-            break;
-        };
-        let next = &bytes[next_start..next_end];
-        let continues = next_start == end + 1
-            && next.contains(&b'\\')
-            && !starts_windows_path(next)
-            && next[0] != b'\\';
-        if !continues {
-            break;
+    'extend: while end + 1 < bytes.len() && bytes[end] == b' ' {
+        let segment_start = bytes[..end]
+            .iter()
+            .rposition(|b| *b == b'\\')
+            .map_or(0, |p| p + 1);
+        let names_a_file = bytes[segment_start..end].contains(&b'.');
+        let mut at = end;
+        for words in 0..=MAX_WORDS {
+            let Some((next_start, next_end)) = next_token(text, at + 1) else {
+                break 'extend;
+            };
+            let next = &bytes[next_start..next_end];
+            if next_start != at + 1 {
+                break 'extend;
+            }
+            if next.contains(&b'\\') {
+                let continues = !starts_windows_path(next) && next[0] != b'\\';
+                // Past a capitalised word, only a segment (`Servers`, not `/f`) continues.
+                let segment =
+                    next[0].is_ascii_alphanumeric() || matches!(next[0], b'(' | b'%' | b'_');
+                if !continues || (words > 0 && (names_a_file || !segment)) {
+                    break 'extend;
+                }
+                end = next_end;
+                continue 'extend;
+            }
+            let capitalised = next.len() <= 32
+                && (next[0].is_ascii_uppercase() || next[0].is_ascii_digit())
+                && next
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'(' | b')'));
+            if !capitalised || bytes.get(next_end) != Some(&b' ') {
+                break 'extend;
+            }
+            at = next_end;
         }
-        end = next_end;
+        break;
     }
     end
 }
@@ -804,7 +839,8 @@ fn process(
 }
 
 /// The hash type a label right before a digest names (`imphash: f34d…`, `IMPHASH=f34d…`,
-/// `Authentihash 9a2b…`), when it fits the digest's length.
+/// `import hash - f34d…`, `Authentihash 9a2b…`, the label on the line before), when it fits
+/// the digest's length.
 fn labelled_hash(text: &str, indicator: &Indicator) -> Option<IocType> {
     let wanted = match indicator.kind {
         IocType::Md5 => IocType::Imphash,
@@ -816,13 +852,16 @@ fn labelled_hash(text: &str, indicator: &Indicator) -> Option<IocType> {
         from += 1;
     }
     let before = text[from..indicator.start]
-        .trim_end_matches([' ', '\t', ':', '=', '"', '\'', '(', '['])
+        .trim_end_matches([' ', '\t', '\n', '\r', ':', '=', '-', '"', '\'', '(', '['])
         .to_ascii_lowercase();
-    let label = match wanted {
-        IocType::Imphash => "imphash",
-        _ => "authentihash",
+    let labels: &[&str] = match wanted {
+        IocType::Imphash => &["imphash", "import hash", "imp hash"],
+        _ => &["authentihash"],
     };
-    before.ends_with(label).then_some(wanted)
+    labels
+        .iter()
+        .any(|label| before.ends_with(label))
+        .then_some(wanted)
 }
 
 /// URLs percent-encoded in another URL's query (`?u=http%3A%2F%2Fevil.com%2Fx`, a redirect or
@@ -939,7 +978,12 @@ fn user_agents(text: &str, anchors: &Anchors) -> Vec<Indicator> {
             .take(512)
             .position(|b| matches!(b, b'\n' | b'\r' | b'"' | b'\'' | b'<' | b'`'))
             .map_or((start + 512).min(bytes.len()), |p| start + p);
-        let mut end = end;
+        // Two agents written one after the other end where the second starts.
+        let mut end = anchors
+            .mozilla
+            .iter()
+            .find(|&&next| next > start && next < end)
+            .map_or(end, |&next| next);
         while end > start && matches!(bytes[end - 1], b' ' | b'.' | b',' | b';' | b'\t') {
             end -= 1;
         }

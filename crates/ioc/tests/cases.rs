@@ -857,6 +857,88 @@ fn forms_real_reports_write() {
     ]);
 }
 
+/// Forms read wrongly on ioc-finder's public cases (bench/ioc_suite.py), each beside text that
+/// must stay as it is.
+#[test]
+fn forms_from_the_peer_suite() {
+    expect(&[
+        // Registry keys and paths through several capitalised words.
+        (
+            "Set HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\notepad.exe now.",
+            &[(
+                "registry",
+                "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\notepad.exe",
+            )],
+        ),
+        (
+            "Dropped C:\\Program Files\\Common Files\\System\\evil.dll today.",
+            &[(
+                "filepath",
+                "C:\\Program Files\\Common Files\\System\\evil.dll",
+            )],
+        ),
+        // A file name ends the path; lower-case words are prose.
+        (
+            "It copied C:\\Users\\Public\\a.exe To The Temp\\b.exe folder.",
+            &[("filepath", "C:\\Users\\Public\\a.exe")],
+        ),
+        (
+            "reg add HKLM\\Software\\Policies\\Microsoft\\Windows Defender /fC:\\Windows\\system32\\reg.exe",
+            // A trailing capitalised word with no segment after it is not known to be part of
+            // the key, and `/fC:` glues a switch to the path: the key up to `Windows`.
+            &[("registry", "HKLM\\Software\\Policies\\Microsoft\\Windows")],
+        ),
+        (
+            "Wrote HKCU\\Software\\Evil then deleted the key Run\\x later.",
+            &[("registry", "HKCU\\Software\\Evil")],
+        ),
+        // A placeholder of two words in a key.
+        (
+            "Added to HKEY_USERS\\<USER SID>\\Software\\Microsoft\\Windows\\CurrentVersion\\Run today.",
+            &[(
+                "registry",
+                "HKEY_USERS\\<USER SID>\\Software\\Microsoft\\Windows\\CurrentVersion\\Run",
+            )],
+        ),
+        // Hash labels on the line before, after a dash, spelled out.
+        (
+            "Dropper import hash - 18ddf28a71089acdbab5038f58044c0a",
+            &[("imphash", "18ddf28a71089acdbab5038f58044c0a")],
+        ),
+        (
+            "imphash\n18ddf28a71089acdbab5038f58044c0a",
+            &[("imphash", "18ddf28a71089acdbab5038f58044c0a")],
+        ),
+        (
+            "The import of 18ddf28a71089acdbab5038f58044c0a failed.",
+            &[("md5", "18ddf28a71089acdbab5038f58044c0a")],
+        ),
+        // Ids in lower case or spaced; the English `as` is not an ASN label.
+        ("Routed via asn 13335 today.", &[("asn", "AS13335")]),
+        ("Such as 1234 users were hit.", &[]),
+        ("Tactic ta0001 first.", &[("attack_tactic", "TA0001")]),
+        ("Part t1059 ships.", &[]),
+        // Two user agents one after the other; `mozilla/` in lower case.
+        (
+            "UA Mozilla/5.0 (Windows NT 6.1; WOW64) Gecko Firefox/11.0 Mozilla/5.0 (X11; Linux x86_64) curl/8.0\n",
+            &[
+                (
+                    "user_agent",
+                    "Mozilla/5.0 (Windows NT 6.1; WOW64) Gecko Firefox/11.0",
+                ),
+                ("user_agent", "Mozilla/5.0 (X11; Linux x86_64) curl/8.0"),
+            ],
+        ),
+        (
+            "ua mozilla/5.0 (windows nt 6.1; wow64) gecko firefox/11.0\n",
+            &[(
+                "user_agent",
+                "mozilla/5.0 (windows nt 6.1; wow64) gecko firefox/11.0",
+            )],
+        ),
+    ]);
+}
+
 #[test]
 fn hosts_of_urls_and_addresses_are_derived_domains() {
     let text = "Beacon to hxxps://cdn-sync[.]xyz/a, mail ops@mail-relay.net, see \

@@ -244,7 +244,14 @@ impl<'a> Found<'a> {
     /// `indicator` of `text` with the sentence of `sentences` it starts in; offsets moved by
     /// `base` (where `text` starts in the input).
     fn new(indicator: &'a Indicator, text: &'a str, sentences: &[Span], base: usize) -> Self {
-        let span = sentence_of(sentences, indicator.start);
+        // An indicator across a cut of a long sentence (a path with spaces) gets both parts.
+        let span = sentence_of(sentences, indicator.start).map(|first| {
+            let last = sentence_of(sentences, indicator.end.saturating_sub(1)).unwrap_or(first);
+            Span {
+                start: first.start,
+                end: first.end.max(last.end),
+            }
+        });
         Found {
             indicator,
             sentence: span.and_then(|s| text.get(s.start..s.end)),
