@@ -287,13 +287,8 @@ pub fn evaluate(
     };
     for fold in 0..folds {
         progress(&format!("fold {}/{folds}: training", fold + 1));
-        let training: Vec<&Example> = corpus
-            .examples
-            .iter()
-            .zip(&split.left_out)
-            .filter(|(_, mask)| *mask & (1 << fold) == 0)
-            .map(|(e, _)| e)
-            .collect();
+        let training =
+            crate::eval::fold_training(&corpus.examples, &split.left_out, fold, |_| true);
         let model = fit(
             &training,
             kb,

@@ -161,6 +161,22 @@ pub fn trains_fold(example: &Example, fold: u32, folds: u32) -> bool {
     }
 }
 
+/// The examples that train the model tested on `fold`: those `keep` allows, less every one
+/// whose `left_out` mask (one bit per fold, as [`near_copy_folds`] gives) has the fold's bit.
+pub(crate) fn fold_training<'c>(
+    examples: &'c [Example],
+    left_out: &[u32],
+    fold: u32,
+    keep: impl Fn(&Example) -> bool,
+) -> Vec<&'c Example> {
+    examples
+        .iter()
+        .zip(left_out)
+        .filter(|(e, mask)| *mask & (1 << fold) == 0 && keep(e))
+        .map(|(e, _)| e)
+        .collect()
+}
+
 /// For each example of the corpus, the folds (as bits) whose held-out TRAM report sentences
 /// it near-copies (see [`crate::overlap`]): it is left out of those folds' training. TRAM's
 /// bootstrap rows are mostly ATT&CK procedure examples, and many repeat a sentence of the
@@ -284,13 +300,9 @@ pub fn cross_validate(
     let mut last = None;
     for fold in 0..folds {
         progress(&format!("fold {}/{folds}: training", fold + 1));
-        let training: Vec<&Example> = corpus
-            .examples
-            .iter()
-            .zip(&near_copies)
-            .filter(|(e, mask)| trains_fold(e, fold, folds) && *mask & (1 << fold) == 0)
-            .map(|(e, _)| e)
-            .collect();
+        let training = fold_training(&corpus.examples, &near_copies, fold, |e| {
+            trains_fold(e, fold, folds)
+        });
         let model = fit(
             &training,
             kb,

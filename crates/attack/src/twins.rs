@@ -186,20 +186,13 @@ pub fn contexts(text: &str, sentences: usize) -> Vec<Context> {
     for (domain, pattern) in CUE_PATTERNS.iter() {
         let mut mentions = 0;
         let mut cues: Vec<String> = Vec::new();
-        for m in pattern.find_iter(text) {
+        for cue in cues_in(pattern, text) {
             mentions += 1;
-            let cue = m.as_str();
-            // `IOS` in a Cisco context and `ICS` as a file extension are rare in prose that
-            // ends up here; the lower-case `ios`/`ics` are words of other languages.
-            if cue == "ios" || cue == "ics" {
-                mentions -= 1;
-                continue;
-            }
             if !cues.iter().any(|c| c.eq_ignore_ascii_case(cue)) {
                 cues.push(cue.to_owned());
             }
         }
-        if mentions >= needed && !cues.is_empty() {
+        if mentions >= needed {
             found.push(Context {
                 domain: *domain,
                 cues,
@@ -209,13 +202,23 @@ pub fn contexts(text: &str, sentences: usize) -> Vec<Context> {
     found
 }
 
+/// The cues of one domain's pattern in `text`. `IOS` in a Cisco context and `ICS` as a file
+/// extension are rare in prose that ends up here; the lower-case `ios` and `ics` are words of
+/// other languages, and never count.
+fn cues_in<'t>(pattern: &Regex, text: &'t str) -> impl Iterator<Item = &'t str> {
+    pattern
+        .find_iter(text)
+        .map(|m| m.as_str())
+        .filter(|cue| *cue != "ios" && *cue != "ics")
+}
+
 /// Whether `sentence` itself uses a cue of `domain`. ATLAS twins need it: attacks on AI
 /// systems are usually one part of a larger intrusion, and the intrusion's own valid accounts
 /// or phishing are not the AI system's.
 pub fn mentions(sentence: &str, domain: Domain) -> bool {
     CUE_PATTERNS
         .iter()
-        .any(|(d, pattern)| *d == domain && pattern.is_match(sentence))
+        .any(|(d, pattern)| *d == domain && cues_in(pattern, sentence).next().is_some())
 }
 
 /// Enterprise technique id → its ICS and Mobile namesakes.
