@@ -159,8 +159,11 @@ static CUE_PATTERNS: LazyLock<Vec<(Domain, Regex)>> = LazyLock::new(|| {
                 .map(|c| regex::escape(c))
                 .collect::<Vec<_>>()
                 .join("|");
+            // ASCII word boundaries and case folding (the cues are ASCII): a Unicode `\b`
+            // sends the engine to its slowest search on any non-ASCII text (decision 0013).
             let pattern = RegexBuilder::new(&format!(r"\b(?:{alternation})\b"))
                 .case_insensitive(true)
+                .unicode(false)
                 .build()
                 .expect("cue pattern");
             (*domain, pattern)
