@@ -26,7 +26,9 @@ use crate::corpus::{Corpus, Example, Origin};
 use crate::eval::{Counts, Prf, fit, fold_of};
 use crate::model::Calibration;
 use crate::overlap::NearCopies;
+use crate::prototypes::{self, PrototypeScratch};
 use crate::train::{Settings, label_ids};
+use crate::twins;
 use crate::{MapOptions, Mapper};
 
 /// One held-out text.
@@ -181,6 +183,93 @@ pub fn split(corpus: &Corpus, kb: &KnowledgeBase, folds: u32) -> Split {
     }
 }
 
+/// One held-out ICS, Mobile or ATLAS text read by its fold's prototypes alone.
+#[derive(Debug, Clone, Copy)]
+pub struct PrototypeOutcome {
+    /// The text's fold.
+    pub fold: u32,
+    /// Its domain.
+    pub domain: Domain,
+    /// The similarity of its best sentence's nearest technique, when its own words place it
+    /// in its domain (as the mapper requires).
+    pub similarity: Option<f32>,
+    /// Whether that technique is the gold one.
+    pub right: bool,
+}
+
+/// Reads every held-out text of the prototype domains with prototypes trained without its
+/// fold's texts and their near-copies.
+pub fn prototype_outcomes(
+    corpus: &Corpus,
+    kb: &KnowledgeBase,
+    split: &Split,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Vec<PrototypeOutcome> {
+    let mut outcomes = Vec::new();
+    let mut scratch = PrototypeScratch::default();
+    for fold in 0..split.folds {
+        progress(&format!("fold {}/{}: prototypes", fold + 1, split.folds));
+        let training =
+            crate::eval::fold_training(&corpus.examples, &split.left_out, fold, |_| true);
+        let tables = prototypes::train_domains(&training, kb);
+        for item in split.held_out.iter().filter(|h| h.fold == fold) {
+            let Some(table) =
+                domain_of(item.domain).and_then(|d| tables.iter().find(|t| t.domain == d))
+            else {
+                continue;
+            };
+            let (_, sentences) = ctiforge_text::segment(&item.text);
+            let placed = twins::contexts(&item.text, sentences.len())
+                .iter()
+                .any(|c| c.domain == table.domain);
+            let best = sentences
+                .iter()
+                .filter(|_| placed)
+                .filter_map(|span| span.slice(&item.text))
+                .filter(|sentence| prototypes::may_support(sentence, table.domain))
+                .filter_map(|sentence| table.nearest(sentence, &mut scratch))
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            outcomes.push(PrototypeOutcome {
+                fold,
+                domain: table.domain,
+                similarity: best.map(|(_, s)| s),
+                right: best.is_some_and(|(class, _)| table.classes[class] == item.gold),
+            });
+        }
+    }
+    outcomes
+}
+
+/// Each prototype domain's threshold, chosen on the outcomes of every fold but `except`.
+pub fn prototype_thresholds(
+    outcomes: &[PrototypeOutcome],
+    except: Option<u32>,
+) -> Vec<(Domain, f32)> {
+    prototypes::DOMAINS
+        .iter()
+        .map(|&domain| {
+            let mine: Vec<&PrototypeOutcome> = outcomes
+                .iter()
+                .filter(|o| o.domain == domain && Some(o.fold) != except)
+                .collect();
+            let scored: Vec<(f32, bool)> = mine
+                .iter()
+                .filter_map(|o| Some((o.similarity?, o.right)))
+                .collect();
+            (domain, prototypes::choose_threshold(&scored, mine.len()))
+        })
+        .collect()
+}
+
+/// Sets each domain's prototype threshold in `model`.
+pub fn set_prototype_thresholds(model: &mut crate::model::Model, thresholds: &[(Domain, f32)]) {
+    for table in &mut model.prototypes {
+        if let Some((_, t)) = thresholds.iter().find(|(d, _)| *d == table.domain) {
+            table.threshold = *t;
+        }
+    }
+}
+
 /// Scores of one domain.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DomainScores {
@@ -229,6 +318,8 @@ pub struct Outcome {
     pub samples: Vec<Sample>,
     /// The training settings.
     pub settings: String,
+    /// Per fold, each domain's prototype threshold (chosen on the other folds).
+    pub prototype_thresholds: Vec<(u32, String, f32)>,
 }
 
 fn domain_of(name: &str) -> Option<Domain> {
@@ -285,11 +376,13 @@ pub fn evaluate(
         min_score: Some(0.05),
         ..MapOptions::default()
     };
+    let outcomes = prototype_outcomes(corpus, kb, split, progress);
+    let mut thresholds = Vec::new();
     for fold in 0..folds {
         progress(&format!("fold {}/{folds}: training", fold + 1));
         let training =
             crate::eval::fold_training(&corpus.examples, &split.left_out, fold, |_| true);
-        let model = fit(
+        let mut model = fit(
             &training,
             kb,
             settings,
@@ -297,6 +390,14 @@ pub fn evaluate(
             Vec::new(),
             &corpus.tram_labels,
             progress,
+        );
+        // Nested: the fold's prototype thresholds are chosen on the other folds.
+        let fold_thresholds = prototype_thresholds(&outcomes, Some(fold));
+        set_prototype_thresholds(&mut model, &fold_thresholds);
+        thresholds.extend(
+            fold_thresholds
+                .into_iter()
+                .map(|(d, t)| (fold, d.as_str().to_owned(), t)),
         );
         let mapper = Mapper::new(kb, model);
         progress(&format!("fold {}/{folds}: scoring", fold + 1));
@@ -382,6 +483,7 @@ pub fn evaluate(
             .count(),
         samples: samples.into_iter().flatten().collect(),
         settings: settings.to_string(),
+        prototype_thresholds: thresholds,
     }
 }
 

@@ -659,7 +659,7 @@ pub fn train_shipped(
         .as_ref()
         .map_or_else(Calibration::default, |o| o.calibration);
     let examples: Vec<&Example> = corpus.examples.iter().collect();
-    let model = fit(
+    let mut model = fit(
         &examples,
         kb,
         settings,
@@ -668,5 +668,12 @@ pub fn train_shipped(
         &corpus.tram_labels,
         progress,
     );
+    // Prototype thresholds by cross-validation over the sources of every domain.
+    if folds >= 2 {
+        let split = crate::domains::split(corpus, kb, folds);
+        let outcomes = crate::domains::prototype_outcomes(corpus, kb, &split, progress);
+        let thresholds = crate::domains::prototype_thresholds(&outcomes, None);
+        crate::domains::set_prototype_thresholds(&mut model, &thresholds);
+    }
     (outcome, model)
 }

@@ -22,6 +22,7 @@ pub mod features;
 pub mod lexicon;
 pub mod model;
 pub mod overlap;
+pub mod prototypes;
 pub mod train;
 pub mod twins;
 
@@ -638,7 +639,9 @@ impl<'kb> Mapper<'kb> {
             }
         }
         let mut techniques: Vec<TechniqueMatch> = found.into_values().collect();
-        self.add_twins(text, sentences.len(), options.rollup, &mut techniques);
+        let contexts = twins::contexts(text, sentences.len());
+        self.add_twins(&contexts, options.rollup, &mut techniques);
+        self.add_prototypes(text, sentences, &contexts, options, &mut techniques);
         for technique in &mut techniques {
             technique
                 .evidence
@@ -723,18 +726,16 @@ impl Mapper<'_> {
     /// own words place it in that domain (see [`twins`]), with the same score and evidence.
     fn add_twins(
         &self,
-        text: &str,
-        sentences: usize,
+        contexts: &[twins::Context],
         rollup: bool,
         techniques: &mut Vec<TechniqueMatch>,
     ) {
-        let contexts = twins::contexts(text, sentences);
         if contexts.is_empty() {
             return;
         }
         let table = self.twins.get_or_init(|| twins::Twins::new(self.kb));
         let mut added: Vec<TechniqueMatch> = Vec::new();
-        for context in &contexts {
+        for context in contexts {
             for found in techniques.iter() {
                 for twin_id in table.of(&found.id, context.domain) {
                     let Some(mut entry) = self.kb.technique(twin_id) else {
@@ -782,6 +783,98 @@ impl Mapper<'_> {
             }
         }
         techniques.append(&mut added);
+    }
+
+    /// Adds, in each domain the document's own words place it in, the techniques whose
+    /// prototype a sentence is nearest (see [`prototypes`]) at or above the domain's
+    /// threshold, unless already found. A prototype match scores the document threshold at the
+    /// domain's similarity threshold, rising linearly to 1 at similarity 1.
+    fn add_prototypes(
+        &self,
+        text: &str,
+        sentences: &[Span],
+        contexts: &[twins::Context],
+        options: &MapOptions,
+        techniques: &mut Vec<TechniqueMatch>,
+    ) {
+        let floor = self.model().calibration.document_threshold;
+        let min_score = options.min_score.unwrap_or(floor);
+        let mut scratch = prototypes::PrototypeScratch::default();
+        for context in contexts {
+            let (domain, cues) = (context.domain, &context.cues);
+            let Some(table) = self
+                .model()
+                .prototypes
+                .iter()
+                .find(|p| p.domain == domain && p.threshold < 1.0)
+            else {
+                continue;
+            };
+            let score_of = |similarity: f32| {
+                let above = (similarity - table.threshold) / (1.0 - table.threshold);
+                round(floor + (1.0 - floor) * above.clamp(0.0, 1.0))
+            };
+            // Per technique: (similarity, sentence index) of each sentence nearest it.
+            let mut nearest: BTreeMap<usize, Vec<(f32, usize)>> = BTreeMap::new();
+            for (index, span) in sentences.iter().enumerate() {
+                let Some(sentence) = span.slice(text) else {
+                    continue;
+                };
+                if !prototypes::may_support(sentence, domain) {
+                    continue;
+                }
+                if let Some((class, similarity)) = table.nearest(sentence, &mut scratch)
+                    && similarity >= table.threshold
+                    && score_of(similarity) >= min_score
+                {
+                    nearest.entry(class).or_default().push((similarity, index));
+                }
+            }
+            for (class, mut quotes) in nearest {
+                let Some(mut entry) = self.kb.technique(&table.classes[class]) else {
+                    continue;
+                };
+                if options.rollup
+                    && let Some(parent) = entry.parent.as_deref().and_then(|p| self.kb.technique(p))
+                {
+                    entry = parent;
+                }
+                // Prototypes fill gaps: a family (a technique and its sub-techniques) the
+                // classifier or a twin already found is not refined by a nearest centroid.
+                let family = entry.parent.as_deref().unwrap_or(&entry.id);
+                if techniques
+                    .iter()
+                    .any(|t| t.id == family || t.parent.as_deref() == Some(family))
+                {
+                    continue;
+                }
+                quotes.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                let evidence: Vec<Evidence> = quotes
+                    .iter()
+                    .take(options.max_evidence.max(1))
+                    .filter_map(|&(similarity, index)| {
+                        let span = sentences[index];
+                        let strength = score_of(similarity);
+                        Some(Evidence {
+                            start: span.start,
+                            end: span.end,
+                            text: span.slice(text)?.to_owned(),
+                            score: strength,
+                            signals: vec![SignalHit {
+                                signal: Signal::Prototype {
+                                    domain: domain.as_str().to_owned(),
+                                    similarity: round(similarity),
+                                    cues: cues.clone(),
+                                },
+                                strength,
+                            }],
+                        })
+                    })
+                    .collect();
+                let score = score_of(quotes[0].0);
+                techniques.push(self.technique_match(entry, score, evidence, Vec::new()));
+            }
+        }
     }
 }
 

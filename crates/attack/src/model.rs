@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::features::{self, Scratch};
+use crate::prototypes::Prototypes;
 
 const MAGIC: &[u8; 8] = b"CTIFATK\n";
 /// Bumped whenever the encoding or the meaning of a field changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Thresholds and weights chosen by cross-validation (`attack eval --tune`), stored with the
 /// weights they belong to.
@@ -81,6 +82,8 @@ pub struct Model {
     pub phrase_strengths: Vec<(String, String, f32)>,
     /// Inputs and settings.
     pub provenance: Provenance,
+    /// Technique centroids of ICS, Mobile and ATLAS (format 3).
+    pub prototypes: Vec<Prototypes>,
 }
 
 impl Model {
@@ -144,6 +147,9 @@ impl Model {
         }
         if self.targets.iter().any(|&t| usize::from(t) >= classes) {
             return Err("a weight names a class that does not exist".into());
+        }
+        for prototypes in &self.prototypes {
+            prototypes.check()?;
         }
         Ok(())
     }
@@ -282,6 +288,7 @@ mod tests {
                 examples: Vec::new(),
                 settings: String::new(),
             },
+            prototypes: Vec::new(),
         }
     }
 

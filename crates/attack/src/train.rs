@@ -257,6 +257,7 @@ pub fn train(
                 .collect(),
             settings: settings.to_string(),
         },
+        prototypes: crate::prototypes::train_domains(examples, kb),
     }
 }
 

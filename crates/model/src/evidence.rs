@@ -58,6 +58,17 @@ pub enum Signal {
         /// The report's words that place it there (`PLC`, `Modbus`, `Android`...).
         cues: Vec<String>,
     },
+    /// The sentence is nearest this technique's prototype among the techniques of its domain
+    /// (ICS, Mobile or ATLAS), built from that domain's procedure examples and descriptions;
+    /// used in reports whose own words place them in the domain (document level: the cues).
+    Prototype {
+        /// `ics`, `mobile` or `atlas`.
+        domain: String,
+        /// Cosine similarity to the technique's prototype.
+        similarity: f32,
+        /// The report's words that place it in the domain.
+        cues: Vec<String>,
+    },
 }
 
 impl Signal {
@@ -67,7 +78,10 @@ impl Signal {
         match self {
             Signal::ExplicitId { text, .. } => Some(text),
             Signal::Name { phrase } | Signal::Lexicon { phrase } => Some(phrase),
-            Signal::Classifier | Signal::SoftwarePrior { .. } | Signal::DomainTwin { .. } => None,
+            Signal::Classifier
+            | Signal::SoftwarePrior { .. }
+            | Signal::DomainTwin { .. }
+            | Signal::Prototype { .. } => None,
         }
     }
 
@@ -85,6 +99,9 @@ impl Signal {
                     cues.join(", ")
                 )
             }
+            Signal::Prototype {
+                domain, similarity, ..
+            } => format!("nearest {domain} technique, similarity {similarity:.2}"),
         }
     }
 }

@@ -638,6 +638,14 @@ fn describe(hit: &ctiforge_attack::SignalHit) -> String {
                 cues.join(", ")
             )
         }
+        Signal::Prototype {
+            domain,
+            similarity,
+            cues,
+        } => format!(
+            "nearest {domain} prototype, similarity {similarity:.2} (the report names {})",
+            cues.join(", ")
+        ),
     };
     format!("{what} {:.2}", hit.strength)
 }
