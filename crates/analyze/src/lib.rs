@@ -275,7 +275,9 @@ impl<'a> Analyzer<'a> {
             .filter(|(_, role)| **role == SentenceRole::Narrative)
             .map(|(s, _)| *s)
             .collect();
-        let techniques = self.techniques(text, &narrative);
+        // A CSAF advisory describes weaknesses, not what an adversary did.
+        let advisory = document.source.media_type == "application/csaf+json";
+        let techniques = self.techniques(text, &narrative, !advisory);
         let kill_chain = self.kill_chain(&techniques);
 
         // Extract.
@@ -388,10 +390,12 @@ impl<'a> Analyzer<'a> {
     }
 
     /// The techniques of `sentences` of `text`, best first.
-    fn techniques(&self, text: &str, sentences: &[Span]) -> Vec<Technique> {
-        let mapping = self
-            .mapper
-            .map_document(text, sentences, &MapOptions::default());
+    fn techniques(&self, text: &str, sentences: &[Span], prototypes: bool) -> Vec<Technique> {
+        let options = MapOptions {
+            prototypes,
+            ..MapOptions::default()
+        };
+        let mapping = self.mapper.map_document(text, sentences, &options);
         mapping
             .techniques
             .into_iter()

@@ -183,22 +183,27 @@ pub fn split(corpus: &Corpus, kb: &KnowledgeBase, folds: u32) -> Split {
     }
 }
 
-/// One held-out ICS, Mobile or ATLAS text read by its fold's prototypes alone.
+/// One text read by its fold's prototypes alone: a held-out ICS, Mobile or ATLAS text, or a
+/// TRAM report sentence that describes no technique (a negative).
 #[derive(Debug, Clone, Copy)]
 pub struct PrototypeOutcome {
     /// The text's fold.
     pub fold: u32,
-    /// Its domain.
+    /// The domain it was read in.
     pub domain: Domain,
-    /// The similarity of its best sentence's nearest technique, when its own words place it
-    /// in its domain (as the mapper requires).
+    /// The similarity of its best sentence's nearest technique, when it may be read in the
+    /// domain (placed there by its own words, as the mapper requires; negatives always are).
     pub similarity: Option<f32>,
-    /// Whether that technique is the gold one.
+    /// Whether that technique is the gold one (never, for a negative).
     pub right: bool,
+    /// A negative.
+    pub negative: bool,
 }
 
 /// Reads every held-out text of the prototype domains with prototypes trained without its
-/// fold's texts and their near-copies.
+/// fold's texts and their near-copies, and every TRAM report sentence without a technique in
+/// each domain, as if its report were placed there: thresholds chosen on attack steps alone
+/// would pass a vendor line or a mitigation.
 pub fn prototype_outcomes(
     corpus: &Corpus,
     kb: &KnowledgeBase,
@@ -207,6 +212,12 @@ pub fn prototype_outcomes(
 ) -> Vec<PrototypeOutcome> {
     let mut outcomes = Vec::new();
     let mut scratch = PrototypeScratch::default();
+    let negatives: Vec<(u32, &str)> = corpus
+        .examples
+        .iter()
+        .filter(|e| e.origin == Origin::TramReport && e.labels.is_empty())
+        .filter_map(|e| Some((fold_of(e.report.as_deref()?, split.folds), e.text.as_str())))
+        .collect();
     for fold in 0..split.folds {
         progress(&format!("fold {}/{}: prototypes", fold + 1, split.folds));
         let training =
@@ -222,27 +233,52 @@ pub fn prototype_outcomes(
             let placed = twins::contexts(&item.text, sentences.len())
                 .iter()
                 .any(|c| c.domain == table.domain);
-            let best = sentences
+            let texts: Vec<&str> = sentences
                 .iter()
-                .filter(|_| placed)
                 .filter_map(|span| span.slice(&item.text))
-                .filter(|sentence| prototypes::may_support(sentence, table.domain))
-                .filter_map(|sentence| table.nearest(sentence, &mut scratch))
+                .collect();
+            let near = prototypes::near_cues(&texts, table.domain);
+            let best = texts
+                .iter()
+                .zip(near)
+                .filter(|(sentence, near)| placed && *near && prototypes::may_support(sentence))
+                .filter_map(|(sentence, _)| table.nearest(sentence, &mut scratch))
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             outcomes.push(PrototypeOutcome {
                 fold,
                 domain: table.domain,
                 similarity: best.map(|(_, s)| s),
                 right: best.is_some_and(|(class, _)| table.classes[class] == item.gold),
+                negative: false,
             });
+        }
+        for table in &tables {
+            for &(_, text) in negatives.iter().filter(|(f, _)| *f == fold) {
+                // Read as if near a cue: for ATLAS that means naming the AI system itself.
+                let near = table.domain != Domain::Atlas || twins::mentions(text, Domain::Atlas);
+                let similarity = Some(text)
+                    .filter(|t| near && prototypes::may_support(t))
+                    .and_then(|t| table.nearest(t, &mut scratch))
+                    .map(|(_, s)| s);
+                outcomes.push(PrototypeOutcome {
+                    fold,
+                    domain: table.domain,
+                    similarity,
+                    right: false,
+                    negative: true,
+                });
+            }
         }
     }
     outcomes
 }
 
-/// Each prototype domain's threshold, chosen on the outcomes of every fold but `except`.
+/// Each prototype domain's threshold, chosen on the outcomes of every fold but `except`. The
+/// negatives together weigh what TRAM's reports say they do: as many sentences without a
+/// technique per held-out text as TRAM's reports have per sentence with one.
 pub fn prototype_thresholds(
     outcomes: &[PrototypeOutcome],
+    positives_per_negative: f64,
     except: Option<u32>,
 ) -> Vec<(Domain, f32)> {
     prototypes::DOMAINS
@@ -252,13 +288,40 @@ pub fn prototype_thresholds(
                 .iter()
                 .filter(|o| o.domain == domain && Some(o.fold) != except)
                 .collect();
-            let scored: Vec<(f32, bool)> = mine
+            let gold = mine.iter().filter(|o| !o.negative).count();
+            let negatives = mine.iter().filter(|o| o.negative).count();
+            // Each negative stands for this many wrong predictions.
+            let weight = if negatives == 0 {
+                0.0
+            } else {
+                gold as f64 / positives_per_negative / negatives as f64
+            };
+            let scored: Vec<(f32, f64, bool)> = mine
                 .iter()
-                .filter_map(|o| Some((o.similarity?, o.right)))
+                .filter_map(|o| {
+                    let w = if o.negative { weight } else { 1.0 };
+                    Some((o.similarity?, w, o.right))
+                })
                 .collect();
-            (domain, prototypes::choose_threshold(&scored, mine.len()))
+            (domain, prototypes::choose_threshold(&scored, gold))
         })
         .collect()
+}
+
+/// TRAM report sentences with a technique per sentence without one.
+pub fn positives_per_negative(corpus: &Corpus) -> f64 {
+    let tram = corpus
+        .examples
+        .iter()
+        .filter(|e| e.origin == Origin::TramReport);
+    let (positives, negatives) = tram.fold((0usize, 0usize), |(p, n), e| {
+        if e.labels.is_empty() {
+            (p, n + 1)
+        } else {
+            (p + 1, n)
+        }
+    });
+    positives as f64 / negatives.max(1) as f64
 }
 
 /// Sets each domain's prototype threshold in `model`.
@@ -377,6 +440,7 @@ pub fn evaluate(
         ..MapOptions::default()
     };
     let outcomes = prototype_outcomes(corpus, kb, split, progress);
+    let ratio = positives_per_negative(corpus);
     let mut thresholds = Vec::new();
     for fold in 0..folds {
         progress(&format!("fold {}/{folds}: training", fold + 1));
@@ -392,7 +456,7 @@ pub fn evaluate(
             progress,
         );
         // Nested: the fold's prototype thresholds are chosen on the other folds.
-        let fold_thresholds = prototype_thresholds(&outcomes, Some(fold));
+        let fold_thresholds = prototype_thresholds(&outcomes, ratio, Some(fold));
         set_prototype_thresholds(&mut model, &fold_thresholds);
         thresholds.extend(
             fold_thresholds

@@ -672,7 +672,8 @@ pub fn train_shipped(
     if folds >= 2 {
         let split = crate::domains::split(corpus, kb, folds);
         let outcomes = crate::domains::prototype_outcomes(corpus, kb, &split, progress);
-        let thresholds = crate::domains::prototype_thresholds(&outcomes, None);
+        let ratio = crate::domains::positives_per_negative(corpus);
+        let thresholds = crate::domains::prototype_thresholds(&outcomes, ratio, None);
         crate::domains::set_prototype_thresholds(&mut model, &thresholds);
     }
     (outcome, model)

@@ -153,6 +153,10 @@ pub struct MapOptions {
     pub rollup: bool,
     /// Evidence sentences per technique.
     pub max_evidence: usize,
+    /// Read ICS, Mobile and ATLAS reports against the technique prototypes of their domain
+    /// (see [`prototypes`]). Off for vulnerability advisories, whose sentences describe
+    /// weaknesses ("stores credentials in cleartext"), which prototypes of behaviour misread.
+    pub prototypes: bool,
 }
 
 impl Default for MapOptions {
@@ -161,6 +165,7 @@ impl Default for MapOptions {
             min_score: None,
             rollup: false,
             max_evidence: 3,
+            prototypes: true,
         }
     }
 }
@@ -641,7 +646,9 @@ impl<'kb> Mapper<'kb> {
         let mut techniques: Vec<TechniqueMatch> = found.into_values().collect();
         let contexts = twins::contexts(text, sentences.len());
         self.add_twins(&contexts, options.rollup, &mut techniques);
-        self.add_prototypes(text, sentences, &contexts, options, &mut techniques);
+        if options.prototypes {
+            self.add_prototypes(text, sentences, &contexts, options, &mut techniques);
+        }
         for technique in &mut techniques {
             technique
                 .evidence
@@ -816,11 +823,13 @@ impl Mapper<'_> {
             };
             // Per technique: (similarity, sentence index) of each sentence nearest it.
             let mut nearest: BTreeMap<usize, Vec<(f32, usize)>> = BTreeMap::new();
-            for (index, span) in sentences.iter().enumerate() {
-                let Some(sentence) = span.slice(text) else {
-                    continue;
-                };
-                if !prototypes::may_support(sentence, domain) {
+            let texts: Vec<&str> = sentences
+                .iter()
+                .map(|span| span.slice(text).unwrap_or_default())
+                .collect();
+            let near = prototypes::near_cues(&texts, domain);
+            for (index, sentence) in texts.iter().enumerate() {
+                if !near[index] || !prototypes::may_support(sentence) {
                     continue;
                 }
                 if let Some((class, similarity)) = table.nearest(sentence, &mut scratch)

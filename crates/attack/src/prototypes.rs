@@ -26,6 +26,35 @@ const CHAR_GRAM: u64 = 11;
 const GRAMS: std::ops::RangeInclusive<usize> = 3..=5;
 /// Words longer than this (blobs, hashes) give no n-grams.
 const MAX_WORD: usize = 40;
+/// Words that make a sentence a possibility or a denial (whole words, any case).
+const HEDGES: [&str; 19] = [
+    "could",
+    "may",
+    "might",
+    "would",
+    "will",
+    "should",
+    "must",
+    "needs",
+    "recommend",
+    "recommends",
+    "if",
+    "unless",
+    "not",
+    "no",
+    "never",
+    "cannot",
+    "can't",
+    "couldn't",
+    "isn't",
+];
+/// Words of a sentence about a weakness rather than its use, and the words that make it a use.
+const WEAKNESS: [&str; 3] = ["vulnerability", "vulnerabilities", "vulnerable"];
+const USED: [&str; 5] = ["exploited", "exploiting", "used", "leveraged", "abused"];
+/// How many sentences away from a cue a sentence may be and still be read (ICS, Mobile).
+pub const CUE_WINDOW: usize = 2;
+/// Shorter sentences never support a prototype technique.
+pub const MIN_WORDS: usize = 5;
 /// Features kept per centroid.
 pub const KEEP: usize = 300;
 /// The domains that get prototypes (Enterprise has the classifier's thousands of examples).
@@ -229,11 +258,56 @@ impl Prototypes {
     }
 }
 
-/// Whether a sentence of a document placed in `domain` may support one of its techniques: an
-/// ATLAS technique needs a sentence about the AI system itself (as an ATLAS twin does), since
-/// attacks on AI systems are usually one part of a larger intrusion.
-pub fn may_support(sentence: &str, domain: Domain) -> bool {
-    domain != Domain::Atlas || crate::twins::mentions(sentence, domain)
+/// Whether a sentence of a document placed in a domain may support one of its techniques: it
+/// has at least [`MIN_WORDS`] words and no label in its first words or, in a list item,
+/// anywhere (a heading or a `Vendor: …` line describes no behaviour), states what happened rather than what could, will
+/// or did not, or should ([`HEDGES`]: an advisory's "could allow an attacker to…" and "not
+/// exploitable remotely" are near the centroids of the behaviour they name), is not about a
+/// weakness unless it was used ("a vulnerability exists in…"). Where it stands in the document
+/// is [`near_cues`]'s concern.
+pub fn may_support(sentence: &str) -> bool {
+    let words = || {
+        sentence
+            .split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .filter(|w| !w.is_empty())
+    };
+    let has = |list: &[&str]| words().any(|w| list.iter().any(|h| w.eq_ignore_ascii_case(h)));
+    // `Vulnerabilities: …`, `- Equipment: …`, `- Vendor Product 5580: V35`: a label in the
+    // first words, or a list item with one anywhere.
+    let trimmed = sentence.trim_start();
+    let labelled = trimmed.split_whitespace().take(4).any(|w| w.ends_with(':'))
+        || (trimmed.starts_with(['-', '*', '•']) && trimmed.contains(": "));
+    let letters = sentence
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count();
+    // A weakness counts only when it was used.
+    let weakness_only = has(&WEAKNESS) && !has(&USED);
+    letters >= MIN_WORDS && !labelled && !has(&HEDGES) && !weakness_only
+}
+
+/// For each of a document's sentences, whether it is near a sentence that names `domain`'s
+/// equipment or platform (a cue of [`crate::twins`]): within [`CUE_WINDOW`] sentences for ICS
+/// and Mobile, the sentence itself for ATLAS. A report placed in a domain by its cues is often
+/// about more than that domain (a red-team report with one section on phones); prototypes
+/// read only the part about it.
+pub fn near_cues(sentences: &[&str], domain: Domain) -> Vec<bool> {
+    let window = if domain == Domain::Atlas {
+        0
+    } else {
+        CUE_WINDOW
+    };
+    let named: Vec<bool> = sentences
+        .iter()
+        .map(|s| crate::twins::mentions(s, domain))
+        .collect();
+    (0..sentences.len())
+        .map(|i| {
+            let from = i.saturating_sub(window);
+            let to = (i + window + 1).min(sentences.len());
+            named[from..to].iter().any(|&n| n)
+        })
+        .collect()
 }
 
 /// The centroids of every domain in [`DOMAINS`], from `examples`: each text labelled with a
@@ -286,21 +360,23 @@ pub fn train_for(
         .collect()
 }
 
-/// The similarity threshold that maximises F1 over `outcomes` — each held-out text's nearest
-/// technique's similarity and whether it was right — when `gold` texts are to be found.
-/// Returns 1.0 (nothing passes) when nothing is ever right.
-pub fn choose_threshold(outcomes: &[(f32, bool)], gold: usize) -> f32 {
-    let mut sorted: Vec<(f32, bool)> = outcomes.to_vec();
+/// The similarity threshold that maximises F1 over `outcomes` — for each prediction its
+/// similarity, its weight (how many predictions it stands for) and whether it was right — when
+/// `gold` texts are to be found. Returns 1.0 (nothing passes) when nothing is ever right.
+pub fn choose_threshold(outcomes: &[(f32, f64, bool)], gold: usize) -> f32 {
+    let mut sorted: Vec<(f32, f64, bool)> = outcomes.to_vec();
     sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let (mut tp, mut best, mut threshold) = (0u32, 0.0f64, 1.0f32);
-    for (i, &(similarity, right)) in sorted.iter().enumerate() {
-        tp += u32::from(right);
+    let (mut tp, mut predicted, mut best, mut threshold) = (0.0f64, 0.0f64, 0.0f64, 1.0f32);
+    for (i, &(similarity, weight, right)) in sorted.iter().enumerate() {
+        predicted += weight;
+        if right {
+            tp += weight;
+        }
         // Only between distinct similarities: a threshold passes all equal ones.
         if sorted.get(i + 1).is_some_and(|next| next.0 == similarity) {
             continue;
         }
-        let predicted = (i + 1) as f64;
-        let f1 = 2.0 * f64::from(tp) / (predicted + gold as f64);
+        let f1 = 2.0 * tp / (predicted + gold as f64);
         if f1 > best {
             best = f1;
             threshold = similarity;
@@ -349,11 +425,67 @@ mod tests {
     }
 
     #[test]
+    fn only_statements_of_what_happened_are_read() {
+        assert!(may_support(
+            "The malware sent commands to open the breakers at the substation."
+        ));
+        // Advisory language: possibility, denial, advice, a weakness, a label, a heading.
+        for sentence in [
+            "Successful exploitation could allow an attacker to gain full access.",
+            "This vulnerability is not exploitable remotely.",
+            "Users should restart the device after the update.",
+            "A denial-of-service vulnerability exists in the web server.",
+            "- Vulnerabilities: Use of Hard-coded Credentials",
+            "- Rockwell Automation ControlLogix 5580: V35.011",
+            "- SINEMA Remote Connect Server",
+        ] {
+            assert!(!may_support(sentence), "{sentence}");
+        }
+        // A weakness that was used is an attack step.
+        assert!(may_support(
+            "The actor exploited a vulnerability in the HMI web server."
+        ));
+    }
+
+    #[test]
+    fn only_sentences_near_a_cue_are_read() {
+        let sentences = [
+            "The actor phished the finance team.",
+            "It stole the domain admin password.",
+            "It moved to the plant network.",
+            "There it changed the setpoints on the PLC.",
+            "It waited a week.",
+            "It exfiltrated mail from the CEO.",
+            "It deleted the backups.",
+            "Then it encrypted the file servers.",
+        ];
+        let near = near_cues(&sentences, Domain::Ics);
+        assert_eq!(
+            near,
+            [false, true, true, true, true, true, false, false],
+            "two sentences either side of the PLC one"
+        );
+        // ATLAS: only the sentence that names the AI system.
+        let ai = ["It phished the staff.", "It injected a prompt into the LLM.", "It left."];
+        assert_eq!(near_cues(&ai, Domain::Atlas), [false, true, false]);
+    }
+
+    #[test]
     fn the_threshold_maximises_f1() {
         // Five texts to find; right answers at 0.9 and 0.8, a wrong one at 0.7, right at 0.4.
-        let outcomes = [(0.9, true), (0.8, true), (0.7, false), (0.4, true)];
+        let outcomes = [
+            (0.9, 1.0, true),
+            (0.8, 1.0, true),
+            (0.7, 1.0, false),
+            (0.4, 1.0, true),
+        ];
         // t=0.9: 2/(1+5)=0.33; 0.8: 4/7=0.57; 0.7: 4/8=0.5; 0.4: 6/9=0.67.
         assert_eq!(choose_threshold(&outcomes, 5), 0.4);
-        assert_eq!(choose_threshold(&[(0.5, false)], 3), 1.0);
+        assert_eq!(choose_threshold(&[(0.5, 1.0, false)], 3), 1.0);
+        // A negative below 0.4 that stands for three wrong predictions: 0.4 now gives
+        // 6/(6+5)=0.55 < 0.57, so 0.8 wins.
+        let mut weighted = outcomes.to_vec();
+        weighted.push((0.45, 3.0, false));
+        assert_eq!(choose_threshold(&weighted, 5), 0.8);
     }
 }

@@ -157,12 +157,18 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
                 min_score: *min_score,
                 rollup: *rollup,
                 max_evidence: *evidence,
+                ..MapOptions::default()
             };
             let mut out = BufWriter::new(std::io::stdout().lock());
             if *jsonl {
                 batch(&mapper, input, &options, &mut out)?;
             } else {
                 let document = crate::input::read_document(input, *allow_private)?;
+                // As `analyze` does: a CSAF advisory describes weaknesses, not behaviour.
+                let options = MapOptions {
+                    prototypes: document.source.media_type != "application/csaf+json",
+                    ..options
+                };
                 let mapping = mapper.map_document(&document.text, &document.sentences, &options);
                 if *json {
                     serde_json::to_writer_pretty(&mut out, &mapping)?;
