@@ -466,7 +466,11 @@ mod tests {
             "two sentences either side of the PLC one"
         );
         // ATLAS: only the sentence that names the AI system.
-        let ai = ["It phished the staff.", "It injected a prompt into the LLM.", "It left."];
+        let ai = [
+            "It phished the staff.",
+            "It injected a prompt into the LLM.",
+            "It left.",
+        ];
         assert_eq!(near_cues(&ai, Domain::Atlas), [false, true, false]);
     }
 
