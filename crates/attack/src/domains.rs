@@ -237,11 +237,11 @@ pub fn prototype_outcomes(
                 .iter()
                 .filter_map(|span| span.slice(&item.text))
                 .collect();
-            let near = prototypes::near_cues(&texts, table.domain);
+            let readable = prototypes::readable(&texts, table.domain);
             let best = texts
                 .iter()
-                .zip(near)
-                .filter(|(sentence, near)| placed && *near && prototypes::may_support(sentence))
+                .zip(readable)
+                .filter(|(_, readable)| placed && *readable)
                 .filter_map(|(sentence, _)| table.nearest(sentence, &mut scratch))
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             outcomes.push(PrototypeOutcome {

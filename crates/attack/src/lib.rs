@@ -807,6 +807,10 @@ impl Mapper<'_> {
         let floor = self.model().calibration.document_threshold;
         let min_score = options.min_score.unwrap_or(floor);
         let mut scratch = prototypes::PrototypeScratch::default();
+        let texts: Vec<&str> = sentences
+            .iter()
+            .map(|span| span.slice(text).unwrap_or_default())
+            .collect();
         for context in contexts {
             let (domain, cues) = (context.domain, &context.cues);
             let Some(table) = self
@@ -823,13 +827,9 @@ impl Mapper<'_> {
             };
             // Per technique: (similarity, sentence index) of each sentence nearest it.
             let mut nearest: BTreeMap<usize, Vec<(f32, usize)>> = BTreeMap::new();
-            let texts: Vec<&str> = sentences
-                .iter()
-                .map(|span| span.slice(text).unwrap_or_default())
-                .collect();
-            let near = prototypes::near_cues(&texts, domain);
+            let readable = prototypes::readable(&texts, domain);
             for (index, sentence) in texts.iter().enumerate() {
-                if !near[index] || !prototypes::may_support(sentence) {
+                if !readable[index] {
                     continue;
                 }
                 if let Some((class, similarity)) = table.nearest(sentence, &mut scratch)
@@ -861,13 +861,13 @@ impl Mapper<'_> {
                 let evidence: Vec<Evidence> = quotes
                     .iter()
                     .take(options.max_evidence.max(1))
-                    .filter_map(|&(similarity, index)| {
+                    .map(|&(similarity, index)| {
                         let span = sentences[index];
                         let strength = score_of(similarity);
-                        Some(Evidence {
+                        Evidence {
                             start: span.start,
                             end: span.end,
-                            text: span.slice(text)?.to_owned(),
+                            text: texts[index].to_owned(),
                             score: strength,
                             signals: vec![SignalHit {
                                 signal: Signal::Prototype {
@@ -877,7 +877,7 @@ impl Mapper<'_> {
                                 },
                                 strength,
                             }],
-                        })
+                        }
                     })
                     .collect();
                 let score = score_of(quotes[0].0);

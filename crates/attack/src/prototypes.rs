@@ -260,8 +260,8 @@ impl Prototypes {
 
 /// Whether a sentence of a document placed in a domain may support one of its techniques: it
 /// has at least [`MIN_WORDS`] words and no label in its first words or, in a list item,
-/// anywhere (a heading or a `Vendor: …` line describes no behaviour), states what happened rather than what could, will
-/// or did not, or should ([`HEDGES`]: an advisory's "could allow an attacker to…" and "not
+/// anywhere (a heading or a `Vendor: …` line describes no behaviour), states what happened
+/// rather than what could, will or did not, or should ([`HEDGES`]: an advisory's "could allow an attacker to…" and "not
 /// exploitable remotely" are near the centroids of the behaviour they name), is not about a
 /// weakness unless it was used ("a vulnerability exists in…"). Where it stands in the document
 /// is [`near_cues`]'s concern.
@@ -284,6 +284,17 @@ pub fn may_support(sentence: &str) -> bool {
     // A weakness counts only when it was used.
     let weakness_only = has(&WEAKNESS) && !has(&USED);
     letters >= MIN_WORDS && !labelled && !has(&HEDGES) && !weakness_only
+}
+
+/// For each of a document's sentences, whether prototypes of `domain` read it: it is
+/// [`near_cues`] and [`may_support`] holds. The mapper and the threshold choice both read
+/// through this.
+pub fn readable(sentences: &[&str], domain: Domain) -> Vec<bool> {
+    near_cues(sentences, domain)
+        .into_iter()
+        .zip(sentences)
+        .map(|(near, sentence)| near && may_support(sentence))
+        .collect()
 }
 
 /// For each of a document's sentences, whether it is near a sentence that names `domain`'s
@@ -316,17 +327,7 @@ pub fn near_cues(sentences: &[&str], domain: Domain) -> Vec<bool> {
 /// sentences stay out of Mobile techniques that ATT&CK lists in both). Thresholds are left at
 /// 1.0 (off) for the caller to set from cross-validation.
 pub fn train_domains(examples: &[&Example], kb: &KnowledgeBase) -> Vec<Prototypes> {
-    train_for(&DOMAINS, examples, kb, KEEP)
-}
-
-/// [`train_domains`] for `domains`, keeping `keep` features per centroid.
-pub fn train_for(
-    domains: &[Domain],
-    examples: &[&Example],
-    kb: &KnowledgeBase,
-    keep: usize,
-) -> Vec<Prototypes> {
-    domains
+    DOMAINS
         .iter()
         .map(|&domain| {
             let mut classes: Vec<String> = Vec::new();
@@ -355,7 +356,7 @@ pub fn train_for(
                 });
                 texts.push((example.text.as_str(), class));
             }
-            Prototypes::train(domain, classes, &texts, keep)
+            Prototypes::train(domain, classes, &texts, KEEP)
         })
         .collect()
 }
