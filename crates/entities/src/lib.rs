@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod dates;
+mod dictionary;
 mod named;
 mod names;
 mod vulnerabilities;

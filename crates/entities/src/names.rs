@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use ctiforge_kb::{KnowledgeBase, SoftwareKind};
 use ctiforge_model::Span;
 
 use ctiforge_model::analysis::{Entities, Entity};
 
+use crate::dictionary::Dictionary;
 use crate::quote_at;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -183,7 +184,8 @@ fn is_targeted(sector: &Entity) -> bool {
 
 /// The entity dictionaries, built once per knowledge base.
 pub struct EntityIndex {
-    names: AhoCorasick,
+    /// Each spelling of a name → the name in `info`.
+    names: Dictionary<usize>,
     info: Vec<Name>,
     sectors: AhoCorasick,
 }
@@ -192,6 +194,7 @@ impl std::fmt::Debug for EntityIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EntityIndex")
             .field("names", &self.info.len())
+            .field("spellings", &self.names.len())
             .finish()
     }
 }
@@ -199,13 +202,16 @@ impl std::fmt::Debug for EntityIndex {
 impl EntityIndex {
     /// Indexes the names and aliases of `kb`.
     pub fn new(kb: &KnowledgeBase) -> Self {
-        let mut patterns: Vec<String> = Vec::new();
+        // Each name once, and each spelling of it pointing at it.
         let mut info: Vec<Name> = Vec::new();
-        let mut add = |pattern: &str, name: Name| {
-            if pattern.chars().count() >= 4 {
-                patterns.push(pattern.to_owned());
-                info.push(name);
-            }
+        let mut spellings: Vec<(String, usize)> = Vec::new();
+        let mut add = |spelt: &mut dyn Iterator<Item = &str>, name: Name| {
+            info.push(name);
+            spellings.extend(
+                spelt
+                    .filter(|s| s.chars().count() >= 4)
+                    .map(|s| (s.to_owned(), info.len() - 1)),
+            );
         };
         let catalog = kb.catalog();
         let mut group_names: std::collections::HashMap<String, &ctiforge_kb::Group> =
@@ -231,9 +237,12 @@ impl EntityIndex {
                 stix_id: Some(group.stix_id.clone()),
                 source: "attack",
             };
-            for alias in std::iter::once(&group.name).chain(&group.aliases) {
-                add(alias, name.clone());
-            }
+            add(
+                &mut std::iter::once(&group.name)
+                    .chain(&group.aliases)
+                    .map(String::as_str),
+                name,
+            );
         }
         for cluster in catalog.galaxy_clusters.iter() {
             match cluster.galaxy.as_str() {
@@ -260,16 +269,19 @@ impl EntityIndex {
                             "misp:threat-actor"
                         },
                     };
-                    for alias in std::iter::once(&cluster.value).chain(&cluster.synonyms) {
-                        add(alias, name.clone());
-                    }
+                    add(
+                        &mut std::iter::once(&cluster.value)
+                            .chain(&cluster.synonyms)
+                            .map(String::as_str),
+                        name,
+                    );
                 }
                 "country" => {
                     // The cluster value is lower case (`united arab emirates`); reports spell
                     // country names in title case.
                     let spelt = title_case(&cluster.value);
                     add(
-                        &spelt,
+                        &mut std::iter::once(spelt.as_str()),
                         Name {
                             kind: Kind::Country,
                             canonical: spelt.clone(),
@@ -297,9 +309,12 @@ impl EntityIndex {
                 stix_id: Some(software.stix_id.clone()),
                 source: "attack",
             };
-            for alias in std::iter::once(&software.name).chain(&software.aliases) {
-                add(alias, name.clone());
-            }
+            add(
+                &mut std::iter::once(&software.name)
+                    .chain(&software.aliases)
+                    .map(String::as_str),
+                name,
+            );
         }
         for campaign in catalog
             .campaigns
@@ -313,18 +328,22 @@ impl EntityIndex {
                 stix_id: Some(campaign.stix_id.clone()),
                 source: "attack",
             };
-            for alias in std::iter::once(&campaign.name).chain(&campaign.aliases) {
-                add(alias, name.clone());
-            }
+            add(
+                &mut std::iter::once(&campaign.name)
+                    .chain(&campaign.aliases)
+                    .map(String::as_str),
+                name,
+            );
         }
         let mut products: BTreeMap<&str, ()> = BTreeMap::new();
         for entry in &catalog.kev {
-            products.insert(entry.vendor.as_str(), ());
-            products.insert(entry.product.as_str(), ());
+            // KEV writes a few names with a trailing space (`Windows `).
+            products.insert(entry.vendor.trim(), ());
+            products.insert(entry.product.trim(), ());
         }
         for product in products.keys() {
             add(
-                product,
+                &mut std::iter::once(*product),
                 Name {
                     kind: Kind::Product,
                     canonical: (*product).to_owned(),
@@ -334,11 +353,7 @@ impl EntityIndex {
                 },
             );
         }
-        let names = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-            .build(&patterns)
-            .expect("entity names are far below Aho-Corasick's size limits");
+        let names = Dictionary::new(spellings);
         let sectors = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
@@ -361,13 +376,11 @@ impl EntityIndex {
             (start == 0 || !bytes[start - 1].is_ascii_alphanumeric())
                 && (end == bytes.len() || !bytes[end].is_ascii_alphanumeric())
         };
-        for m in self.names.find_iter(text) {
-            let (start, end) = (m.start(), m.end());
-            if !boundary(start, end) {
+        for (start, end, &name) in self.names.find(text) {
+            let name = &self.info[name];
+            let Some(written) = text.get(start..end) else {
                 continue;
-            }
-            let name = &self.info[m.pattern().as_usize()];
-            let written = &text[start..end];
+            };
             let quote = quote_at(text, sentences, start);
             // A one-word name spelt like an ordinary word (`Silence`, `Platinum`, `Ping`)
             // needs context: a word for its kind in the same sentence, or a second mention.
@@ -525,5 +538,44 @@ mod tests {
         );
         // Unlabelled prose names no sector by these words alone.
         assert!(listed_sectors("Energy and chemical engineering.").is_empty());
+    }
+
+    fn names_in(text: &str) -> Vec<(String, String)> {
+        let kb = ctiforge_kb::KnowledgeBase::embedded().expect("the embedded snapshot loads");
+        let sentences = [Span {
+            start: 0,
+            end: text.len(),
+        }];
+        let found = EntityIndex::new(&kb).find(text, &sentences);
+        let labelled = [
+            ("actor", &found.threat_actors),
+            ("tool", &found.tools),
+            ("malware", &found.malware),
+            ("product", &found.products),
+        ];
+        labelled
+            .into_iter()
+            .flat_map(|(kind, list)| list.iter().map(move |e| (kind.to_owned(), e.name.clone())))
+            .collect()
+    }
+
+    #[test]
+    fn kev_names_written_with_a_trailing_space_are_found_as_written_in_prose() {
+        // KEV writes `Windows ` for one product; as a pattern it hid every `Windows` that a
+        // word followed.
+        assert_eq!(
+            names_in("The group dropped a Windows executable with Cobalt Strike."),
+            [
+                ("malware".to_owned(), "Cobalt Strike".to_owned()),
+                ("product".to_owned(), "Windows".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_glued_to_the_next_cell_of_a_table_gives_nothing_shorter() {
+        // `Cobalt` alone is an alias of the Cobalt Group.
+        let glued = names_in("It ran: Cobalt StrikeT1059 - Command And Scripting");
+        assert!(glued.is_empty(), "{glued:?}");
     }
 }
