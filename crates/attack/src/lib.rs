@@ -22,6 +22,7 @@ pub mod features;
 pub mod lexicon;
 pub mod model;
 pub mod overlap;
+pub mod packed;
 pub mod prototypes;
 pub mod train;
 pub mod twins;

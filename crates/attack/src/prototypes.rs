@@ -69,14 +69,19 @@ pub struct Prototypes {
     /// Technique ids, one per centroid.
     pub classes: Vec<String>,
     /// Feature hashes kept in some centroid, sorted.
+    #[serde(with = "crate::packed")]
     pub keys: Vec<u64>,
     /// The inverse document frequency of each key.
+    #[serde(with = "crate::packed")]
     pub idf: Vec<f32>,
     /// `keys.len() + 1` offsets into `targets` and `weights`.
+    #[serde(with = "crate::packed")]
     pub offsets: Vec<u32>,
     /// The centroid each weight belongs to.
+    #[serde(with = "crate::packed")]
     pub targets: Vec<u16>,
     /// The weights.
+    #[serde(with = "crate::packed")]
     pub weights: Vec<f32>,
     /// The inverse document frequency given to a feature that is in no centroid.
     pub unseen_idf: f32,
