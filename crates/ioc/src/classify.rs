@@ -837,12 +837,15 @@ fn unix_path(s: &str, out: &mut Vec<Candidate>) -> bool {
     } else {
         return false;
     };
+    // Single spaces inside: the scan joins a path's words (`/home/u/My Documents/x.sh`).
     let valid = !body.is_empty()
+        && !body.ends_with(' ')
+        && !body.contains("  ")
         && body.bytes().all(|b| {
             b.is_ascii_alphanumeric()
                 || matches!(
                     b,
-                    b'/' | b'.' | b'_' | b'-' | b'~' | b'+' | b'@' | b'%' | b'*'
+                    b'/' | b'.' | b'_' | b'-' | b'~' | b'+' | b'@' | b'%' | b'*' | b' '
                 )
         });
     if !valid {

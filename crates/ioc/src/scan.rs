@@ -369,6 +369,10 @@ fn handle_token(
         }
         next = end;
         (start, end) = trim(bytes, start, end);
+    } else if starts_unix_path(&bytes[start..end]) {
+        end = extend_unix_path(text, start, end);
+        next = end;
+        (start, end) = trim(bytes, start, end);
     }
     process(text, start, end, out, candidates);
     next.max(end)
@@ -702,6 +706,83 @@ fn extend_path(text: &str, mut end: usize) -> usize {
         break;
     }
     end
+}
+
+/// Words written with a slash that are prose, not a path going on (`/usr/bin and/or /sbin`).
+const SLASHED_WORDS: [&str; 14] = [
+    "and/or",
+    "or/and",
+    "read/write",
+    "client/server",
+    "input/output",
+    "i/o",
+    "tcp/ip",
+    "on/off",
+    "yes/no",
+    "true/false",
+    "either/or",
+    "he/she",
+    "his/her",
+    "w/o",
+];
+
+/// `/var/app data/x.conf`, `"/tmp/cache dir/x.bin"`: continue a Unix path over single spaces.
+/// In double quotes it runs to the closing quote on the same line; unquoted, while the next
+/// word carries on with a slash (`Documents/update.sh`, not `/sbin`, which starts a path of
+/// its own, nor `and/or`) and the segment before the space is not a file name.
+fn extend_unix_path(text: &str, start: usize, mut end: usize) -> usize {
+    const MAX_LEN: usize = 400;
+    let bytes = text.as_bytes();
+    if start > 0 && bytes[start - 1] == b'"' {
+        let closing = bytes[start..]
+            .iter()
+            .take(MAX_LEN)
+            .position(|b| matches!(b, b'"' | b'\n'))
+            .map(|p| start + p);
+        // Only a path in the quotes, not a command line (`"/usr/bin/curl -s http://x"`).
+        let path_only = |close: usize| {
+            !text[end..close].contains(" -")
+                && bytes[end..close].iter().all(|b| {
+                    b.is_ascii_alphanumeric()
+                        || matches!(b, b' ' | b'/' | b'.' | b'_' | b'-' | b'~' | b'+' | b'@')
+                })
+        };
+        return closing
+            .filter(|c| bytes[*c] == b'"' && *c > end && path_only(*c))
+            .unwrap_or(end);
+    }
+    while end + 1 < bytes.len() && bytes[end] == b' ' && end - start < MAX_LEN {
+        let segment_start = bytes[..end]
+            .iter()
+            .rposition(|b| *b == b'/')
+            .map_or(0, |p| p + 1);
+        if bytes[segment_start..end].contains(&b'.') {
+            break;
+        }
+        let Some((next_start, next_end)) = next_token(text, end + 1) else {
+            break;
+        };
+        let next = &bytes[next_start..next_end];
+        let slash = next.iter().position(|b| *b == b'/');
+        let carries_on = next_start == end + 1
+            && next[0].is_ascii_alphanumeric()
+            && slash.is_some_and(|at| at + 1 < next.len())
+            && !SLASHED_WORDS.iter().any(|w| {
+                next.len() >= w.len() && next[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+            });
+        if !carries_on {
+            break;
+        }
+        end = next_end;
+    }
+    end
+}
+
+/// A Unix path of at least two segments (`/etc/passwd`, `~/.ssh/id_rsa`).
+fn starts_unix_path(token: &[u8]) -> bool {
+    let rooted = token.first() == Some(&b'/') && token.get(1).is_some_and(|b| *b != b'/');
+    let home = token.starts_with(b"~/");
+    (rooted || home) && token[1..].contains(&b'/')
 }
 
 /// Which ASCII bytes end a token. Non-ASCII characters are decided by `non_ascii_delimits`;

@@ -857,6 +857,51 @@ fn forms_real_reports_write() {
     ]);
 }
 
+/// Unix paths with spaces: quoted, or unquoted while the next word carries on with a slash;
+/// beside them, slashes that are prose and paths that end where a file is named.
+#[test]
+fn unix_paths_with_spaces() {
+    expect(&[
+        (
+            "The payload was saved to /home/user/My Documents/update.sh and ran.",
+            &[("filepath", "/home/user/My Documents/update.sh")],
+        ),
+        (
+            "See /Library/Application Support/com.apple.sync/agent on macOS.",
+            &[(
+                "filepath",
+                "/Library/Application Support/com.apple.sync/agent",
+            )],
+        ),
+        (
+            "It wrote \"/tmp/cache dir/x.bin\" first.",
+            &[("filepath", "/tmp/cache dir/x.bin")],
+        ),
+        // A command line in quotes is not one path.
+        (
+            "Run \"/usr/bin/curl -s evil.com\" now.",
+            &[("filepath", "/usr/bin/curl"), ("domain", "evil.com")],
+        ),
+        // Prose slashes, a new path, and a named file end the path.
+        (
+            "Copy /usr/bin and/or /sbin/init files.",
+            &[("filepath", "/usr/bin"), ("filepath", "/sbin/init")],
+        ),
+        (
+            "The /opt/app client/server model.",
+            &[("filepath", "/opt/app")],
+        ),
+        (
+            "Dropped /tmp/a.sh to/from there.",
+            &[("filepath", "/tmp/a.sh")],
+        ),
+        (
+            "Edit /etc/hosts then check TCP/IP.",
+            &[("filepath", "/etc/hosts")],
+        ),
+    ]);
+}
+
 /// Forms read wrongly on ioc-finder's public cases (bench/ioc_suite.py), each beside text that
 /// must stay as it is.
 #[test]
