@@ -314,9 +314,14 @@ impl KnowledgeBase {
 
     /// Entries with this id (`T1190`, `g0016`, `D3-NI`, `CVE-2021-44228`), case-insensitive.
     pub fn get(&self, id: &str) -> &[Entry] {
-        self.ids()
-            .get(&id.trim().to_ascii_uppercase())
-            .map_or(&[], Vec::as_slice)
+        let id = id.trim();
+        // Ids are nearly always asked for as the catalog writes them: no copy for those.
+        let found = if id.bytes().any(|b| b.is_ascii_lowercase()) {
+            self.ids().get(&id.to_ascii_uppercase())
+        } else {
+            self.ids().get(id)
+        };
+        found.map_or(&[], Vec::as_slice)
     }
 
     /// Entries with this name or alias, case-insensitive (`Cozy Bear` → G0016).

@@ -209,6 +209,10 @@ fn aliases_resolve_case_insensitively() {
     assert_eq!(kb.catalog().groups[*i].id, "G0016");
     assert_eq!(kb.catalog().groups[*i].name, "APT29");
     assert_eq!(kb.group("g0016").map(|g| g.name.as_str()), Some("APT29"));
+    // Ids in any case and with spaces around, as written and as the catalog writes them.
+    assert!(!kb.get("T1059.001").is_empty());
+    assert_eq!(kb.get(" t1059.001 "), kb.get("T1059.001"));
+    assert!(kb.get("T1059.0011").is_empty());
     // MISP's threat-actor cluster for APT29 is linked to G0016 by its UUID.
     let galaxy_link = found.iter().any(|e| match e {
         Entry::Galaxy(i) => kb.catalog().galaxy_clusters[*i]
