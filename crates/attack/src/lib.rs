@@ -646,6 +646,9 @@ impl<'kb> Mapper<'kb> {
         }
         let mut techniques: Vec<TechniqueMatch> = found.into_values().collect();
         let contexts = twins::contexts(text, sentences.len());
+        if !contexts.iter().any(|c| c.domain == Domain::Atlas) {
+            techniques.retain(names_its_ai_system);
+        }
         self.add_twins(&contexts, options.rollup, &mut techniques);
         if options.prototypes {
             self.add_prototypes(text, sentences, &contexts, options, &mut techniques);
@@ -699,6 +702,21 @@ impl<'kb> Mapper<'kb> {
             tactics: tactics.into_values().collect(),
         }
     }
+}
+
+/// Whether an ATLAS technique found in a document that its own words do not place in ATLAS
+/// stands anyway: written as an id, by a phrase of the lexicon (all about AI systems), or in a
+/// sentence that names the AI system. Many ATLAS techniques share an Enterprise name (`User
+/// Execution`, `Reverse Shell`, `Phishing`): in a report on an intrusion they are the
+/// Enterprise technique's, not an attack on an AI system. Techniques of other domains stand.
+fn names_its_ai_system(technique: &TechniqueMatch) -> bool {
+    !technique.domains.contains(&Domain::Atlas)
+        || technique.evidence.iter().any(|e| {
+            twins::mentions(&e.text, Domain::Atlas)
+                || e.signals
+                    .iter()
+                    .any(|s| matches!(s.signal, Signal::ExplicitId { .. } | Signal::Lexicon { .. }))
+        })
 }
 
 impl Mapper<'_> {

@@ -205,14 +205,57 @@ pub fn contexts(text: &str, sentences: usize) -> Vec<Context> {
     found
 }
 
+/// Words before `prompt` that make it a shell's, a login's or a push notification's, not an
+/// AI model's (`a command prompt`, `MFA push prompts`, `the file download prompt`).
+const OTHER_PROMPTS: [&str; 21] = [
+    "command",
+    "cmd",
+    "shell",
+    "bash",
+    "terminal",
+    "powershell",
+    "dos",
+    "sudo",
+    "login",
+    "logon",
+    "password",
+    "credential",
+    "authentication",
+    "mfa",
+    "2fa",
+    "push",
+    "uac",
+    "download",
+    "consent",
+    "control",
+    "dialog",
+];
+
 /// The cues of one domain's pattern in `text`. `IOS` in a Cisco context and `ICS` as a file
 /// extension are rare in prose that ends up here; the lower-case `ios` and `ics` are words of
-/// other languages, and never count.
+/// other languages, and never count; nor does a `prompt` of a shell, a login or an MFA push.
 fn cues_in<'t>(pattern: &Regex, text: &'t str) -> impl Iterator<Item = &'t str> {
     pattern
         .find_iter(text)
+        .filter(|m| !is_other_prompt(text, m.start(), m.as_str()))
         .map(|m| m.as_str())
         .filter(|cue| *cue != "ios" && *cue != "ics")
+}
+
+/// Whether the cue at `start` is `prompt` after a word of [`OTHER_PROMPTS`].
+fn is_other_prompt(text: &str, start: usize, cue: &str) -> bool {
+    if !cue
+        .get(..6)
+        .is_some_and(|p| p.eq_ignore_ascii_case("prompt"))
+    {
+        return false;
+    }
+    let before = text[..start].trim_end();
+    let word = before
+        .rsplit(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or("");
+    OTHER_PROMPTS.iter().any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// Whether `sentence` itself uses a cue of `domain`. ATLAS twins need it: attacks on AI
@@ -384,5 +427,18 @@ mod tests {
         let phone = "The APK asks for SMS permissions.";
         assert_eq!(contexts(phone, 1)[0].domain, Domain::Mobile);
         assert!(contexts("The company's ios team and the ics file.", 1).is_empty());
+    }
+
+    #[test]
+    fn a_shell_login_or_push_prompt_is_not_an_ai_prompt() {
+        let shell =
+            "They opened a Command Prompt and hit MFA push prompts. The login prompt came up.";
+        assert!(contexts(shell, 1).is_empty());
+        assert!(!super::mentions("A bash prompt appeared.", Domain::Atlas));
+        let injected = "The attacker hid a prompt in the page. The chatbot followed the prompts.";
+        assert_eq!(
+            contexts(injected, 2)[0].cues,
+            vec!["prompt", "chatbot", "prompts"]
+        );
     }
 }
