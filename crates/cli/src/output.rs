@@ -11,7 +11,17 @@ use ctiforge_analyze::Output;
 
 /// Prefix of the temporary files and folders this module makes; any left by a killed run are
 /// removed by the next one.
-const TEMPORARY: &str = ".ctiforge-tmp-";
+pub const TEMPORARY: &str = ".ctiforge-tmp-";
+
+/// The prefix of `folder`'s own temporary siblings (its staged and its previous set), so that
+/// a run cleans only what an earlier run on the same folder left, never the staging folder of
+/// another run writing beside it at the same time.
+pub fn temporary_prefix(folder: &Path) -> String {
+    let name = folder
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    format!("{TEMPORARY}{name}-")
+}
 
 /// Writes `bytes` to `path` atomically (readable by others, like any output file).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -84,7 +94,7 @@ pub fn replace_folder(folder: &Path, files: &[Output]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", parent.display()))?;
     ensure_replaceable(folder)?;
     let staging = tempfile::Builder::new()
-        .prefix(TEMPORARY)
+        .prefix(&temporary_prefix(folder))
         .tempdir_in(parent)
         .with_context(|| format!("cannot create a folder in {}", parent.display()))?;
     let marker = Output {
@@ -107,12 +117,7 @@ pub fn replace_folder(folder: &Path, files: &[Output]) -> anyhow::Result<()> {
     }
     let staged = staging.keep();
     let old = if folder.exists() {
-        let old = parent.join(format!(
-            "{TEMPORARY}old-{}",
-            folder
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        ));
+        let old = parent.join(format!("{}old", temporary_prefix(folder)));
         let _ = std::fs::remove_dir_all(&old);
         std::fs::rename(folder, &old)
             .with_context(|| format!("cannot move the previous {} aside", folder.display()))?;
@@ -152,15 +157,16 @@ fn ensure_replaceable(folder: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes temporary files and folders a killed run left in `parent`; call it once before a
-/// batch, not while one runs.
-pub fn clean_leftovers(parent: &Path) {
+/// Removes the temporary files and folders whose names start with `prefix` that a killed run
+/// left in `parent` (`TEMPORARY` for all of them, [`temporary_prefix`] for one folder's);
+/// call it once before a batch, not while one runs.
+pub fn clean_leftovers(parent: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
     let leftovers: Vec<PathBuf> = entries
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with(TEMPORARY))
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
         .map(|e| e.path())
         .collect();
     for path in leftovers {
@@ -214,8 +220,16 @@ mod tests {
         ];
         replace_folder(&out, &first).expect("first run");
         // A killed run's leftovers are cleaned before the next one.
-        std::fs::create_dir(dir.path().join(format!("{TEMPORARY}stale"))).expect("mkdir");
-        clean_leftovers(dir.path());
+        std::fs::create_dir(dir.path().join(format!("{}stale", temporary_prefix(&out))))
+            .expect("mkdir");
+        // Another run's staging beside it, in the same parent, is not touched.
+        let other = dir
+            .path()
+            .join(format!("{}busy", temporary_prefix(&dir.path().join("x"))));
+        std::fs::create_dir(&other).expect("mkdir");
+        clean_leftovers(dir.path(), &temporary_prefix(&out));
+        assert!(other.is_dir(), "another folder's staging is left alone");
+        std::fs::remove_dir(&other).expect("rmdir");
         let second = vec![output("report.md", b"two"), output("sigma/c.yml", b"c")];
         replace_folder(&out, &second).expect("second run");
         assert_eq!(std::fs::read(out.join("report.md")).expect("read"), b"two");

@@ -203,7 +203,13 @@ fn write_all(
     write: &(dyn Fn(&Path, &Path) -> anyhow::Result<()> + Sync),
 ) -> anyhow::Result<()> {
     let single = inputs.len() == 1;
-    output::clean_leftovers(if single { output::parent_of(out) } else { out });
+    // One folder: only its own leftovers beside it (another run may be writing next to it);
+    // a batch folder is this run's alone.
+    if single {
+        output::clean_leftovers(output::parent_of(out), &output::temporary_prefix(out));
+    } else {
+        output::clean_leftovers(out, output::TEMPORARY);
+    }
     let done = AtomicUsize::new(0);
     let failures: Vec<String> = inputs
         .par_iter()
