@@ -13,6 +13,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Start-up is mostly allocation (the catalog's strings, the indexes); mimalloc with huge pages
+/// makes `analyze` of a paragraph 1.4× faster than glibc's malloc (decision 0013).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code of a command that ran and reports a negative result.
 const EXIT_FINDINGS: u8 = 1;
 /// Exit code of usage and input errors.
