@@ -11,19 +11,23 @@ use crate::quote_at;
 const MONTHS: &str =
     "january|february|march|april|may|june|july|august|september|october|november|december";
 // ASCII word boundaries: a Unicode `\b` makes the fast engines give up on non-ASCII text.
+// ASCII digits: the captures are parsed as numbers, and Unicode's `\d` made the ISO pattern
+// cost 1.3 ms to compile at every start (0.2 ms with `[0-9]`).
 static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?-u:\b)(20\d\d|19\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?-u:\b)")
-        .expect("constant pattern")
+    Regex::new(
+        r"(?-u:\b)(20[0-9][0-9]|19[0-9][0-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(?-u:\b)",
+    )
+    .expect("constant pattern")
 });
 static US_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)(?-u:\b)({MONTHS})\s+(\d{{1,2}}),\s+(\d{{4}})(?-u:\b)"
+        r"(?i)(?-u:\b)({MONTHS})\s+([0-9]{{1,2}}),\s+([0-9]{{4}})(?-u:\b)"
     ))
     .expect("constant pattern")
 });
 static EU_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)(?-u:\b)(\d{{1,2}})\s+({MONTHS})\s+(\d{{4}})(?-u:\b)"
+        r"(?i)(?-u:\b)([0-9]{{1,2}})\s+({MONTHS})\s+([0-9]{{4}})(?-u:\b)"
     ))
     .expect("constant pattern")
 });
