@@ -312,7 +312,8 @@ pub fn cross_validate(
             labels,
             progress,
         );
-        let mapper = Mapper::new(kb, model);
+        // The thresholds are chosen with the software prior among the settings tried.
+        let mapper = Mapper::new(kb, model).collecting_software();
         if tram_of.is_empty() {
             tram_of = mapper
                 .technique_ids()

@@ -185,6 +185,14 @@ struct SoftwareName {
     techniques: Vec<usize>,
 }
 
+/// Software names and aliases, case-sensitive, with the techniques each uses: what the
+/// software prior needs. Built on first use, and only used when the prior counts (see
+/// [`Mapper::collecting_software`]).
+struct SoftwareNames {
+    automaton: AhoCorasick,
+    info: Vec<SoftwareName>,
+}
+
 /// Reusable buffers.
 #[derive(Debug, Default)]
 pub struct MapScratch {
@@ -201,8 +209,10 @@ pub struct Mapper<'kb> {
     class_to_technique: Vec<usize>,
     phrases: AhoCorasick,
     phrase_info: Vec<Phrase>,
-    software: AhoCorasick,
-    software_info: Vec<SoftwareName>,
+    /// Whether sentences are searched for software names: only when the software prior can
+    /// move a score (the shipped model's prior is 0) or an evaluation weighs the prior.
+    collect_software: bool,
+    software: std::sync::OnceLock<SoftwareNames>,
     ids: regex::Regex,
     /// ICS and Mobile namesakes of Enterprise techniques, built on first use.
     twins: std::sync::OnceLock<twins::Twins>,
@@ -213,7 +223,7 @@ impl std::fmt::Debug for Mapper<'_> {
         f.debug_struct("Mapper")
             .field("techniques", &self.technique_ids.len())
             .field("phrases", &self.phrase_info.len())
-            .field("software", &self.software_info.len())
+            .field("collect_software", &self.collect_software)
             .finish()
     }
 }
@@ -287,40 +297,6 @@ impl<'kb> Mapper<'kb> {
             .build(&patterns)
             .expect("the phrase table is far below Aho-Corasick's size limits");
 
-        // Software names and aliases, case-sensitive, with the techniques each uses.
-        let mut software_patterns = Vec::new();
-        let mut software_info = Vec::new();
-        for software in kb
-            .catalog()
-            .software
-            .iter()
-            .filter(|s| !s.revoked && !s.deprecated)
-        {
-            let techniques: Vec<usize> = kb
-                .relations_from(&software.id)
-                .filter(|r| r.kind == RelationKind::Uses)
-                .filter_map(|r| kb.technique(&r.target).filter(|t| t.is_active()))
-                .map(|t| intern(&t.id))
-                .collect();
-            if techniques.is_empty() {
-                continue;
-            }
-            for name in std::iter::once(&software.name).chain(&software.aliases) {
-                if name.chars().count() >= 4 {
-                    software_patterns.push(name.clone());
-                    software_info.push(SoftwareName {
-                        id: software.id.clone(),
-                        name: software.name.clone(),
-                        techniques: techniques.clone(),
-                    });
-                }
-            }
-        }
-        let software = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .build(&software_patterns)
-            .expect("the software names are far below Aho-Corasick's size limits");
-
         let measured: HashMap<(&str, &str), f32> = model
             .phrase_strengths
             .iter()
@@ -340,6 +316,7 @@ impl<'kb> Mapper<'kb> {
         // larger automaton to compile at every start).
         let ids = regex::Regex::new(r"(?-u:\b)(?:AML\.)?TA?[0-9]{4}(?:\.[0-9]{3})?(?-u:\b)")
             .expect("a constant pattern, covered by the tests");
+        let collect_software = model.calibration.software_prior != 0.0;
         Self {
             kb,
             classifier: Classifier::new(model),
@@ -348,8 +325,8 @@ impl<'kb> Mapper<'kb> {
             class_to_technique,
             phrases,
             phrase_info,
-            software,
-            software_info,
+            collect_software,
+            software: std::sync::OnceLock::new(),
             ids,
             twins: std::sync::OnceLock::new(),
         }
@@ -358,6 +335,54 @@ impl<'kb> Mapper<'kb> {
     /// The model in use.
     pub fn model(&self) -> &Model {
         self.classifier.model()
+    }
+
+    /// This mapper, searching sentences for software names even when its model's software
+    /// prior is 0: for evaluations that try other priors on the same sentence scores.
+    pub fn collecting_software(mut self) -> Self {
+        self.collect_software = true;
+        self
+    }
+
+    /// The software names, built on first use: every active software with at least one
+    /// technique it uses, by its name and aliases of four characters or more.
+    fn software_names(&self) -> &SoftwareNames {
+        self.software.get_or_init(|| {
+            let kb = self.kb;
+            let mut patterns = Vec::new();
+            let mut info = Vec::new();
+            for software in kb
+                .catalog()
+                .software
+                .iter()
+                .filter(|s| !s.revoked && !s.deprecated)
+            {
+                let techniques: Vec<usize> = kb
+                    .relations_from(&software.id)
+                    .filter(|r| r.kind == RelationKind::Uses)
+                    .filter_map(|r| kb.technique(&r.target).filter(|t| t.is_active()))
+                    .filter_map(|t| self.technique_index.get(&t.id).copied())
+                    .collect();
+                if techniques.is_empty() {
+                    continue;
+                }
+                for name in std::iter::once(&software.name).chain(&software.aliases) {
+                    if name.chars().count() >= 4 {
+                        patterns.push(name.clone());
+                        info.push(SoftwareName {
+                            id: software.id.clone(),
+                            name: software.name.clone(),
+                            techniques: techniques.clone(),
+                        });
+                    }
+                }
+            }
+            let automaton = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(&patterns)
+                .expect("the software names are far below Aho-Corasick's size limits");
+            SoftwareNames { automaton, info }
+        })
     }
 
     /// Every technique id a signal can name; [`SentenceHit::technique`] indexes it.
@@ -414,7 +439,11 @@ impl<'kb> Mapper<'kb> {
         }
 
         let bytes = text.as_bytes();
-        for found in self.software.find_iter(text) {
+        let software = self.collect_software.then(|| self.software_names());
+        for found in software
+            .into_iter()
+            .flat_map(|s| s.automaton.find_iter(text))
+        {
             let (start, end) = (found.start(), found.end());
             let before_ok = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
             let after_ok = end == bytes.len() || !bytes[end].is_ascii_alphanumeric();
@@ -628,8 +657,8 @@ impl<'kb> Mapper<'kb> {
                 .iter()
                 .map(|&s| SignalHit {
                     signal: Signal::SoftwarePrior {
-                        software: self.software_info[s].id.clone(),
-                        name: self.software_info[s].name.clone(),
+                        software: self.software_names().info[s].id.clone(),
+                        name: self.software_names().info[s].name.clone(),
                     },
                     strength: round(sigmoid(calibration.software_prior)),
                 })
@@ -961,7 +990,11 @@ impl Pool {
                 self.software
                     .iter()
                     .copied()
-                    .filter(|&s| mapper.software_info[s].techniques.contains(&technique))
+                    .filter(|&s| {
+                        mapper.software_names().info[s]
+                            .techniques
+                            .contains(&technique)
+                    })
                     .collect()
             };
             if !users.is_empty() {

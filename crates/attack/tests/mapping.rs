@@ -168,6 +168,35 @@ fn rollup_folds_sub_techniques_into_parents_and_min_score_filters() {
 }
 
 #[test]
+fn named_software_nudges_its_techniques_only_when_the_prior_counts() {
+    let kb = kb();
+    let text = "The actor ran Mimikatz on the file server to dump credentials from LSASS memory.";
+    let prior_of = |mapping: &Mapping| -> Vec<String> {
+        mapping
+            .techniques
+            .iter()
+            .flat_map(|t| &t.document_signals)
+            .filter_map(|s| match &s.signal {
+                Signal::SoftwarePrior { software, .. } => Some(software.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // The shipped model's prior is 0: software explains nothing and is not reported.
+    let shipped = Mapper::embedded(&kb).expect("embedded model");
+    assert_eq!(shipped.model().calibration.software_prior, 0.0);
+    assert!(prior_of(&map(&shipped, text, &MapOptions::default())).is_empty());
+    // With a prior, Mimikatz (S0002) is a document signal of a technique ATT&CK records it
+    // using, found from the sentence.
+    let mut model = shipped.model().clone();
+    model.calibration.software_prior = 1.0;
+    let nudged = Mapper::new(&kb, model);
+    let mapping = map(&nudged, text, &MapOptions::default());
+    let users = prior_of(&mapping);
+    assert!(users.iter().any(|s| s == "S0002"), "{:?}", ids(&mapping));
+}
+
+#[test]
 fn text_without_techniques_maps_to_nothing() {
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");
