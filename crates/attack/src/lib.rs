@@ -622,10 +622,15 @@ impl<'kb> Mapper<'kb> {
             }
         }
         let threshold = options.min_score.unwrap_or(calibration.document_threshold);
-        let evidence = |index: usize, technique: usize| -> Option<Evidence> {
+        // A sentence that supports several techniques is scored again once, not once per
+        // technique.
+        let mut rescored: HashMap<usize, SentenceScores> = HashMap::new();
+        let mut evidence = |index: usize, technique: usize| -> Option<Evidence> {
             let span = sentences[index];
             let sentence = span.slice(text)?;
-            let scores = self.score_sentence(sentence, &mut MapScratch::default());
+            let scores = rescored
+                .entry(index)
+                .or_insert_with(|| self.score_sentence(sentence, &mut scratch));
             let hit = scores.hits.iter().find(|h| h.technique == technique)?;
             Some(Evidence {
                 start: span.start,
