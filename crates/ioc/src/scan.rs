@@ -661,9 +661,10 @@ fn extend_placeholders(text: &str, mut end: usize) -> usize {
 }
 
 /// `C:\Program Files\Evil\x.exe`: continue a Windows path or registry key over single spaces
-/// while a following word carries on with a backslash: the next word, or one after up to
-/// three capitalised words (`...\Image File Execution Options\notepad.exe`), as long as the
-/// segment before the space is not a file name (`a.exe to the Temp\b.exe` stays two).
+/// while a following word carries on with a backslash: the next word (also one that starts
+/// with it, `AppData \Local\x.exe`), or one after up to three capitalised words
+/// (`...\Image File Execution Options\notepad.exe`), as long as the segment before the space is
+/// not a file name (`a.exe to the Temp\b.exe` stays two).
 fn extend_path(text: &str, mut end: usize) -> usize {
     const MAX_WORDS: usize = 3;
     let bytes = text.as_bytes();
@@ -683,7 +684,14 @@ fn extend_path(text: &str, mut end: usize) -> usize {
                 break 'extend;
             }
             if next.contains(&b'\\') {
-                let continues = !starts_windows_path(next) && next[0] != b'\\';
+                // A space left before a backslash by a copy from a PDF (`AppData \Local\x`)
+                // joins a folder to the rest; not after a file name, and not a UNC `\\host`.
+                let rejoined = words == 0
+                    && !names_a_file
+                    && next.len() > 1
+                    && next[0] == b'\\'
+                    && next[1].is_ascii_alphanumeric();
+                let continues = !starts_windows_path(next) && (next[0] != b'\\' || rejoined);
                 // Past a capitalised word, only a segment (`Servers`, not `/f`) continues.
                 let segment =
                     next[0].is_ascii_alphanumeric() || matches!(next[0], b'(' | b'%' | b'_');

@@ -937,6 +937,26 @@ fn forms_from_the_peer_suite() {
             "Wrote HKCU\\Software\\Evil then deleted the key Run\\x later.",
             &[("registry", "HKCU\\Software\\Evil")],
         ),
+        // A space before a backslash, as PDFs copy it; not after a file name, not a UNC
+        // path, not a switch.
+        (
+            "Dropped to C:\\Users\\<username>\\AppData \\Local\\Microsoft\\Windows\\shedaudio.exe today.",
+            &[(
+                "filepath",
+                "C:\\Users\\<username>\\AppData \\Local\\Microsoft\\Windows\\shedaudio.exe",
+            )],
+        ),
+        (
+            "Copied C:\\Temp\\a.exe \\Windows\\b.exe later.",
+            &[("filepath", "C:\\Temp\\a.exe")],
+        ),
+        (
+            "Shared C:\\Data \\\\fileserver\\share\\x.doc later.",
+            &[
+                ("filepath", "C:\\Data"),
+                ("filepath", "\\\\fileserver\\share\\x.doc"),
+            ],
+        ),
         // A placeholder of two words in a key.
         (
             "Added to HKEY_USERS\\<USER SID>\\Software\\Microsoft\\Windows\\CurrentVersion\\Run today.",
