@@ -242,7 +242,42 @@ fn cues_in<'t>(pattern: &Regex, text: &'t str) -> impl Iterator<Item = &'t str> 
         .filter(|cue| *cue != "ios" && *cue != "ics")
 }
 
-/// Whether the cue at `start` is `prompt` after a word of [`OTHER_PROMPTS`].
+/// Words near a `prompt` that make it a device's or a service's login prompt (`it checks the
+/// prompt and selects the appropriate credentials`), unless words of [`AI_WORDS`] are near
+/// it too (`the injected prompt made the agent leak a password`).
+const LOGIN_WORDS: [&str; 7] = [
+    "credential",
+    "password",
+    "username",
+    "telnet",
+    "ssh",
+    "banner",
+    "brute",
+];
+
+/// Words that keep a `prompt` an AI model's even beside [`LOGIN_WORDS`].
+const AI_WORDS: [&str; 13] = [
+    "ai",
+    "mcp",
+    "llm",
+    "model",
+    "chatbot",
+    "agent",
+    "assistant",
+    "injection",
+    "injected",
+    "jailbreak",
+    "gpt",
+    "copilot",
+    "genai",
+];
+
+/// How far around a `prompt` [`LOGIN_WORDS`] and [`AI_WORDS`] are looked for, in bytes, on
+/// the same line.
+const PROMPT_WINDOW: usize = 120;
+
+/// Whether the cue at `start` is `prompt` after a word of [`OTHER_PROMPTS`], or a login
+/// prompt by the words around it.
 fn is_other_prompt(text: &str, start: usize, cue: &str) -> bool {
     if !cue
         .get(..6)
@@ -255,7 +290,33 @@ fn is_other_prompt(text: &str, start: usize, cue: &str) -> bool {
         .rsplit(|c: char| !c.is_ascii_alphanumeric())
         .next()
         .unwrap_or("");
-    OTHER_PROMPTS.iter().any(|w| w.eq_ignore_ascii_case(word))
+    if OTHER_PROMPTS.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+        return true;
+    }
+    let mut from = start.saturating_sub(PROMPT_WINDOW);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let mut to = (start + cue.len() + PROMPT_WINDOW).min(text.len());
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let line_start = text[from..start].rfind('\n').map_or(from, |i| from + i + 1);
+    let line_end = text[start..to].find('\n').map_or(to, |i| start + i);
+    let near = text[line_start..line_end].to_ascii_lowercase();
+    let words: Vec<&str> = near
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let login = words
+        .iter()
+        .any(|w| LOGIN_WORDS.iter().any(|l| w.starts_with(l)));
+    let ai = words.iter().any(|w| {
+        AI_WORDS
+            .iter()
+            .any(|a| w == a || (a.len() > 3 && w.starts_with(a)))
+    });
+    login && !ai
 }
 
 /// Whether `sentence` itself uses a cue of `domain`. ATLAS twins need it: attacks on AI
@@ -435,6 +496,13 @@ mod tests {
             "They opened a Command Prompt and hit MFA push prompts. The login prompt came up.";
         assert!(contexts(shell, 1).is_empty());
         assert!(!super::mentions("A bash prompt appeared.", Domain::Atlas));
+        // A device's login prompt, by the credentials beside it (RapperBot's write-up).
+        let device = "Once connected, it checks the prompt and, based on the prompt, it \
+                      selects the appropriate credentials from its list.";
+        assert!(contexts(device, 1).is_empty());
+        // Credentials beside a prompt given to an AI model stay an AI context.
+        let leaked = "The injected prompt made the agent leak the user's password.";
+        assert_eq!(contexts(leaked, 1)[0].cues, vec!["prompt"]);
         let injected = "The attacker hid a prompt in the page. The chatbot followed the prompts.";
         assert_eq!(
             contexts(injected, 2)[0].cues,
