@@ -503,6 +503,16 @@ mod tests {
         // Credentials beside a prompt given to an AI model stay an AI context.
         let leaked = "The injected prompt made the agent leak the user's password.";
         assert_eq!(contexts(leaked, 1)[0].cues, vec!["prompt"]);
+        // The window around a prompt is cut at character boundaries: non-ASCII text on
+        // either side, and a line break that ends it before the credentials.
+        let wide = format!(
+            "x{}prompt{}",
+            "é".repeat(100),
+            " – ünïcödé – the credentials".repeat(8)
+        );
+        assert!(contexts(&wide, 1).is_empty());
+        let other_line = "Paste the prompt\nThe credentials were reused.";
+        assert_eq!(contexts(other_line, 1)[0].cues, vec!["prompt"]);
         let injected = "The attacker hid a prompt in the page. The chatbot followed the prompts.";
         assert_eq!(
             contexts(injected, 2)[0].cues,
