@@ -86,6 +86,37 @@ const NOT_NAMES: &[&str] = &[
     "If",
     "When",
     "Once",
+    "Although",
+    "Though",
+    "While",
+    "Whereas",
+    "Because",
+    "Since",
+    "Unless",
+    "Until",
+    "Unlike",
+    "Like",
+    "However",
+    "Moreover",
+    "Additionally",
+    "Also",
+    "Then",
+    "Now",
+    "Today",
+    "Recently",
+    "Previously",
+    "Currently",
+    "Notably",
+    "Typically",
+    "Usually",
+    "During",
+    "Despite",
+    "Without",
+    "Through",
+    "Via",
+    "Against",
+    "Among",
+    "Between",
     "After",
     "Before",
     "In",
@@ -513,5 +544,16 @@ mod tests {
         let found = named(text);
         assert!(found.threat_actors.is_empty(), "{:?}", found.threat_actors);
         assert!(found.malware.is_empty(), "{:?}", found.malware);
+    }
+
+    #[test]
+    fn a_sentence_opening_word_is_not_a_name() {
+        // A real report's opening: "Although ransomware is still a hot topic...".
+        let found = named("Although ransomware is still a hot topic, we publish on other threats.");
+        assert!(found.malware.is_empty(), "{:?}", found.malware);
+        // The name after such a word is kept.
+        let found = named("While Frostbyte ransomware spread, the operators waited.");
+        let names: Vec<&str> = found.malware.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["Frostbyte"]);
     }
 }
