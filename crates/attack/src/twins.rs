@@ -293,14 +293,8 @@ fn is_other_prompt(text: &str, start: usize, cue: &str) -> bool {
     if OTHER_PROMPTS.iter().any(|w| w.eq_ignore_ascii_case(word)) {
         return true;
     }
-    let mut from = start.saturating_sub(PROMPT_WINDOW);
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    let mut to = (start + cue.len() + PROMPT_WINDOW).min(text.len());
-    while !text.is_char_boundary(to) {
-        to -= 1;
-    }
+    let from = text.ceil_char_boundary(start.saturating_sub(PROMPT_WINDOW));
+    let to = text.floor_char_boundary(start + cue.len() + PROMPT_WINDOW);
     let line_start = text[from..start].rfind('\n').map_or(from, |i| from + i + 1);
     let line_end = text[start..to].find('\n').map_or(to, |i| start + i);
     let near = text[line_start..line_end].to_ascii_lowercase();
