@@ -395,13 +395,49 @@ fn trimmed(start: usize, name: &str) -> Option<(usize, &str)> {
     is_name(rest).then_some((start + offset, rest))
 }
 
+/// Last parts of a hyphenated word that describe rather than name ("ICS-specific malware",
+/// "Go-based loader", "COVID-themed lures").
+const DESCRIBING_SUFFIXES: &[&str] = &[
+    "specific",
+    "based",
+    "focused",
+    "related",
+    "themed",
+    "enabled",
+    "targeting",
+    "style",
+    "like",
+    "capable",
+    "oriented",
+    "centric",
+    "aware",
+    "linked",
+    "affiliated",
+    "sponsored",
+    "backed",
+    "aligned",
+    "nexus",
+    "written",
+    "compiled",
+    "powered",
+    "driven",
+];
+
 /// A name: starts with a capital, has a letter, is not a describing word, at most 40 bytes.
 fn is_name(candidate: &str) -> bool {
+    let describing = |word: &str| {
+        word.rsplit_once('-').is_some_and(|(_, last)| {
+            DESCRIBING_SUFFIXES
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(last))
+        })
+    };
     !candidate.is_empty()
         && candidate.len() <= 40
         && candidate.starts_with(|c: char| c.is_uppercase())
         && candidate.split(' ').count() <= 3
         && !candidate.split(' ').all(|w| NOT_NAMES.contains(&w))
+        && !candidate.split(' ').last().is_some_and(describing)
         && candidate.chars().filter(|c| c.is_alphabetic()).count() >= 3
 }
 
@@ -555,5 +591,23 @@ mod tests {
         let found = named("While Frostbyte ransomware spread, the operators waited.");
         let names: Vec<&str> = found.malware.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["Frostbyte"]);
+    }
+
+    #[test]
+    fn a_hyphenated_describing_word_is_not_a_name() {
+        // Real reports: "the ninth ICS-specific malware", "a Go-based loader".
+        for text in [
+            "FrostyGoop is the ninth ICS-specific malware discovered to date.",
+            "The actor deployed a Go-based loader and a Rust-written backdoor.",
+            "They sent COVID-themed lures with the malware attached.",
+        ] {
+            let found = named(text);
+            let names: Vec<&str> = found.malware.iter().map(|e| e.name.as_str()).collect();
+            assert!(names.iter().all(|n| !n.contains('-')), "{text}: {names:?}");
+        }
+        // A real name with a hyphen stays.
+        let found = named("The Black-Hunt ransomware encrypted the servers.");
+        let names: Vec<&str> = found.malware.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["Black-Hunt"]);
     }
 }
