@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ctiforge_kb::KnowledgeBase;
+use ctiforge_kb::{KnowledgeBase, ProseKind};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -263,7 +263,52 @@ pub fn fit(
         .map(|e| (e.text.as_str(), e.tram_labels.clone()))
         .collect();
     let probe = Mapper::new(kb, model.clone());
-    model.phrase_strengths = probe.measure_phrases(&sentences, &label_of);
+    let mut strengths = probe.measure_phrases(&sentences, &label_of);
+    // Names TRAM's labels cannot measure are measured on ATT&CK and ATLAS prose, at the
+    // level of the technique's family (a procedure example carries one label, often a
+    // sibling's), and across domains: a text about Default Accounts (T1078.001) supports the
+    // name of its ICS namesake Default Credentials (T0812); which domain a report is about
+    // is the placement's concern.
+    let family = |id: &str| -> String {
+        kb.technique(id)
+            .and_then(|t| t.parent.clone())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let mut linked: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (enterprise, namesake) in crate::twins::Twins::new(kb).pairs() {
+        let (e, n) = (family(enterprise), family(namesake));
+        linked.entry(e.clone()).or_default().insert(n.clone());
+        linked.entry(n).or_default().insert(e);
+    }
+    let families = |labels: &[String]| -> Vec<String> {
+        let mut out = BTreeSet::new();
+        for label in labels {
+            let f = family(label);
+            out.extend(linked.get(&f).into_iter().flatten().cloned());
+            out.insert(f);
+        }
+        out.into_iter().collect()
+    };
+    let prose: Vec<(&str, Vec<String>)> = examples
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.origin,
+                Origin::Prose(ProseKind::Procedure | ProseKind::CaseStudy)
+            )
+        })
+        .map(|e| (e.text.as_str(), families(&e.labels)))
+        .collect();
+    let family_of = |id: &str| Some(family(id));
+    for measured in probe.measure_names(&prose, &family_of) {
+        if !strengths
+            .iter()
+            .any(|(p, t, _)| *p == measured.0 && *t == measured.1)
+        {
+            strengths.push(measured);
+        }
+    }
+    model.phrase_strengths = strengths;
     model
 }
 

@@ -543,12 +543,34 @@ impl<'kb> Mapper<'kb> {
         sentences: &[(&str, Vec<String>)],
         label_of: &dyn Fn(&str) -> Option<String>,
     ) -> Vec<(String, String, f32)> {
+        self.measure(sentences, label_of, false)
+    }
+
+    /// Measures the precision of technique names alone, as [`Mapper::measure_phrases`] does
+    /// for every phrase. For names outside TRAM's label space, measured on ATT&CK's procedure
+    /// examples and ATLAS's case-study steps: a name that is also an everyday noun phrase of
+    /// reports (`IP Addresses`, `Email Addresses`, `Social Media`) is found far more often in
+    /// texts about other techniques than in its own.
+    pub fn measure_names(
+        &self,
+        sentences: &[(&str, Vec<String>)],
+        label_of: &dyn Fn(&str) -> Option<String>,
+    ) -> Vec<(String, String, f32)> {
+        self.measure(sentences, label_of, true)
+    }
+
+    fn measure(
+        &self,
+        sentences: &[(&str, Vec<String>)],
+        label_of: &dyn Fn(&str) -> Option<String>,
+        names_only: bool,
+    ) -> Vec<(String, String, f32)> {
         const PRIOR_WEIGHT: f32 = 4.0;
         let mut seen = vec![(0u32, 0u32); self.phrase_info.len()];
         for (text, gold) in sentences {
             let mut counted = Vec::new();
             for (index, _) in self.phrase_matches(text) {
-                if counted.contains(&index) {
+                if counted.contains(&index) || (names_only && !self.phrase_info[index].name) {
                     continue;
                 }
                 counted.push(index);

@@ -53,6 +53,9 @@ const WEAKNESS: [&str; 3] = ["vulnerability", "vulnerabilities", "vulnerable"];
 const USED: [&str; 5] = ["exploited", "exploiting", "used", "leveraged", "abused"];
 /// How many sentences away from a cue a sentence may be and still be read (ICS, Mobile).
 pub const CUE_WINDOW: usize = 2;
+/// A document in which at least this share of the sentences name the domain's equipment or
+/// platform is about that domain throughout, and every sentence of it is read.
+pub const DENSE_SHARE: f32 = 0.1;
 /// Shorter sentences never support a prototype technique.
 pub const MIN_WORDS: usize = 5;
 /// Features kept per centroid.
@@ -306,7 +309,8 @@ pub fn readable(sentences: &[&str], domain: Domain) -> Vec<bool> {
 /// equipment or platform (a cue of [`crate::twins`]): within [`CUE_WINDOW`] sentences for ICS
 /// and Mobile, the sentence itself for ATLAS. A report placed in a domain by its cues is often
 /// about more than that domain (a red-team report with one section on phones); prototypes
-/// read only the part about it.
+/// read only the part about it, unless [`DENSE_SHARE`] of its sentences name the domain (ICS
+/// and Mobile): then the whole report is about it.
 pub fn near_cues(sentences: &[&str], domain: Domain) -> Vec<bool> {
     let window = if domain == Domain::Atlas {
         0
@@ -317,6 +321,15 @@ pub fn near_cues(sentences: &[&str], domain: Domain) -> Vec<bool> {
         .iter()
         .map(|s| crate::twins::mentions(s, domain))
         .collect();
+    // ATLAS stays sentence by sentence: reports about AI systems are mostly also about the
+    // ordinary intrusion around them (a cloud key, a phishing mail), which its centroids misread.
+    let naming = named.iter().filter(|&&n| n).count();
+    if domain != Domain::Atlas
+        && naming >= 2
+        && naming as f32 >= DENSE_SHARE * sentences.len() as f32
+    {
+        return vec![true; sentences.len()];
+    }
     (0..sentences.len())
         .map(|i| {
             let from = i.saturating_sub(window);
@@ -478,6 +491,33 @@ mod tests {
             "It left.",
         ];
         assert_eq!(near_cues(&ai, Domain::Atlas), [false, true, false]);
+    }
+
+    #[test]
+    fn a_report_about_the_plant_throughout_is_read_throughout() {
+        // Two of twelve sentences name ICS equipment (at least a tenth): every sentence is
+        // read, also the last, five sentences after the last cue.
+        let mut sentences = vec![
+            "The actor phished the finance team.",
+            "It sent Modbus writes to the PLC.",
+            "It changed the setpoints on the HMI.",
+        ];
+        sentences.extend(["It waited a week."; 8]);
+        sentences.push("It made the system unusable.");
+        assert_eq!(sentences.len(), 12);
+        assert!(near_cues(&sentences, Domain::Ics).iter().all(|&n| n));
+        // One cue in twelve is not enough: only the window around it.
+        sentences[2] = "It changed the setpoints.";
+        let near = near_cues(&sentences, Domain::Ics);
+        assert_eq!(near.iter().filter(|&&n| n).count(), 4, "{near:?}");
+        // ATLAS never reads a sentence that does not name the AI system.
+        let ai = [
+            "The actor stole a cloud key.",
+            "It injected a prompt into the LLM.",
+            "The LLM leaked its instructions.",
+            "It left.",
+        ];
+        assert_eq!(near_cues(&ai, Domain::Atlas), [false, true, true, false]);
     }
 
     #[test]

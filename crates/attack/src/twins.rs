@@ -412,6 +412,13 @@ impl Twins {
             .map(|(id, _)| id.as_str())
     }
 
+    /// Every Enterprise technique with each of its namesakes.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.by_enterprise
+            .iter()
+            .flat_map(|(e, list)| list.iter().map(move |(id, _)| (e.as_str(), id.as_str())))
+    }
+
     /// How many Enterprise techniques have a namesake.
     pub fn len(&self) -> usize {
         self.by_enterprise.len()

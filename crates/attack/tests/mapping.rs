@@ -197,6 +197,48 @@ fn named_software_nudges_its_techniques_only_when_the_prior_counts() {
 }
 
 #[test]
+fn a_technique_name_that_is_an_everyday_noun_phrase_is_weak_evidence() {
+    // `IP Addresses` (T1590.005), `Email Addresses` (T1589.002) and `Social Media`
+    // (T1593.001) are sub-technique names that reports use as plain nouns; measured on
+    // ATT&CK's procedure examples, each is found mostly in texts about other techniques.
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    let model = Model::decode(EMBEDDED_MODEL, "embedded").expect("decodes");
+    let threshold = model.calibration.document_threshold;
+    for (name, id) in [
+        ("ip addresses", "T1590.005"),
+        ("email addresses", "T1589.002"),
+        ("social media", "T1593.001"),
+    ] {
+        let strength = model
+            .phrase_strengths
+            .iter()
+            .find(|(p, t, _)| p == name && t == id)
+            .map(|(_, _, s)| *s);
+        assert!(
+            strength.is_some_and(|s| s < threshold),
+            "{name}: {strength:?} (threshold {threshold})"
+        );
+    }
+    // Sentences from real reports (FrostyGoop, Hive, ZeroBot write-ups).
+    let text = "It uses JSON-formatted configuration files to specify target IP addresses and \
+        Modbus commands. The ransom note lists two email addresses to contact. The botnet \
+        is advertised on social media and Telegram channels.";
+    let mapping = map(&mapper, text, &MapOptions::default());
+    let found = ids(&mapping);
+    for id in ["T1590.005", "T1589.002", "T1593.001"] {
+        assert!(!found.contains(&id), "{id} in {found:?}");
+    }
+    // A name that is specific keeps its weight: a web shell is T1505.003.
+    let mapping = map(
+        &mapper,
+        "The actor installed a web shell on the Exchange server.",
+        &MapOptions::default(),
+    );
+    assert!(ids(&mapping).contains(&"T1505.003"), "{:?}", ids(&mapping));
+}
+
+#[test]
 fn text_without_techniques_maps_to_nothing() {
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");
