@@ -21,6 +21,16 @@ static INTRODUCED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
+/// "X is a worm", "X, based on Mirai (…), is a worm infecting IoT devices": a name said to be
+/// a kind of malware, with at most one clause between them and three describing words before
+/// the kind.
+static SAID_TO_BE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?-u:\b)(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?: [A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*){0,2})(?:, [^,.;\n]{1,80},)? is (?:a|an) (?:[a-z][a-z-]* ){0,3}(?:worm|botnet|backdoor|trojan|loader|dropper|downloader|stealer|infostealer|wiper|rootkit|implant|RAT|ransomware|remote access trojan|malware (?:family|strain|variant))(?-u:\b)",
+    )
+    .expect("a valid pattern")
+});
+
 /// "X, also known as Y, Z and W" / "X (aka Y)": the aliases after the cue, up to the end of
 /// the clause and at most [`ALIAS_LIST`] characters (cut in code: a bounded repetition of a
 /// Unicode class made this the costliest pattern to compile, 2.4 ms of every start).
@@ -33,6 +43,7 @@ static ALIASES: LazyLock<Regex> = LazyLock::new(|| {
 
 pub(crate) fn warm_up() {
     LazyLock::force(&INTRODUCED);
+    LazyLock::force(&SAID_TO_BE);
     LazyLock::force(&ALIASES);
 }
 
@@ -41,6 +52,23 @@ const ALIAS_LIST: usize = 200;
 
 /// Capitalised words that start a sentence or describe rather than name.
 const NOT_NAMES: &[&str] = &[
+    // File kinds: "the DLL is a loader".
+    "DLL",
+    "EXE",
+    "LNK",
+    "ISO",
+    "PDF",
+    "ZIP",
+    "RAR",
+    "MSI",
+    "HTA",
+    "VBS",
+    "ELF",
+    "APK",
+    "IMG",
+    "Payload",
+    "Sample",
+    "File",
     "The",
     "This",
     "These",
@@ -255,6 +283,18 @@ pub fn add_named(entities: &mut Entities, text: &str, sentences: &[Span]) {
             &mut entities.malware
         };
         add(list, name, name, quote);
+    }
+    for c in SAID_TO_BE.captures_iter(text) {
+        let Some(name) = c.name("name") else {
+            continue;
+        };
+        let Some((start, name)) = trimmed(name.start(), name.as_str()) else {
+            continue;
+        };
+        if !known(entities, name) {
+            let quote = quote_at(text, sentences, start);
+            add(&mut entities.malware, name, name, quote);
+        }
     }
     for c in ALIASES.captures_iter(text) {
         let (Some(whole), Some(list)) = (c.get(0), c.name("list")) else {
@@ -591,6 +631,28 @@ mod tests {
         let found = named("While Frostbyte ransomware spread, the operators waited.");
         let names: Vec<&str> = found.malware.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["Frostbyte"]);
+    }
+
+    #[test]
+    fn a_name_said_to_be_a_kind_of_malware_is_malware() {
+        // A real report (Avast, 2023): RapperBot was named only this way.
+        let found = named(
+            "RapperBot, based on Mirai (but with a different C2 command protocol), is a worm \
+             infecting IoT devices. Hidden Bee is a modular cryptocurrency miner loader.",
+        );
+        let names: Vec<&str> = found.malware.iter().map(|e| e.name.as_str()).collect();
+        assert!(names.contains(&"RapperBot"), "{names:?}");
+        assert!(names.contains(&"Hidden Bee"), "{names:?}");
+        // A file kind or a pronoun is not a name; nor is a kind that is not malware.
+        for text in [
+            "The DLL is a loader for the second stage.",
+            "It is a worm.",
+            "Windows is an operating system.",
+            "Payload is a backdoor.",
+        ] {
+            let found = named(text);
+            assert!(found.malware.is_empty(), "{text}: {:?}", found.malware);
+        }
     }
 
     #[test]
