@@ -477,7 +477,7 @@ fn is_name(candidate: &str) -> bool {
         && candidate.starts_with(|c: char| c.is_uppercase())
         && candidate.split(' ').count() <= 3
         && !candidate.split(' ').all(|w| NOT_NAMES.contains(&w))
-        && !candidate.split(' ').last().is_some_and(describing)
+        && !candidate.split(' ').next_back().is_some_and(describing)
         && candidate.chars().filter(|c| c.is_alphabetic()).count() >= 3
 }
 
