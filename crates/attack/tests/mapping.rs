@@ -239,6 +239,36 @@ fn a_technique_name_that_is_an_everyday_noun_phrase_is_weak_evidence() {
 }
 
 #[test]
+fn plain_words_for_command_messages_firmware_mode_and_malvertising() {
+    // Sentences of real reports (FrostyGoop, the Royal advisory) and of ATT&CK's definition
+    // of Activate Firmware Update Mode.
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    for (text, id) in [
+        (
+            "The adversaries sent Modbus commands to ENCO controllers, causing inaccurate \
+             measurements and system malfunctions.",
+            "T0855",
+        ),
+        (
+            "The module places the protection relay into firmware update mode.",
+            "T0800",
+        ),
+        (
+            "Victims installed the loader after clicking malvertising on search results.",
+            "T1583.008",
+        ),
+    ] {
+        let mapping = map(&mapper, text, &MapOptions::default());
+        assert!(
+            ids(&mapping).contains(&id),
+            "{id} not in {:?}: {text}",
+            ids(&mapping)
+        );
+    }
+}
+
+#[test]
 fn text_without_techniques_maps_to_nothing() {
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");
