@@ -508,6 +508,16 @@ pub const ENTRIES: &[(&str, &str, f32)] = &[
     ("boot_completed", "T1624.001", 0.95),
     ("finished booting", "T1624.001", 0.75),
     ("gps", "T1430", 0.6),
+    // Mobile behaviour in plain words (from the techniques' definitions).
+    ("simulate tap*", "T1516", 0.8),
+    ("simulates tap*", "T1516", 0.8),
+    ("simulate click*", "T1516", 0.75),
+    ("simulates click*", "T1516", 0.75),
+    ("intercept text messages", "T1636.004", 0.85),
+    ("intercepts text messages", "T1636.004", 0.85),
+    ("intercept sms", "T1636.004", 0.85),
+    ("intercepts sms", "T1636.004", 0.85),
+    ("reads sms", "T1636.004", 0.8),
     // ATLAS (attacks on machine-learning systems).
     ("prompt injection*", "AML.T0051", 0.95),
     ("indirect prompt injection*", "AML.T0051.001", 0.95),

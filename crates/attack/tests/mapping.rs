@@ -239,9 +239,9 @@ fn a_technique_name_that_is_an_everyday_noun_phrase_is_weak_evidence() {
 }
 
 #[test]
-fn plain_words_for_command_messages_firmware_mode_and_malvertising() {
-    // Sentences of real reports (FrostyGoop, the Royal advisory) and of ATT&CK's definition
-    // of Activate Firmware Update Mode.
+fn plain_words_for_ics_mobile_and_malvertising_behaviour() {
+    // Sentences of real reports (FrostyGoop, the Royal advisory, two Android banking trojan
+    // write-ups) and of ATT&CK's definition of Activate Firmware Update Mode.
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");
     for (text, id) in [
@@ -257,6 +257,16 @@ fn plain_words_for_command_messages_firmware_mode_and_malvertising() {
         (
             "Victims installed the loader after clicking malvertising on search results.",
             "T1583.008",
+        ),
+        (
+            "With accessibility rights the malware can read screen content, simulate taps \
+             and fill forms on the user's behalf.",
+            "T1516",
+        ),
+        (
+            "A new Android trojan has the ability to intercept text messages and bypass \
+             SMS-based two-factor authentication.",
+            "T1636.004",
         ),
     ] {
         let mapping = map(&mapper, text, &MapOptions::default());
