@@ -244,7 +244,8 @@ fn label_map<'a>(labels: &'a [String], kb: &'a KnowledgeBase) -> BTreeMap<&'a st
 }
 
 /// Trains a model and measures its phrase strengths on the TRAM report sentences among
-/// `examples` (see [`Mapper::measure_phrases`]).
+/// `examples` (see [`Mapper::measure_phrases`]), and the names TRAM's labels cannot measure
+/// on ATT&CK and ATLAS prose ([`measure_names_on_prose`]).
 pub fn fit(
     examples: &[&Example],
     kb: &KnowledgeBase,
@@ -264,11 +265,28 @@ pub fn fit(
         .collect();
     let probe = Mapper::new(kb, model.clone());
     let mut strengths = probe.measure_phrases(&sentences, &label_of);
-    // Names TRAM's labels cannot measure are measured on ATT&CK and ATLAS prose, at the
-    // level of the technique's family (a procedure example carries one label, often a
-    // sibling's), and across domains: a text about Default Accounts (T1078.001) supports the
-    // name of its ICS namesake Default Credentials (T0812); which domain a report is about
-    // is the placement's concern.
+    for measured in measure_names_on_prose(&probe, examples, kb) {
+        if !strengths
+            .iter()
+            .any(|(p, t, _)| *p == measured.0 && *t == measured.1)
+        {
+            strengths.push(measured);
+        }
+    }
+    model.phrase_strengths = strengths;
+    model
+}
+
+/// The strengths of technique names measured on the ATT&CK procedure examples and ATLAS
+/// case-study steps among `examples` (see [`Mapper::measure_names`]), at the level of the
+/// technique's family (a procedure example carries one label, often a sibling's) and across
+/// domains: a text about Default Accounts (T1078.001) supports the name of its ICS namesake
+/// Default Credentials (T0812); which domain a report is about is the placement's concern.
+fn measure_names_on_prose(
+    probe: &Mapper<'_>,
+    examples: &[&Example],
+    kb: &KnowledgeBase,
+) -> Vec<(String, String, f32)> {
     let family = |id: &str| -> String {
         kb.technique(id)
             .and_then(|t| t.parent.clone())
@@ -299,17 +317,7 @@ pub fn fit(
         })
         .map(|e| (e.text.as_str(), families(&e.labels)))
         .collect();
-    let family_of = |id: &str| Some(family(id));
-    for measured in probe.measure_names(&prose, &family_of) {
-        if !strengths
-            .iter()
-            .any(|(p, t, _)| *p == measured.0 && *t == measured.1)
-        {
-            strengths.push(measured);
-        }
-    }
-    model.phrase_strengths = strengths;
-    model
+    probe.measure_names(&prose, &|id: &str| Some(family(id)))
 }
 
 /// Runs grouped cross-validation.
