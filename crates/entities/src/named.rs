@@ -11,13 +11,17 @@ use regex::Regex;
 
 use crate::quote_at;
 
+/// A capitalised name of one to three words (letters, digits, inner `-` or `.`), captured as
+/// `name`.
+const NAME: &str = r"(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?: [A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*){0,2})";
+
 /// A capitalised name of one to three words, then what it is. ASCII word boundaries (the name
 /// is ASCII): a Unicode `\b` makes the regex engine fall back to its slowest search on text
 /// with any non-ASCII letter, 3 ms on a 50 KB report.
 static INTRODUCED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?-u:\b)(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?: [A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*){0,2}) (?P<what>ransomware|malware|backdoor|trojan|loader|stealer|infostealer|botnet|wiper|rootkit|implant|RAT|(?:threat )?actors?|group|gang|crew|operators|affiliates|APT)(?-u:\b)",
-    )
+    Regex::new(&format!(
+        r"(?-u:\b){NAME} (?P<what>ransomware|malware|backdoor|trojan|loader|stealer|infostealer|botnet|wiper|rootkit|implant|RAT|(?:threat )?actors?|group|gang|crew|operators|affiliates|APT)(?-u:\b)",
+    ))
     .expect("a valid pattern")
 });
 
@@ -25,9 +29,9 @@ static INTRODUCED: LazyLock<Regex> = LazyLock::new(|| {
 /// a kind of malware, with at most one clause between them and three describing words before
 /// the kind.
 static SAID_TO_BE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?-u:\b)(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?: [A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*){0,2})(?:, [^,.;\n]{1,80},)? is (?:a|an) (?:[a-z][a-z-]* ){0,3}(?:worm|botnet|backdoor|trojan|loader|dropper|downloader|stealer|infostealer|wiper|rootkit|implant|RAT|ransomware|remote access trojan|malware (?:family|strain|variant))(?-u:\b)",
-    )
+    Regex::new(&format!(
+        r"(?-u:\b){NAME}(?:, [^,.;\n]{{1,80}},)? is (?:a|an) (?:[a-z][a-z-]* ){{0,3}}(?:worm|botnet|backdoor|trojan|loader|dropper|downloader|stealer|infostealer|wiper|rootkit|implant|RAT|ransomware|remote access trojan|malware (?:family|strain|variant))(?-u:\b)",
+    ))
     .expect("a valid pattern")
 });
 
