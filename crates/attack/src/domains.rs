@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ctiforge_kb::{KnowledgeBase, ProseKind};
-use ctiforge_model::Domain;
+use ctiforge_model::{Domain, Span};
 use regex::{Regex, RegexBuilder};
 use serde::Serialize;
 
@@ -26,6 +26,7 @@ use crate::corpus::{Corpus, Example, Origin};
 use crate::eval::{Counts, Prf, fit, fold_of};
 use crate::model::Calibration;
 use crate::overlap::NearCopies;
+use crate::placement::{self, Placement, PlacementScratch};
 use crate::prototypes::{self, PrototypeScratch};
 use crate::train::{Settings, label_ids};
 use crate::twins;
@@ -198,6 +199,8 @@ pub struct PrototypeOutcome {
     pub right: bool,
     /// A negative.
     pub negative: bool,
+    /// Placed in the domain by the learned placement alone, not by cue words.
+    pub by_wording: bool,
 }
 
 /// Reads every held-out text of the prototype domains with prototypes trained without its
@@ -223,6 +226,7 @@ pub fn prototype_outcomes(
         let training =
             crate::eval::fold_training(&corpus.examples, &split.left_out, fold, |_| true);
         let tables = prototypes::train_domains(&training, kb);
+        let placement = Placement::train(&training, kb);
         for item in split.held_out.iter().filter(|h| h.fold == fold) {
             let Some(table) =
                 domain_of(item.domain).and_then(|d| tables.iter().find(|t| t.domain == d))
@@ -230,14 +234,19 @@ pub fn prototype_outcomes(
                 continue;
             };
             let (_, sentences) = ctiforge_text::segment(&item.text);
-            let placed = twins::contexts(&item.text, sentences.len())
-                .iter()
-                .any(|c| c.domain == table.domain);
             let texts: Vec<&str> = sentences
                 .iter()
                 .filter_map(|span| span.slice(&item.text))
                 .collect();
-            let readable = prototypes::readable(&texts, table.domain);
+            let by_wording = placement.place_all(&texts);
+            let mine = placement::of(&by_wording, table.domain);
+            let count = [(table.domain, mine.iter().filter(|&&p| p).count())];
+            let context = twins::contexts(&item.text, sentences.len(), &count)
+                .into_iter()
+                .find(|c| c.domain == table.domain);
+            let placed = context.is_some();
+            let by_wording = context.is_some_and(|c| c.cues.is_empty());
+            let readable = prototypes::readable(&texts, table.domain, mine);
             let best = texts
                 .iter()
                 .zip(readable)
@@ -250,12 +259,18 @@ pub fn prototype_outcomes(
                 similarity: best.map(|(_, s)| s),
                 right: best.is_some_and(|(class, _)| table.classes[class] == item.gold),
                 negative: false,
+                by_wording,
             });
         }
         for table in &tables {
+            let index = prototypes::DOMAINS.iter().position(|d| *d == table.domain);
+            let mut scratch_place = PlacementScratch::default();
             for &(_, text) in negatives.iter().filter(|(f, _)| *f == fold) {
-                // Read as if near a cue: for ATLAS that means naming the AI system itself.
-                let near = table.domain != Domain::Atlas || twins::mentions(text, Domain::Atlas);
+                // Read as if near a cue: for ATLAS that means naming the AI system itself, or
+                // wording that places the sentence there.
+                let near = table.domain != Domain::Atlas
+                    || twins::mentions(text, Domain::Atlas)
+                    || index.is_some_and(|i| placement.place(text, &mut scratch_place)[i]);
                 let similarity = Some(text)
                     .filter(|t| near && prototypes::may_support(t))
                     .and_then(|t| table.nearest(t, &mut scratch))
@@ -266,6 +281,7 @@ pub fn prototype_outcomes(
                     similarity,
                     right: false,
                     negative: true,
+                    by_wording: false,
                 });
             }
         }
@@ -273,38 +289,43 @@ pub fn prototype_outcomes(
     outcomes
 }
 
-/// Each prototype domain's threshold, chosen on the outcomes of every fold but `except`. The
-/// negatives together weigh what TRAM's reports say they do: as many sentences without a
-/// technique per held-out text as TRAM's reports have per sentence with one.
+/// Each prototype domain's two thresholds, chosen on the outcomes of every fold but
+/// `except`: one for documents its cue words place in the domain, one for documents only the
+/// learned placement puts there (their texts are further from the centroids, and one threshold
+/// for both rose above the similarities of right answers in cue-placed texts). The negatives
+/// together weigh what TRAM's reports say they do: as many sentences without a technique per
+/// held-out text as TRAM's reports have per sentence with one.
 pub fn prototype_thresholds(
     outcomes: &[PrototypeOutcome],
     positives_per_negative: f64,
     except: Option<u32>,
-) -> Vec<(Domain, f32)> {
+) -> Vec<(Domain, f32, f32)> {
+    let choose = |domain: Domain, by_wording: bool| {
+        let mine: Vec<&PrototypeOutcome> = outcomes
+            .iter()
+            .filter(|o| o.domain == domain && Some(o.fold) != except)
+            .filter(|o| o.negative || o.by_wording == by_wording)
+            .collect();
+        let gold = mine.iter().filter(|o| !o.negative).count();
+        let negatives = mine.iter().filter(|o| o.negative).count();
+        // Each negative stands for this many wrong predictions.
+        let weight = if negatives == 0 {
+            0.0
+        } else {
+            gold as f64 / positives_per_negative / negatives as f64
+        };
+        let scored: Vec<(f32, f64, bool)> = mine
+            .iter()
+            .filter_map(|o| {
+                let w = if o.negative { weight } else { 1.0 };
+                Some((o.similarity?, w, o.right))
+            })
+            .collect();
+        prototypes::choose_threshold(&scored, gold)
+    };
     prototypes::DOMAINS
         .iter()
-        .map(|&domain| {
-            let mine: Vec<&PrototypeOutcome> = outcomes
-                .iter()
-                .filter(|o| o.domain == domain && Some(o.fold) != except)
-                .collect();
-            let gold = mine.iter().filter(|o| !o.negative).count();
-            let negatives = mine.iter().filter(|o| o.negative).count();
-            // Each negative stands for this many wrong predictions.
-            let weight = if negatives == 0 {
-                0.0
-            } else {
-                gold as f64 / positives_per_negative / negatives as f64
-            };
-            let scored: Vec<(f32, f64, bool)> = mine
-                .iter()
-                .filter_map(|o| {
-                    let w = if o.negative { weight } else { 1.0 };
-                    Some((o.similarity?, w, o.right))
-                })
-                .collect();
-            (domain, prototypes::choose_threshold(&scored, gold))
-        })
+        .map(|&domain| (domain, choose(domain, false), choose(domain, true)))
         .collect()
 }
 
@@ -325,10 +346,14 @@ pub fn positives_per_negative(corpus: &Corpus) -> f64 {
 }
 
 /// Sets each domain's prototype threshold in `model`.
-pub fn set_prototype_thresholds(model: &mut crate::model::Model, thresholds: &[(Domain, f32)]) {
+pub fn set_prototype_thresholds(
+    model: &mut crate::model::Model,
+    thresholds: &[(Domain, f32, f32)],
+) {
     for table in &mut model.prototypes {
-        if let Some((_, t)) = thresholds.iter().find(|(d, _)| *d == table.domain) {
-            table.threshold = *t;
+        if let Some(&(_, cues, wording)) = thresholds.iter().find(|t| t.0 == table.domain) {
+            table.threshold = cues;
+            table.wording_threshold = wording;
         }
     }
 }
@@ -350,6 +375,13 @@ pub struct DomainScores {
     pub document_counts: Counts,
     /// Each source's texts together.
     pub document_level: Prf,
+    /// Held-out texts placed in their domain by cue words (for Enterprise: in any other
+    /// domain, a misplacement).
+    pub placed_by_cues: usize,
+    /// Held-out texts placed there by the learned placement ([`crate::placement`]).
+    pub placed_by_wording: usize,
+    /// Held-out texts placed there either way.
+    pub placed: usize,
 }
 
 /// One held-out text and what the mapper said.
@@ -381,8 +413,9 @@ pub struct Outcome {
     pub samples: Vec<Sample>,
     /// The training settings.
     pub settings: String,
-    /// Per fold, each domain's prototype threshold (chosen on the other folds).
-    pub prototype_thresholds: Vec<(u32, String, f32)>,
+    /// Per fold, each domain's prototype thresholds for documents placed by cue words and by
+    /// wording alone (chosen on the other folds).
+    pub prototype_thresholds: Vec<(u32, String, f32, f32)>,
 }
 
 fn domain_of(name: &str) -> Option<Domain> {
@@ -461,7 +494,7 @@ pub fn evaluate(
         thresholds.extend(
             fold_thresholds
                 .into_iter()
-                .map(|(d, t)| (fold, d.as_str().to_owned(), t)),
+                .map(|(d, cues, wording)| (fold, d.as_str().to_owned(), cues, wording)),
         );
         let mapper = Mapper::new(kb, model);
         progress(&format!("fold {}/{folds}: scoring", fold + 1));
@@ -475,6 +508,7 @@ pub fn evaluate(
             let (_, sentences) = ctiforge_text::segment(&item.text);
             let mapping = mapper.map_document(&item.text, &sentences, &options);
             let gold = BTreeSet::from([item.gold.clone()]);
+            let (by_cues, by_wording) = placements(&mapper, &item.text, &sentences, domain);
             let scored: Vec<(String, f32)> = mapping
                 .techniques
                 .iter()
@@ -492,6 +526,9 @@ pub fn evaluate(
             );
             let entry = scores.entry(item.domain).or_default();
             entry.texts += 1;
+            entry.placed_by_cues += usize::from(by_cues);
+            entry.placed_by_wording += usize::from(by_wording);
+            entry.placed += usize::from(by_cues || by_wording);
             tally(&predicted, &gold, &mut entry.text_counts);
             samples[n] = Some(Sample {
                 domain: item.domain.to_owned(),
@@ -549,6 +586,23 @@ pub fn evaluate(
         settings: settings.to_string(),
         prototype_thresholds: thresholds,
     }
+}
+
+/// Whether `text` is placed in `domain` (for Enterprise: in any prototype domain) by its cue
+/// words, and by the learned placement of `mapper`'s model alone (as many placed sentences as
+/// [`twins::contexts`] needs).
+fn placements(mapper: &Mapper, text: &str, sentences: &[Span], domain: Domain) -> (bool, bool) {
+    let mine = |d: Domain| d == domain || domain == Domain::Enterprise;
+    let by_cues = twins::contexts(text, sentences.len(), &[])
+        .iter()
+        .any(|c| mine(c.domain));
+    let texts: Vec<&str> = sentences.iter().filter_map(|s| s.slice(text)).collect();
+    let placed = mapper.model().placement.place_all(&texts);
+    let needed = if sentences.len() <= 3 { 1 } else { 2 };
+    let by_wording = prototypes::DOMAINS
+        .iter()
+        .any(|&d| mine(d) && placement::of(&placed, d).iter().filter(|&&p| p).count() >= needed);
+    (by_cues, by_wording)
 }
 
 /// The split as JSON lines for `bench/attack_domain_baseline.py`: every corpus example with

@@ -23,6 +23,7 @@ pub mod lexicon;
 pub mod model;
 pub mod overlap;
 pub mod packed;
+pub mod placement;
 pub mod prototypes;
 pub mod train;
 pub mod twins;
@@ -702,13 +703,29 @@ impl<'kb> Mapper<'kb> {
             }
         }
         let mut techniques: Vec<TechniqueMatch> = found.into_values().collect();
-        let contexts = twins::contexts(text, sentences.len());
+        let texts: Vec<&str> = sentences
+            .iter()
+            .map(|span| span.slice(text).unwrap_or_default())
+            .collect();
+        let placed = self.model().placement.place_all(&texts);
+        let counts: Vec<(Domain, usize)> = prototypes::DOMAINS
+            .iter()
+            .map(|&d| (d, placement::of(&placed, d).iter().filter(|&&p| p).count()))
+            .collect();
+        let contexts = twins::contexts(text, sentences.len(), &counts);
         if !contexts.iter().any(|c| c.domain == Domain::Atlas) {
             techniques.retain(names_its_ai_system);
         }
         self.add_twins(&contexts, options.rollup, &mut techniques);
         if options.prototypes {
-            self.add_prototypes(text, sentences, &contexts, options, &mut techniques);
+            self.add_prototypes(
+                &texts,
+                sentences,
+                &contexts,
+                &placed,
+                options,
+                &mut techniques,
+            );
         }
         for technique in &mut techniques {
             technique
@@ -874,42 +891,43 @@ impl Mapper<'_> {
     /// domain's similarity threshold, rising linearly to 1 at similarity 1.
     fn add_prototypes(
         &self,
-        text: &str,
+        texts: &[&str],
         sentences: &[Span],
         contexts: &[twins::Context],
+        placed: &[Vec<bool>; 3],
         options: &MapOptions,
         techniques: &mut Vec<TechniqueMatch>,
     ) {
         let floor = self.model().calibration.document_threshold;
         let min_score = options.min_score.unwrap_or(floor);
         let mut scratch = prototypes::PrototypeScratch::default();
-        let texts: Vec<&str> = sentences
-            .iter()
-            .map(|span| span.slice(text).unwrap_or_default())
-            .collect();
         for context in contexts {
             let (domain, cues) = (context.domain, &context.cues);
-            let Some(table) = self
-                .model()
-                .prototypes
-                .iter()
-                .find(|p| p.domain == domain && p.threshold < 1.0)
-            else {
+            let Some(table) = self.model().prototypes.iter().find(|p| p.domain == domain) else {
                 continue;
             };
+            // Cue words are the stronger evidence that the document is about the domain.
+            let threshold = if cues.is_empty() {
+                table.wording_threshold
+            } else {
+                table.threshold
+            };
+            if threshold >= 1.0 {
+                continue;
+            }
             let score_of = |similarity: f32| {
-                let above = (similarity - table.threshold) / (1.0 - table.threshold);
+                let above = (similarity - threshold) / (1.0 - threshold);
                 round(floor + (1.0 - floor) * above.clamp(0.0, 1.0))
             };
             // Per technique: (similarity, sentence index) of each sentence nearest it.
             let mut nearest: BTreeMap<usize, Vec<(f32, usize)>> = BTreeMap::new();
-            let readable = prototypes::readable(&texts, domain);
+            let readable = prototypes::readable(texts, domain, placement::of(placed, domain));
             for (index, sentence) in texts.iter().enumerate() {
                 if !readable[index] {
                     continue;
                 }
                 if let Some((class, similarity)) = table.nearest(sentence, &mut scratch)
-                    && similarity >= table.threshold
+                    && similarity >= threshold
                     && score_of(similarity) >= min_score
                 {
                     nearest.entry(class).or_default().push((similarity, index));

@@ -8,6 +8,7 @@
 //! saved 6 % of the size (hashed keys and weights barely compress) and cost 7 ms at every
 //! start (docs/decisions/0013-start-up.md). Format 4 stores the numeric arrays as runs of
 //! little-endian bytes ([`crate::packed`]): decoding them element by element took 7 ms.
+//! Format 5 adds the learned domain placement ([`crate::placement`]).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -16,11 +17,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::features::{self, Scratch};
+use crate::placement::Placement;
 use crate::prototypes::Prototypes;
 
 const MAGIC: &[u8; 8] = b"CTIFATK\n";
 /// Bumped whenever the encoding or the meaning of a field changes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Thresholds and weights chosen by cross-validation (`attack eval --tune`), stored with the
 /// weights they belong to.
@@ -90,6 +92,8 @@ pub struct Model {
     pub provenance: Provenance,
     /// Technique centroids of ICS, Mobile and ATLAS (format 3).
     pub prototypes: Vec<Prototypes>,
+    /// Which sentences' wording places them in ICS, Mobile or ATLAS (format 5).
+    pub placement: Placement,
 }
 
 impl Model {
@@ -157,6 +161,7 @@ impl Model {
         for prototypes in &self.prototypes {
             prototypes.check()?;
         }
+        self.placement.check()?;
         Ok(())
     }
 }
@@ -295,6 +300,7 @@ mod tests {
                 settings: String::new(),
             },
             prototypes: Vec::new(),
+            placement: Placement::default(),
         }
     }
 

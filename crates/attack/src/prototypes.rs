@@ -88,8 +88,12 @@ pub struct Prototypes {
     pub weights: Vec<f32>,
     /// The inverse document frequency given to a feature that is in no centroid.
     pub unseen_idf: f32,
-    /// A sentence supports its nearest technique at or above this cosine similarity.
+    /// A sentence supports its nearest technique at or above this cosine similarity, in a
+    /// document whose cue words place it in the domain.
     pub threshold: f32,
+    /// The same, in a document that only the learned placement puts in the domain
+    /// ([`crate::placement`]).
+    pub wording_threshold: f32,
 }
 
 /// Reusable buffers.
@@ -197,6 +201,7 @@ impl Prototypes {
             weights: Vec::with_capacity(postings.len()),
             unseen_idf: idf_of(0),
             threshold: 1.0,
+            wording_threshold: 1.0,
         };
         for run in postings.chunk_by(|a, b| a.0 == b.0) {
             out.keys.push(run[0].0);
@@ -297,8 +302,8 @@ pub fn may_support(sentence: &str) -> bool {
 /// For each of a document's sentences, whether prototypes of `domain` read it: it is
 /// [`near_cues`] and [`may_support`] holds. The mapper and the threshold choice both read
 /// through this.
-pub fn readable(sentences: &[&str], domain: Domain) -> Vec<bool> {
-    near_cues(sentences, domain)
+pub fn readable(sentences: &[&str], domain: Domain, placed: &[bool]) -> Vec<bool> {
+    near_cues(sentences, domain, placed)
         .into_iter()
         .zip(sentences)
         .map(|(near, sentence)| near && may_support(sentence))
@@ -306,20 +311,32 @@ pub fn readable(sentences: &[&str], domain: Domain) -> Vec<bool> {
 }
 
 /// For each of a document's sentences, whether it is near a sentence that names `domain`'s
-/// equipment or platform (a cue of [`crate::twins`]): within [`CUE_WINDOW`] sentences for ICS
+/// equipment or platform (a cue of [`crate::twins`]) or that `placed` says the learned
+/// placement puts in the domain ([`crate::placement`]; empty: none): within [`CUE_WINDOW`] sentences for ICS
 /// and Mobile, the sentence itself for ATLAS. A report placed in a domain by its cues is often
 /// about more than that domain (a red-team report with one section on phones); prototypes
 /// read only the part about it, unless [`DENSE_SHARE`] of its sentences name the domain (ICS
 /// and Mobile): then the whole report is about it.
-pub fn near_cues(sentences: &[&str], domain: Domain) -> Vec<bool> {
+pub fn near_cues(sentences: &[&str], domain: Domain, placed: &[bool]) -> Vec<bool> {
     let window = if domain == Domain::Atlas {
         0
     } else {
         CUE_WINDOW
     };
+    // Placed sentences count where the document is dense with them, as for its context
+    // ([`crate::twins::contexts`]): one in a hundred Enterprise sentences is misplaced, and an
+    // ATLAS report's ordinary intrusion (a phishing mail, open-source research) is worded
+    // like the case studies' steps.
+    let placed_count = placed.iter().filter(|&&p| p).count();
+    let by_wording =
+        sentences.len() <= 3 || placed_count as f32 >= DENSE_SHARE * sentences.len() as f32;
     let named: Vec<bool> = sentences
         .iter()
-        .map(|s| crate::twins::mentions(s, domain))
+        .enumerate()
+        .map(|(i, s)| {
+            (by_wording && placed.get(i).copied().unwrap_or(false))
+                || crate::twins::mentions(s, domain)
+        })
         .collect();
     // ATLAS stays sentence by sentence: reports about AI systems are mostly also about the
     // ordinary intrusion around them (a cloud key, a phishing mail), which its centroids misread.
@@ -478,7 +495,7 @@ mod tests {
             "It deleted the backups.",
             "Then it encrypted the file servers.",
         ];
-        let near = near_cues(&sentences, Domain::Ics);
+        let near = near_cues(&sentences, Domain::Ics, &[]);
         assert_eq!(
             near,
             [false, true, true, true, true, true, false, false],
@@ -490,7 +507,7 @@ mod tests {
             "It injected a prompt into the LLM.",
             "It left.",
         ];
-        assert_eq!(near_cues(&ai, Domain::Atlas), [false, true, false]);
+        assert_eq!(near_cues(&ai, Domain::Atlas, &[]), [false, true, false]);
     }
 
     #[test]
@@ -505,10 +522,10 @@ mod tests {
         sentences.extend(["It waited a week."; 8]);
         sentences.push("It made the system unusable.");
         assert_eq!(sentences.len(), 12);
-        assert!(near_cues(&sentences, Domain::Ics).iter().all(|&n| n));
+        assert!(near_cues(&sentences, Domain::Ics, &[]).iter().all(|&n| n));
         // One cue in twelve is not enough: only the window around it.
         sentences[2] = "It changed the setpoints.";
-        let near = near_cues(&sentences, Domain::Ics);
+        let near = near_cues(&sentences, Domain::Ics, &[]);
         assert_eq!(near.iter().filter(|&&n| n).count(), 4, "{near:?}");
         // ATLAS never reads a sentence that does not name the AI system.
         let ai = [
@@ -517,7 +534,31 @@ mod tests {
             "The LLM leaked its instructions.",
             "It left.",
         ];
-        assert_eq!(near_cues(&ai, Domain::Atlas), [false, true, true, false]);
+        assert_eq!(
+            near_cues(&ai, Domain::Atlas, &[]),
+            [false, true, true, false]
+        );
+    }
+
+    #[test]
+    fn placed_sentences_are_read_where_the_document_is_dense_with_them() {
+        // Twenty sentences, none with a cue; the learned placement puts one in Mobile: a
+        // misplacement in an Enterprise report, not read.
+        let sentences = ["It stole the contacts and the call logs of the victim."; 20];
+        let mut placed = vec![false; 20];
+        placed[7] = true;
+        assert!(!near_cues(&sentences, Domain::Mobile, &placed).contains(&true));
+        // Two of twenty (a tenth): the report is about phones throughout.
+        placed[15] = true;
+        assert!(
+            near_cues(&sentences, Domain::Mobile, &placed)
+                .iter()
+                .all(|&n| n)
+        );
+        // ATLAS reads the placed sentences themselves, nothing around them.
+        let near = near_cues(&sentences, Domain::Atlas, &placed);
+        assert_eq!(near.iter().filter(|&&n| n).count(), 2, "{near:?}");
+        assert!(near[7] && near[15]);
     }
 
     #[test]

@@ -92,9 +92,42 @@ pub fn label_ids(example: &Example, kb: &KnowledgeBase) -> Vec<String> {
     ids.into_iter().collect()
 }
 
-struct Encoded {
-    features: Vec<u32>,
-    labels: Vec<u16>,
+/// An example as training reads it: the indexes of its features and of its classes.
+pub(crate) struct Encoded {
+    pub(crate) features: Vec<u32>,
+    pub(crate) labels: Vec<u16>,
+}
+
+/// The features of `examples` that occur in at least `min_count` of them (sorted hashes), and
+/// each example's features as indexes into that list.
+pub(crate) fn indexed_features(examples: &[&Example], min_count: u32) -> (Vec<u64>, Vec<Vec<u32>>) {
+    let mut scratch = Scratch::default();
+    let mut hashed: Vec<Vec<u64>> = Vec::with_capacity(examples.len());
+    let mut counts: HashMap<u64, u32> = HashMap::new();
+    for example in examples {
+        let mut found = Vec::new();
+        features::extract(&example.text, &mut scratch, &mut found);
+        for &f in &found {
+            *counts.entry(f).or_default() += 1;
+        }
+        hashed.push(found);
+    }
+    let mut keys: Vec<u64> = counts
+        .into_iter()
+        .filter(|&(_, n)| n >= min_count)
+        .map(|(k, _)| k)
+        .collect();
+    keys.sort_unstable();
+    let index: HashMap<u64, u32> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (k, i as u32))
+        .collect();
+    let features = hashed
+        .iter()
+        .map(|found| found.iter().filter_map(|f| index.get(f).copied()).collect())
+        .collect();
+    (keys, features)
 }
 
 /// Trains a model on `examples`. `progress` hears about each epoch.
@@ -120,36 +153,12 @@ pub fn train(
         .map(|(i, c)| (c.as_str(), i as u16))
         .collect();
 
-    let mut scratch = Scratch::default();
-    let mut hashed: Vec<Vec<u64>> = Vec::with_capacity(examples.len());
-    let mut counts: HashMap<u64, u32> = HashMap::new();
-    for example in examples {
-        let mut features = Vec::new();
-        features::extract(&example.text, &mut scratch, &mut features);
-        for &f in &features {
-            *counts.entry(f).or_default() += 1;
-        }
-        hashed.push(features);
-    }
-    let mut keys: Vec<u64> = counts
+    let (keys, features) = indexed_features(examples, settings.min_count);
+    let encoded: Vec<Encoded> = features
         .into_iter()
-        .filter(|&(_, n)| n >= settings.min_count)
-        .map(|(k, _)| k)
-        .collect();
-    keys.sort_unstable();
-    let key_index: HashMap<u64, u32> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| (k, i as u32))
-        .collect();
-    let encoded: Vec<Encoded> = hashed
-        .iter()
         .zip(&labels)
         .map(|(features, labels)| Encoded {
-            features: features
-                .iter()
-                .filter_map(|f| key_index.get(f).copied())
-                .collect(),
+            features,
             labels: labels.iter().map(|l| class_index[l.as_str()]).collect(),
         })
         .collect();
@@ -258,12 +267,13 @@ pub fn train(
             settings: settings.to_string(),
         },
         prototypes: crate::prototypes::train_domains(examples, kb),
+        placement: crate::placement::Placement::train(examples, kb),
     }
 }
 
 /// SGD for the classes in `range`; returns weights laid out feature-major
 /// (`[feature * width + class]`) and the biases.
-fn sgd(
+pub(crate) fn sgd(
     examples: &[Encoded],
     features: usize,
     range: Range<usize>,

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::prototypes::DENSE_SHARE;
 use ctiforge_kb::KnowledgeBase;
 use ctiforge_model::Domain;
 use regex::{Regex, RegexBuilder};
@@ -171,19 +172,25 @@ static CUE_PATTERNS: LazyLock<Vec<(Domain, Regex)>> = LazyLock::new(|| {
         .collect()
 });
 
-/// How a document places itself in ICS or Mobile: the distinct cues it uses.
+/// How a document places itself in ICS, Mobile or ATLAS: the distinct cues it uses, and how
+/// many of its sentences the learned placement puts there ([`crate::placement`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     /// The domain.
     pub domain: Domain,
     /// Distinct cues as first written, in order of appearance.
     pub cues: Vec<String>,
+    /// Sentences whose wording places them in the domain.
+    pub placed: usize,
 }
 
-/// The domains `text` places itself in. A text of up to three sentences needs one mention
-/// of a cue; a longer one two mentions, so that a report on Windows malware that names SCADA
-/// once in passing stays an Enterprise report.
-pub fn contexts(text: &str, sentences: usize) -> Vec<Context> {
+/// The domains `text` places itself in, by its cues or by `placed` (per domain, how many
+/// sentences [`crate::placement`] places there). A text of up to three sentences needs one
+/// mention of a cue or one placed sentence; a longer one two of either kind, so that a report
+/// on Windows malware that names SCADA once in passing stays an Enterprise report, and placed
+/// sentences must also be [`DENSE_SHARE`] of its sentences: the learned placement misplaces
+/// about one Enterprise sentence in a hundred, which a long report would always reach.
+pub fn contexts(text: &str, sentences: usize, placed: &[(Domain, usize)]) -> Vec<Context> {
     let needed = if sentences <= 3 { 1 } else { 2 };
     let mut found = Vec::new();
     for (domain, pattern) in CUE_PATTERNS.iter() {
@@ -195,10 +202,17 @@ pub fn contexts(text: &str, sentences: usize) -> Vec<Context> {
                 cues.push(cue.to_owned());
             }
         }
-        if mentions >= needed {
+        let placed = placed
+            .iter()
+            .filter(|(d, _)| d == domain)
+            .map(|(_, n)| *n)
+            .sum::<usize>();
+        let dense = sentences <= 3 || placed as f32 >= DENSE_SHARE * sentences as f32;
+        if mentions >= needed || (placed >= needed && dense) {
             found.push(Context {
                 domain: *domain,
                 cues,
+                placed,
             });
         }
     }
@@ -245,9 +259,12 @@ fn cues_in<'t>(pattern: &Regex, text: &'t str) -> impl Iterator<Item = &'t str> 
 /// Words near a `prompt` that make it a device's or a service's login prompt (`it checks the
 /// prompt and selects the appropriate credentials`), unless words of [`AI_WORDS`] are near
 /// it too (`the injected prompt made the agent leak a password`).
-const LOGIN_WORDS: [&str; 7] = [
+const LOGIN_WORDS: [&str; 10] = [
     "credential",
     "password",
+    "passcode",
+    "mfa",
+    "multifactor",
     "username",
     "telnet",
     "ssh",
@@ -285,7 +302,8 @@ fn is_other_prompt(text: &str, start: usize, cue: &str) -> bool {
     {
         return false;
     }
-    let before = text[..start].trim_end();
+    // `multifactor authentication (MFA) prompts`: the word before, past a closing bracket.
+    let before = text[..start].trim_end_matches(|c: char| c.is_whitespace() || ")]\"'".contains(c));
     let word = before
         .rsplit(|c: char| !c.is_ascii_alphanumeric())
         .next()
@@ -477,33 +495,41 @@ mod tests {
     #[test]
     fn a_short_text_needs_one_cue_a_long_one_two_mentions() {
         let plc = "The implant sent Modbus writes to the PLC.";
-        let found = contexts(plc, 1);
+        let found = contexts(plc, 1, &[]);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].domain, Domain::Ics);
         assert_eq!(found[0].cues, vec!["Modbus", "PLC"]);
 
         let passing = "The ransomware encrypted file servers. It spread by SMB. \
                        It deleted shadow copies. The vendor also sells SCADA software.";
-        assert!(contexts(passing, 4).is_empty());
+        assert!(contexts(passing, 4, &[]).is_empty());
 
         let phone = "The APK asks for SMS permissions.";
-        assert_eq!(contexts(phone, 1)[0].domain, Domain::Mobile);
-        assert!(contexts("The company's ios team and the ics file.", 1).is_empty());
+        assert_eq!(contexts(phone, 1, &[])[0].domain, Domain::Mobile);
+        assert!(contexts("The company's ios team and the ics file.", 1, &[]).is_empty());
     }
 
     #[test]
     fn a_shell_login_or_push_prompt_is_not_an_ai_prompt() {
         let shell =
             "They opened a Command Prompt and hit MFA push prompts. The login prompt came up.";
-        assert!(contexts(shell, 1).is_empty());
+        assert!(contexts(shell, 1, &[]).is_empty());
         assert!(!super::mentions("A bash prompt appeared.", Domain::Atlas));
         // A device's login prompt, by the credentials beside it (RapperBot's write-up).
         let device = "Once connected, it checks the prompt and, based on the prompt, it \
                       selects the appropriate credentials from its list.";
-        assert!(contexts(device, 1).is_empty());
+        assert!(contexts(device, 1, &[]).is_empty());
+        // An MFA prompt, written with its abbreviation in brackets or with its passcode
+        // (CISA's red-team report).
+        for mfa in [
+            "Multifactor authentication (MFA) prompts prevented the team from gaining access.",
+            "However, a prompt for an MFA passcode blocked this attempt.",
+        ] {
+            assert!(contexts(mfa, 1, &[]).is_empty(), "{mfa}");
+        }
         // Credentials beside a prompt given to an AI model stay an AI context.
         let leaked = "The injected prompt made the agent leak the user's password.";
-        assert_eq!(contexts(leaked, 1)[0].cues, vec!["prompt"]);
+        assert_eq!(contexts(leaked, 1, &[])[0].cues, vec!["prompt"]);
         // The window around a prompt is cut at character boundaries: non-ASCII text on
         // either side, and a line break that ends it before the credentials.
         let wide = format!(
@@ -511,12 +537,12 @@ mod tests {
             "é".repeat(100),
             " – ünïcödé – the credentials".repeat(8)
         );
-        assert!(contexts(&wide, 1).is_empty());
+        assert!(contexts(&wide, 1, &[]).is_empty());
         let other_line = "Paste the prompt\nThe credentials were reused.";
-        assert_eq!(contexts(other_line, 1)[0].cues, vec!["prompt"]);
+        assert_eq!(contexts(other_line, 1, &[])[0].cues, vec!["prompt"]);
         let injected = "The attacker hid a prompt in the page. The chatbot followed the prompts.";
         assert_eq!(
-            contexts(injected, 2)[0].cues,
+            contexts(injected, 2, &[])[0].cues,
             vec!["prompt", "chatbot", "prompts"]
         );
     }

@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 use ctiforge_attack::corpus::Corpus;
 use ctiforge_attack::eval::{self, score_labelled};
 use ctiforge_attack::model::{Calibration, Model};
+use ctiforge_attack::placement::PlacementScratch;
+use ctiforge_attack::prototypes::DOMAINS;
 use ctiforge_attack::train::Settings;
 use ctiforge_attack::{EMBEDDED_MODEL, MapOptions, Mapper, Mapping, Signal, lexicon};
 use ctiforge_kb::KnowledgeBase;
+use ctiforge_model::Domain;
 
 /// Says why a test does not run; with `CI` set (`.ci/run` sets it) a skip is a failure.
 macro_rules! skip {
@@ -279,6 +282,54 @@ fn plain_words_for_ics_mobile_and_malvertising_behaviour() {
 }
 
 #[test]
+fn wording_places_a_sentence_in_its_domain_without_cue_words() {
+    // None of these names a platform or equipment (`Android`, `PLC`, `LLM`): the learned
+    // placement has only the wording to go by.
+    let model = Model::decode(EMBEDDED_MODEL, "embedded").expect("decodes");
+    let mut scratch = PlacementScratch::default();
+    let mut placed = |text: &str| model.placement.place(text, &mut scratch);
+    for (text, domain) in [
+        (
+            "The app records the victim's location and uploads the contact list and call \
+             logs to its server.",
+            Domain::Mobile,
+        ),
+        (
+            "The attacker crafted inputs that made the classifier label the malicious files \
+             as benign.",
+            Domain::Atlas,
+        ),
+    ] {
+        let index = DOMAINS.iter().position(|d| *d == domain).expect("a domain");
+        assert!(placed(text)[index], "{text}: not placed in {domain:?}");
+    }
+    for text in [
+        "The actor used PowerShell to download a second stage and created a scheduled task.",
+        "Credentials were dumped from LSASS memory and used to move to the domain controller.",
+        "Organizations should apply the vendor's patches and enable multi-factor authentication.",
+    ] {
+        assert_eq!(placed(text), [false; 3], "{text}");
+    }
+    // A document in that wording reads as the domain's: the Mobile technique, not only the
+    // Enterprise one.
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    let mapping = map(
+        &mapper,
+        "The app records the victim's location and uploads the contact list and call logs to \
+         its server.",
+        &MapOptions::default(),
+    );
+    let mobile: Vec<&str> = mapping
+        .techniques
+        .iter()
+        .filter(|t| t.domains.contains(&Domain::Mobile))
+        .map(|t| t.id.as_str())
+        .collect();
+    assert!(!mobile.is_empty(), "{:?}", ids(&mapping));
+}
+
+#[test]
 fn text_without_techniques_maps_to_nothing() {
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");
@@ -535,9 +586,9 @@ fn every_domain_is_evaluated_on_sources_it_never_trained_on() {
     // The figures BENCHMARKS.md and the README quote stay true.
     let floors = [
         ("enterprise", 0.56, 0.65),
-        ("mobile", 0.44, 0.53),
-        ("ics", 0.16, 0.38),
-        ("atlas", 0.16, 0.23),
+        ("mobile", 0.48, 0.60),
+        ("ics", 0.23, 0.39),
+        ("atlas", 0.25, 0.35),
     ];
     for (domain, text_f1, document_f1) in floors {
         let scores = outcome

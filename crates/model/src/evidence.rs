@@ -55,7 +55,8 @@ pub enum Signal {
         of: String,
         /// `ics` or `mobile`.
         domain: String,
-        /// The report's words that place it there (`PLC`, `Modbus`, `Android`...).
+        /// The report's words that place it there (`PLC`, `Modbus`, `Android`...); empty when
+        /// its wording alone places it there.
         cues: Vec<String>,
     },
     /// The sentence is nearest this technique's prototype among the techniques of its domain
@@ -66,7 +67,8 @@ pub enum Signal {
         domain: String,
         /// Cosine similarity to the technique's prototype.
         similarity: f32,
-        /// The report's words that place it in the domain.
+        /// The report's words that place it in the domain; empty when its wording alone
+        /// places it there.
         cues: Vec<String>,
     },
 }
@@ -93,6 +95,9 @@ impl Signal {
             Signal::Lexicon { phrase } => format!("phrase “{phrase}”"),
             Signal::Classifier => "classifier".to_owned(),
             Signal::SoftwarePrior { name, .. } => format!("software {name}"),
+            Signal::DomainTwin { of, cues, .. } if cues.is_empty() => {
+                format!("same behaviour as {of}, in a report worded as this domain's")
+            }
             Signal::DomainTwin { of, cues, .. } => {
                 format!(
                     "same behaviour as {of}, in a report about {}",

@@ -196,6 +196,19 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
                     outcome.sentence.micro.f1
                 );
             }
+            let thresholds: Vec<String> = model
+                .prototypes
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {:.3} (placed by wording {:.3})",
+                        p.domain.as_str(),
+                        p.threshold,
+                        p.wording_threshold
+                    )
+                })
+                .collect();
+            eprintln!("prototype thresholds: {}", thresholds.join(", "));
             let bytes = model.encode();
             crate::output::write_atomic(out, &bytes)?;
             eprintln!(
@@ -406,6 +419,21 @@ fn eval_domains(
                 b.1.document[2]
             )?;
         }
+    }
+    writeln!(
+        out,
+        "\nplaced in their domain (Enterprise: in another, wrongly), share of held-out texts:"
+    )?;
+    for d in &outcome.domains {
+        let share = |n: usize| n as f64 / d.texts.max(1) as f64;
+        writeln!(
+            out,
+            "{:<11} by cue words {:.3}, by wording {:.3}, either {:.3}",
+            d.domain,
+            share(d.placed_by_cues),
+            share(d.placed_by_wording),
+            share(d.placed)
+        )?;
     }
     for d in &outcome.domains {
         let Some(step) = d.texts.checked_div(samples) else {
@@ -639,21 +667,27 @@ fn describe(hit: &ctiforge_attack::SignalHit) -> String {
         Signal::Classifier => "classifier".to_owned(),
         Signal::SoftwarePrior { software, name } => format!("software {name} ({software})"),
         Signal::DomainTwin { of, domain, cues } => {
-            format!(
-                "{domain} twin of {of} (the report names {})",
-                cues.join(", ")
-            )
+            format!("{domain} twin of {of} ({})", placed_by(cues))
         }
         Signal::Prototype {
             domain,
             similarity,
             cues,
         } => format!(
-            "nearest {domain} prototype, similarity {similarity:.2} (the report names {})",
-            cues.join(", ")
+            "nearest {domain} prototype, similarity {similarity:.2} ({})",
+            placed_by(cues)
         ),
     };
     format!("{what} {:.2}", hit.strength)
+}
+
+/// What placed a report in a domain: its cue words, or without them its wording.
+fn placed_by(cues: &[String]) -> String {
+    if cues.is_empty() {
+        "placed there by its wording".to_owned()
+    } else {
+        format!("the report names {}", cues.join(", "))
+    }
 }
 
 /// Scores written by bench/attack_baseline.py: one entry per variant.
