@@ -238,8 +238,8 @@ pub fn prototype_outcomes(
                 .iter()
                 .filter_map(|span| span.slice(&item.text))
                 .collect();
-            let by_wording = placement.place_all(&texts);
-            let mine = placement::of(&by_wording, table.domain);
+            let placed_sentences = placement.place_all(&texts);
+            let mine = placement::of(&placed_sentences, table.domain);
             let count = [(table.domain, mine.iter().filter(|&&p| p).count())];
             let context = twins::contexts(&item.text, sentences.len(), &count)
                 .into_iter()
@@ -589,19 +589,18 @@ pub fn evaluate(
 }
 
 /// Whether `text` is placed in `domain` (for Enterprise: in any prototype domain) by its cue
-/// words, and by the learned placement of `mapper`'s model alone (as many placed sentences as
-/// [`twins::contexts`] needs).
+/// words, and by the learned placement of `mapper`'s model alone.
 fn placements(mapper: &Mapper, text: &str, sentences: &[Span], domain: Domain) -> (bool, bool) {
     let mine = |d: Domain| d == domain || domain == Domain::Enterprise;
     let by_cues = twins::contexts(text, sentences.len(), &[])
         .iter()
         .any(|c| mine(c.domain));
     let texts: Vec<&str> = sentences.iter().filter_map(|s| s.slice(text)).collect();
-    let placed = mapper.model().placement.place_all(&texts);
-    let needed = if sentences.len() <= 3 { 1 } else { 2 };
-    let by_wording = prototypes::DOMAINS
+    let placed = placement::counts(&mapper.model().placement.place_all(&texts));
+    // No text: no cue words, only the placed sentences, under the same rule.
+    let by_wording = twins::contexts("", sentences.len(), &placed)
         .iter()
-        .any(|&d| mine(d) && placement::of(&placed, d).iter().filter(|&&p| p).count() >= needed);
+        .any(|c| mine(c.domain));
     (by_cues, by_wording)
 }
 

@@ -708,10 +708,7 @@ impl<'kb> Mapper<'kb> {
             .map(|span| span.slice(text).unwrap_or_default())
             .collect();
         let placed = self.model().placement.place_all(&texts);
-        let counts: Vec<(Domain, usize)> = prototypes::DOMAINS
-            .iter()
-            .map(|&d| (d, placement::of(&placed, d).iter().filter(|&&p| p).count()))
-            .collect();
+        let counts = placement::counts(&placed);
         let contexts = twins::contexts(text, sentences.len(), &counts);
         if !contexts.iter().any(|c| c.domain == Domain::Atlas) {
             techniques.retain(names_its_ai_system);

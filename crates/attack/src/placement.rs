@@ -169,3 +169,13 @@ pub fn of(placed: &[Vec<bool>; 3], domain: Domain) -> &[bool] {
         .position(|d| *d == domain)
         .map_or(&[], |i| placed[i].as_slice())
 }
+
+/// Per domain of [`DOMAINS`], how many sentences [`Placement::place_all`] placed there: what
+/// [`crate::twins::contexts`] takes.
+pub fn counts(placed: &[Vec<bool>; 3]) -> Vec<(Domain, usize)> {
+    DOMAINS
+        .iter()
+        .zip(placed)
+        .map(|(&d, list)| (d, list.iter().filter(|&&p| p).count()))
+        .collect()
+}
