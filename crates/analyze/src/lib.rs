@@ -277,7 +277,7 @@ impl<'a> Analyzer<'a> {
             .collect();
         // A CSAF advisory describes weaknesses, not what an adversary did.
         let advisory = document.source.media_type == "application/csaf+json";
-        let techniques = self.techniques(text, &narrative, !advisory);
+        let techniques = self.techniques(text, &narrative, advisory);
         let kill_chain = self.kill_chain(&techniques);
 
         // Extract.
@@ -390,9 +390,9 @@ impl<'a> Analyzer<'a> {
     }
 
     /// The techniques of `sentences` of `text`, best first.
-    fn techniques(&self, text: &str, sentences: &[Span], prototypes: bool) -> Vec<Technique> {
+    fn techniques(&self, text: &str, sentences: &[Span], advisory: bool) -> Vec<Technique> {
         let options = MapOptions {
-            prototypes,
+            advisory,
             ..MapOptions::default()
         };
         let mapping = self.mapper.map_document(text, sentences, &options);

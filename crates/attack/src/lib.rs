@@ -155,10 +155,12 @@ pub struct MapOptions {
     pub rollup: bool,
     /// Evidence sentences per technique.
     pub max_evidence: usize,
-    /// Read ICS, Mobile and ATLAS reports against the technique prototypes of their domain
-    /// (see [`prototypes`]). Off for vulnerability advisories, whose sentences describe
-    /// weaknesses ("stores credentials in cleartext"), which prototypes of behaviour misread.
-    pub prototypes: bool,
+    /// The document is a vulnerability advisory. Its sentences describe weaknesses and
+    /// products ("stores credentials in cleartext", "users can disable the feature per
+    /// device"), not an attacker's behaviour, so neither the technique prototypes (see
+    /// [`prototypes`]) nor the placement by wording (see [`placement`]) read it: only cue
+    /// words give it an ICS, Mobile or ATLAS context.
+    pub advisory: bool,
 }
 
 impl Default for MapOptions {
@@ -167,7 +169,7 @@ impl Default for MapOptions {
             min_score: None,
             rollup: false,
             max_evidence: 3,
-            prototypes: true,
+            advisory: false,
         }
     }
 }
@@ -707,14 +709,22 @@ impl<'kb> Mapper<'kb> {
             .iter()
             .map(|span| span.slice(text).unwrap_or_default())
             .collect();
-        let placed = self.model().placement.place_all(&texts);
+        let placed = if options.advisory {
+            [
+                vec![false; texts.len()],
+                vec![false; texts.len()],
+                vec![false; texts.len()],
+            ]
+        } else {
+            self.model().placement.place_all(&texts)
+        };
         let counts = placement::counts(&placed);
         let contexts = twins::contexts(text, sentences.len(), &counts);
         if !contexts.iter().any(|c| c.domain == Domain::Atlas) {
             techniques.retain(names_its_ai_system);
         }
         self.add_twins(&contexts, options.rollup, &mut techniques);
-        if options.prototypes {
+        if !options.advisory {
             self.add_prototypes(
                 &texts,
                 sentences,

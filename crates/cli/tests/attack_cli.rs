@@ -160,3 +160,35 @@ fn labelled_sentences_are_scored_in_the_whole_technique_space() {
     assert_eq!(result["counts"]["tp"], 2, "{result:#}");
     assert_eq!(result["counts"]["fn"], 0, "{result:#}");
 }
+
+/// A CSAF advisory describes products and weaknesses. Its device-heavy wording once placed a
+/// tenth of the sentences of CISA's icsa-24-256-18 (Rockwell, CIP Security) in Mobile, and the
+/// advice "Users who do not wish to use CIP security can disable the feature per device" then
+/// gained the Mobile namesake of Impair Defenses. Advisories are placed by cue words only.
+#[test]
+fn an_advisory_is_not_placed_in_a_domain_by_its_wording() {
+    let Some(advisory) = common::shared_data("advisories/cisa-csaf/ics-2024/icsa-24-256-18.json")
+    else {
+        return;
+    };
+    let advisory = advisory.to_str().expect("path");
+    for args in [
+        &["analyze", advisory][..],
+        &["attack", "map", advisory, "--json"][..],
+    ] {
+        let output = run(args, "");
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        let result: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let techniques = result["techniques"].as_array().expect("techniques");
+        assert!(!techniques.is_empty(), "{args:?}: the test reads nothing");
+        let mobile: Vec<&serde_json::Value> = techniques
+            .iter()
+            .filter(|t| {
+                t["domains"]
+                    .as_array()
+                    .is_some_and(|d| d.contains(&"mobile".into()))
+            })
+            .collect();
+        assert!(mobile.is_empty(), "{args:?}: {mobile:#?}");
+    }
+}

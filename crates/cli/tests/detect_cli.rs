@@ -17,20 +17,7 @@ fn example(name: &str) -> String {
 }
 
 fn shared_sigma() -> Option<PathBuf> {
-    let data = std::env::var_os("CTIFORGE_DATA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        PathBuf::from,
-    );
-    let rules = data.join("sigma/rules");
-    if rules.is_dir() {
-        Some(rules)
-    } else {
-        skip!(
-            "SKIPPED: no Sigma rules at {} (set CTIFORGE_DATA); .ci/run fails in this case",
-            rules.display()
-        );
-        None
-    }
+    common::shared_data("sigma/rules")
 }
 
 #[test]

@@ -158,19 +158,13 @@ fn unreadable_input_is_a_clear_error() {
 
 #[test]
 fn sigmahq_rules_over_the_evtx_samples_give_a_timeline() {
-    let data = std::env::var_os("CTIFORGE_DATA").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        std::path::PathBuf::from,
-    );
-    if !data.join("evtx").is_dir() {
-        skip!(
-            "SKIPPED: no shared data at {} (set CTIFORGE_DATA); .ci/run fails in this case",
-            data.display()
-        );
+    let (Some(rules), Some(evtx)) = (
+        common::shared_data("sigma/rules"),
+        common::shared_data("evtx"),
+    ) else {
         return;
-    }
-    let rules = data.join("sigma/rules").display().to_string();
-    let evtx = data.join("evtx").display().to_string();
+    };
+    let (rules, evtx) = (rules.display().to_string(), evtx.display().to_string());
     let output = ctiforge(&["hunt", "--rules", &rules, &evtx]);
     assert_eq!(
         output.status.code(),

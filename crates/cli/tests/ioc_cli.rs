@@ -150,14 +150,10 @@ fn missing_files_are_input_errors() {
 /// no-break space before a period once made the sentence splitter panic.
 #[test]
 fn the_tram_report_corpus_extracts_without_error() {
-    let data = std::env::var_os("CTIFORGE_DATA").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        std::path::PathBuf::from,
-    );
-    let Ok(train) = std::fs::read_to_string(data.join("tram/train.jsonl")) else {
-        skip!("SKIPPED: no shared data at {}", data.display());
+    let Some(path) = common::shared_data("tram/train.jsonl") else {
         return;
     };
+    let train = std::fs::read_to_string(path).expect("tram/train.jsonl reads");
     let mut reports: Vec<(String, String)> = Vec::new();
     for line in train.lines() {
         let row: serde_json::Value = serde_json::from_str(line).expect("TRAM rows are JSON");

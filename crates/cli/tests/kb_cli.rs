@@ -3,7 +3,7 @@
 mod common;
 
 use common::ctiforge;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn stdout(output: &Output) -> String {
@@ -15,16 +15,8 @@ fn stderr(output: &Output) -> String {
 }
 
 fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("CTIFORGE_DATA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        PathBuf::from,
-    );
-    if dir.join("attack/enterprise-attack.json").is_file() {
-        Some(dir)
-    } else {
-        skip!("SKIPPED: no shared data at {}", dir.display());
-        None
-    }
+    let enterprise = common::shared_data("attack/enterprise-attack.json")?;
+    Some(enterprise.parent()?.parent()?.to_path_buf())
 }
 
 #[test]

@@ -166,7 +166,7 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
                 let document = crate::input::read_document(input, *allow_private)?;
                 // As `analyze` does: a CSAF advisory describes weaknesses, not behaviour.
                 let options = MapOptions {
-                    prototypes: document.source.media_type != "application/csaf+json",
+                    advisory: document.source.media_type == "application/csaf+json",
                     ..options
                 };
                 let mapping = mapper.map_document(&document.text, &document.sentences, &options);

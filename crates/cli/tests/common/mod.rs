@@ -4,6 +4,7 @@
 pub mod service;
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// `ctiforge ARGS`, with the environment's knowledge-base and model overrides removed.
@@ -62,4 +63,23 @@ macro_rules! skip {
         assert!(std::env::var_os("CI").is_none(), "{message} (CI is set: nothing may skip)");
         eprintln!("{message}");
     }};
+}
+
+/// `part` of the shared data (`$CTIFORGE_DATA`, else `../shared/data` beside the work
+/// folder), or `None` with a skip message when it is not there.
+pub fn shared_data(part: &str) -> Option<PathBuf> {
+    let data = std::env::var_os("CTIFORGE_DATA").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+        PathBuf::from,
+    );
+    let path = data.join(part);
+    if path.exists() {
+        Some(path)
+    } else {
+        skip!(
+            "SKIPPED: no {} (set CTIFORGE_DATA); .ci/run fails in this case",
+            path.display()
+        );
+        None
+    }
 }
