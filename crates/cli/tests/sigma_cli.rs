@@ -53,20 +53,7 @@ fn missing_paths_and_empty_folders_are_usage_errors() {
 }
 
 fn shared_sigma() -> Option<std::path::PathBuf> {
-    let data = std::env::var_os("CTIFORGE_DATA").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        std::path::PathBuf::from,
-    );
-    let sigma = data.join("sigma");
-    if sigma.is_dir() {
-        Some(sigma)
-    } else {
-        skip!(
-            "SKIPPED: no Sigma rules at {} (set CTIFORGE_DATA); .ci/run fails in this case",
-            sigma.display()
-        );
-        None
-    }
+    common::shared_data("sigma")
 }
 
 #[test]
