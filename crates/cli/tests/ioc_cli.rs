@@ -337,3 +337,51 @@ fn jsonl_writes_each_sentence_once_with_offsets() {
     let last = found[4]["sentence_start"].as_u64().expect("offset") as usize;
     assert_eq!(&text[last..][..13], "Later it used");
 }
+
+/// `ctiforge ioc extract big.txt | head -1`: the reader leaves early; ctiforge stops quietly
+/// with success instead of printing "error: Broken pipe".
+#[test]
+fn a_reader_that_leaves_early_is_not_an_error() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.txt");
+    let text: String = (0..20_000)
+        .map(|i| {
+            format!(
+                "The implant beaconed to 198.51.{}.{} every hour.\n",
+                i / 250,
+                i % 250
+            )
+        })
+        .collect();
+    std::fs::write(&path, text).expect("write");
+    for format in ["table", "jsonl", "json", "csv"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ctiforge"))
+            .args([
+                "ioc",
+                "extract",
+                "--format",
+                format,
+                path.to_str().expect("path"),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("ctiforge starts");
+        let mut first = [0u8; 64];
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_exact(&mut first)
+            .expect("some output");
+        // The read end is closed here, with most of the output not yet written.
+        let output = child.wait_with_output().expect("ctiforge ends");
+        assert!(output.status.success(), "{format}: {output:?}");
+        assert!(
+            output.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
