@@ -416,6 +416,8 @@ pub struct Outcome {
     /// Per fold, each domain's prototype thresholds for documents placed by cue words and by
     /// wording alone (chosen on the other folds).
     pub prototype_thresholds: Vec<(u32, String, f32, f32)>,
+    /// Per fold, each domain's placement balance (chosen on inner folds of its training).
+    pub placement_balance: Vec<(u32, String, f32)>,
 }
 
 fn domain_of(name: &str) -> Option<Domain> {
@@ -475,6 +477,7 @@ pub fn evaluate(
     let outcomes = prototype_outcomes(corpus, kb, split, progress);
     let ratio = positives_per_negative(corpus);
     let mut thresholds = Vec::new();
+    let mut balance = Vec::new();
     for fold in 0..folds {
         progress(&format!("fold {}/{folds}: training", fold + 1));
         let training =
@@ -487,6 +490,12 @@ pub fn evaluate(
             Vec::new(),
             &corpus.tram_labels,
             progress,
+        );
+        balance.extend(
+            prototypes::DOMAINS
+                .iter()
+                .zip(&model.placement.balance)
+                .map(|(d, b)| (fold, d.as_str().to_owned(), *b)),
         );
         // Nested: the fold's prototype thresholds are chosen on the other folds.
         let fold_thresholds = prototype_thresholds(&outcomes, ratio, Some(fold));
@@ -585,6 +594,7 @@ pub fn evaluate(
         samples: samples.into_iter().flatten().collect(),
         settings: settings.to_string(),
         prototype_thresholds: thresholds,
+        placement_balance: balance,
     }
 }
 

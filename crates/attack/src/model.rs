@@ -22,7 +22,7 @@ use crate::prototypes::Prototypes;
 
 const MAGIC: &[u8; 8] = b"CTIFATK\n";
 /// Bumped whenever the encoding or the meaning of a field changes.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// Thresholds and weights chosen by cross-validation (`attack eval --tune`), stored with the
 /// weights they belong to.
@@ -92,7 +92,8 @@ pub struct Model {
     pub provenance: Provenance,
     /// Technique centroids of ICS, Mobile and ATLAS (format 3).
     pub prototypes: Vec<Prototypes>,
-    /// Which sentences' wording places them in ICS, Mobile or ATLAS (format 5).
+    /// Which sentences' wording places them in ICS, Mobile or ATLAS (format 5; the chosen
+    /// balance, format 6).
     pub placement: Placement,
 }
 

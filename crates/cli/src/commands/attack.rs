@@ -209,6 +209,15 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
                 })
                 .collect();
             eprintln!("prototype thresholds: {}", thresholds.join(", "));
+            let balance: Vec<String> = ctiforge_attack::prototypes::DOMAINS
+                .iter()
+                .zip(&model.placement.balance)
+                .map(|(domain, b)| format!("{} {b}", domain.as_str()))
+                .collect();
+            eprintln!(
+                "placement balance (exponent chosen on inner folds): {}",
+                balance.join(", ")
+            );
             let bytes = model.encode();
             crate::output::write_atomic(out, &bytes)?;
             eprintln!(
@@ -435,6 +444,16 @@ fn eval_domains(
             share(d.placed)
         )?;
     }
+    let balance: Vec<String> = outcome
+        .placement_balance
+        .iter()
+        .map(|(fold, domain, b)| format!("{}:{domain} {b}", fold + 1))
+        .collect();
+    writeln!(
+        out,
+        "placement balance per fold (chosen on inner folds): {}",
+        balance.join(", ")
+    )?;
     for d in &outcome.domains {
         let Some(step) = d.texts.checked_div(samples) else {
             break;
