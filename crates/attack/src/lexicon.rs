@@ -340,6 +340,14 @@ pub const ENTRIES: &[(&str, &str, f32)] = &[
     ("malicious macro*", "T1204.002", 0.75),
     ("public-facing", "T1190", 0.8),
     ("sql injection", "T1190", 0.85),
+    // Injection weaknesses of a web or network service: the service is exploited; nothing
+    // is injected into a process (the longer phrase hides `inject*`).
+    ("command injection", "T1190", 0.6),
+    ("ldap injection", "T1190", 0.6),
+    ("xpath injection", "T1190", 0.6),
+    ("crlf injection", "T1190", 0.6),
+    ("header injection", "T1190", 0.6),
+    ("template injection", "T1190", 0.6),
     ("exploited a vulnerability", "T1190", 0.6),
     ("remote code execution vulnerability", "T1190", 0.6),
     ("stolen credentials", "T1078", 0.8),

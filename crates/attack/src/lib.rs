@@ -513,8 +513,10 @@ impl<'kb> Mapper<'kb> {
             }
             found_phrases.push((index, start, word_end));
         }
-        // A phrase inside a longer phrase of the same technique (`delete shadows` in
-        // `vssadmin delete shadows`, a name that is also a lexicon entry) is one cue, not two.
+        // A phrase inside a longer phrase is read as part of it: `inject*` in `SQL
+        // injection` is not Process Injection, `Remote Services` in `External Remote
+        // Services` not the other technique. Of two equal phrases of one technique (a name
+        // that is also a lexicon entry), one cue, not two.
         let technique_of = |i: usize| self.phrase_info[i].technique;
         let kept: Vec<(usize, usize, usize)> = found_phrases
             .iter()
@@ -522,10 +524,10 @@ impl<'kb> Mapper<'kb> {
             .filter(|&(i, &(index, start, end))| {
                 !found_phrases.iter().enumerate().any(|(j, &(other, s, e))| {
                     j != i
-                        && technique_of(other) == technique_of(index)
                         && s <= start
                         && end <= e
-                        && (e - s > end - start || j < i)
+                        && (e - s > end - start
+                            || (j < i && technique_of(other) == technique_of(index)))
                 })
             })
             .map(|(_, &m)| m)

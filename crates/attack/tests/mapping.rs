@@ -241,6 +241,53 @@ fn a_technique_name_that_is_an_everyday_noun_phrase_is_weak_evidence() {
     assert!(ids(&mapping).contains(&"T1505.003"), "{:?}", ids(&mapping));
 }
 
+/// The names of injection weaknesses in CISA's advisories (73 of the 478 gave Process Injection
+/// from `inject*` inside `SQL Injection`, `Command Injection`): a phrase inside a longer one is
+/// read as part of it. Injection into a process is still Process Injection.
+#[test]
+fn an_injection_weakness_is_not_process_injection() {
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    // The overview line and the weakness's title, as CISA's icsa-24-277-03 writes them (one
+    // sentence alone stays under the threshold; two made Process Injection).
+    for text in [
+        "- Vulnerabilities: Improper Neutralization of Special Elements used in an SQL \
+         Command ('SQL Injection')\n\n3.2.1 IMPROPER NEUTRALIZATION OF SPECIAL ELEMENTS USED \
+         IN AN SQL COMMAND ('SQL INJECTION') CWE-89",
+        "- Vulnerabilities: Improper Neutralization of Special Elements used in an OS Command \
+         ('OS Command Injection')\n\n3.2.1 IMPROPER NEUTRALIZATION OF SPECIAL ELEMENTS USED \
+         IN AN OS COMMAND ('OS COMMAND INJECTION') CWE-78",
+    ] {
+        let mapping = map(&mapper, text, &MapOptions::default());
+        let found = ids(&mapping);
+        assert!(
+            !found.iter().any(|id| id.starts_with("T1055")),
+            "{text}: {found:?}"
+        );
+    }
+    let mapping = map(
+        &mapper,
+        "The web interface of the gateway is vulnerable to a command injection.",
+        &MapOptions::default(),
+    );
+    assert_eq!(ids(&mapping), ["T1190"]);
+    let mapping = map(
+        &mapper,
+        "The loader injects its payload into explorer.exe with WriteProcessMemory.",
+        &MapOptions::default(),
+    );
+    assert!(ids(&mapping).contains(&"T1055"), "{:?}", ids(&mapping));
+    // The same rule for technique names (lines of two TRAM reports): a name inside a longer
+    // name is that technique's, not its own.
+    for (text, not) in [
+        ("Hide Artifacts: Hidden Files and Directories", "T1083"),
+        ("Steal Web Session Cookie", "T1550.004"),
+    ] {
+        let mapping = map(&mapper, text, &MapOptions::default());
+        assert!(!ids(&mapping).contains(&not), "{text}: {:?}", ids(&mapping));
+    }
+}
+
 #[test]
 fn plain_words_for_ics_mobile_and_malvertising_behaviour() {
     // Sentences of real reports (FrostyGoop, the Royal advisory, two Android banking trojan

@@ -346,7 +346,12 @@ fn is_heading(text: &str, paragraph: Span) -> bool {
         return false;
     };
     let line = words.trim();
-    if line.contains('\n') || line.len() > 120 || line.is_empty() {
+    // A line in capitals is a heading at any length a title reaches: CISA numbers its
+    // weakness titles and writes them in capitals ("3.2.1 IMPROPER NEUTRALIZATION OF SPECIAL
+    // ELEMENTS USED IN AN SQL COMMAND ('SQL INJECTION') CWE-89").
+    let capitals = line.chars().any(char::is_alphabetic) && !line.chars().any(char::is_lowercase);
+    let (longest, most_words) = if capitals { (200, 30) } else { (120, 12) };
+    if line.contains('\n') || line.len() > longest || line.is_empty() {
         return false;
     }
     let line = line.trim_start_matches('#').trim();
@@ -354,7 +359,7 @@ fn is_heading(text: &str, paragraph: Span) -> bool {
         return false;
     }
     let count = line.split_whitespace().count();
-    if count > 12 || line.ends_with(['.', '!', '?', ';', ',']) || line.contains("://") {
+    if count > most_words || line.ends_with(['.', '!', '?', ';', ',']) || line.contains("://") {
         return false;
     }
     // A line of mostly lower-case words with a verb that makes it a statement ("Currently no
@@ -578,6 +583,9 @@ mod tests {
              ## Indicators of compromise\n\n\
              | type | value |\n|---|---|\n| SHA-256 | 3f5d8c1a9b7e2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f |\n\n\
              ## 4. TECHNICAL DETAILS\n\n\
+             3.2.1 IMPROPER NEUTRALIZATION OF SPECIAL ELEMENTS USED IN AN SQL COMMAND ('SQL \
+             INJECTION') CWE-89\n\n\
+             THE IMPLANT WAS FOUND ON TWO HOSTS AND CALLED BACK EVERY HOUR TO ITS SERVER.\n\n\
              A CVSS v3 base score of 9.8 has been calculated.\n\n\
              For more information, see https://www.cisa.gov/ics.\n\n\
              Restrict access to the management interface.\n",
@@ -597,6 +605,9 @@ mod tests {
         );
         assert_eq!(role_of(&found, "SHA-256 | 3f5d"), Indicators);
         assert_eq!(role_of(&found, "A CVSS v3 base score"), Metadata);
+        assert_eq!(role_of(&found, "3.2.1 IMPROPER NEUTRALIZATION"), Heading);
+        // A sentence written in capitals ends with its period.
+        assert_eq!(role_of(&found, "THE IMPLANT WAS FOUND"), Narrative);
         assert_eq!(role_of(&found, "For more information"), Reference);
         assert_eq!(role_of(&found, "Restrict access"), Advice);
     }
