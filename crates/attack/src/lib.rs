@@ -159,7 +159,9 @@ pub struct MapOptions {
     /// products ("stores credentials in cleartext", "users can disable the feature per
     /// device"), not an attacker's behaviour, so neither the technique prototypes (see
     /// [`prototypes`]) nor the placement by wording (see [`placement`]) read it: only cue
-    /// words give it an ICS, Mobile or ATLAS context.
+    /// words give it an ICS, Mobile or ATLAS context. Techniques whose every tactic comes
+    /// after a weakness is exploited (command and control, evasion, exfiltration) or before
+    /// (reconnaissance, resource development) are left out.
     pub advisory: bool,
 }
 
@@ -736,6 +738,13 @@ impl<'kb> Mapper<'kb> {
                 &mut techniques,
             );
         }
+        if options.advisory {
+            techniques.retain(|t| {
+                t.tactics
+                    .iter()
+                    .any(|tactic| !after_the_weakness(&tactic.name))
+            });
+        }
         for technique in &mut techniques {
             technique
                 .evidence
@@ -785,6 +794,24 @@ impl<'kb> Mapper<'kb> {
             tactics: tactics.into_values().collect(),
         }
     }
+}
+
+/// Tactics that a vulnerability advisory does not describe: it says what exploiting a weakness
+/// gives an attacker (access, execution, privileges, credentials, impact), not how an intruder
+/// would stay hidden, communicate or carry data out. Its sentences about a product's protocols,
+/// encodings and encryption ("the web server allows HTTP methods like PUT", "uses a hardcoded
+/// key to obfuscate the configuration backup") read like those tactics' techniques: of 24 such
+/// matches read in CISA's advisories, none was right.
+fn after_the_weakness(tactic: &str) -> bool {
+    matches!(
+        tactic,
+        "Command and Control"
+            | "Defense Evasion"
+            | "Evasion"
+            | "Exfiltration"
+            | "Reconnaissance"
+            | "Resource Development"
+    )
 }
 
 /// Whether an ATLAS technique found in a document that its own words do not place in ATLAS
