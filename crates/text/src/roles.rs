@@ -485,11 +485,39 @@ fn sentence_role(sentence: &str, section: SentenceRole) -> SentenceRole {
     }
     if section == SentenceRole::Advice
         || IMPERATIVES.contains(&first)
+        || imperative_after_clause(bare)
         || ADVICE_PHRASES.iter().any(|p| lower.contains(p))
     {
         return SentenceRole::Advice;
     }
     SentenceRole::Narrative
+}
+
+/// An imperative after an opening clause: "When internet access is required, use a virtual
+/// private network", "If possible, disable the service". `bare` is lower case.
+fn imperative_after_clause(bare: &str) -> bool {
+    const OPENERS: [&str; 9] = [
+        "when ",
+        "whenever ",
+        "if ",
+        "where ",
+        "wherever ",
+        "before ",
+        "after ",
+        "once ",
+        "until ",
+    ];
+    if !OPENERS.iter().any(|o| bare.starts_with(o)) {
+        return false;
+    }
+    let Some((_, rest)) = bare.split_once(", ") else {
+        return false;
+    };
+    let next = rest
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .next()
+        .unwrap_or("");
+    IMPERATIVES.contains(&next)
 }
 
 /// A statement about how a flaw can be exploited or whether it has been.
@@ -610,6 +638,23 @@ mod tests {
         assert_eq!(role_of(&found, "THE IMPLANT WAS FOUND"), Narrative);
         assert_eq!(role_of(&found, "For more information"), Reference);
         assert_eq!(role_of(&found, "Restrict access"), Advice);
+    }
+
+    #[test]
+    fn an_imperative_after_an_opening_clause_is_advice() {
+        // The first from CISA's icsa-24-158-03, which it gave External Remote Services.
+        let found = roles_of(
+            "When internet access is required, use a virtual private network (VPN) or other \
+             means to prevent unauthorized access.\n\n\
+             If possible, disable the FTP service on the controller.\n\n\
+             When the victim opened the attachment, the macro downloaded a loader.\n\n\
+             If successful, the attacker could execute code as root.\n",
+        );
+        use SentenceRole::*;
+        assert_eq!(role_of(&found, "When internet access"), Advice);
+        assert_eq!(role_of(&found, "If possible"), Advice);
+        assert_eq!(role_of(&found, "When the victim"), Narrative);
+        assert_eq!(role_of(&found, "If successful"), Narrative);
     }
 
     #[test]
