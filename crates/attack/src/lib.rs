@@ -714,11 +714,7 @@ impl<'kb> Mapper<'kb> {
             .map(|span| span.slice(text).unwrap_or_default())
             .collect();
         let placed = if options.advisory {
-            [
-                vec![false; texts.len()],
-                vec![false; texts.len()],
-                vec![false; texts.len()],
-            ]
+            std::array::from_fn(|_| vec![false; texts.len()])
         } else {
             self.model().placement.place_all(&texts)
         };
