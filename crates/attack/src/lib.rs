@@ -20,6 +20,7 @@ pub mod domains;
 pub mod eval;
 pub mod features;
 pub mod lexicon;
+mod markers;
 pub mod model;
 pub mod overlap;
 pub mod packed;
@@ -221,6 +222,9 @@ pub struct Mapper<'kb> {
     ids: regex::Regex,
     /// ICS and Mobile namesakes of Enterprise techniques, built on first use.
     twins: std::sync::OnceLock<twins::Twins>,
+    /// Per sub-technique that needs evidence of its own (see [`markers`]): its parent's index
+    /// and its markers.
+    sub_markers: HashMap<usize, (usize, Vec<u64>)>,
 }
 
 impl std::fmt::Debug for Mapper<'_> {
@@ -322,6 +326,15 @@ impl<'kb> Mapper<'kb> {
         let ids = regex::Regex::new(r"(?-u:\b)(?:AML\.)?TA?[0-9]{4}(?:\.[0-9]{3})?(?-u:\b)")
             .expect("a constant pattern, covered by the tests");
         let collect_software = model.calibration.software_prior != 0.0;
+        let sub_markers = model
+            .sub_markers
+            .iter()
+            .filter_map(|(id, markers)| {
+                let parent = kb.technique(id)?.parent.as_deref()?;
+                let parent = *technique_index.get(parent)?;
+                Some((*technique_index.get(id)?, (parent, markers.clone())))
+            })
+            .collect();
         Self {
             kb,
             classifier: Classifier::new(model),
@@ -334,6 +347,7 @@ impl<'kb> Mapper<'kb> {
             software: std::sync::OnceLock::new(),
             ids,
             twins: std::sync::OnceLock::new(),
+            sub_markers,
         }
     }
 
@@ -464,6 +478,7 @@ impl<'kb> Mapper<'kb> {
             .scores(text, KEEP_FLOOR, &mut scratch.classifier, |class, p| {
                 add(self.class_to_technique[class], Signal::Classifier, p);
             });
+        self.settle_sub_techniques(&mut signals, scratch.classifier.features());
 
         for (technique, signals) in signals {
             let miss: f32 = signals.iter().map(|s| 1.0 - s.strength).product();
@@ -482,6 +497,38 @@ impl<'kb> Mapper<'kb> {
                 .then(a.technique.cmp(&b.technique))
         });
         scores
+    }
+
+    /// Sub-techniques only with evidence: a sub-technique that only the classifier supports,
+    /// in a sentence without any of its markers (`features`, sorted), is its parent's support
+    /// instead (see [`markers`]).
+    fn settle_sub_techniques(
+        &self,
+        signals: &mut BTreeMap<usize, Vec<SignalHit>>,
+        features: &[u64],
+    ) {
+        let unsupported: Vec<(usize, usize, f32)> = signals
+            .iter()
+            .filter_map(|(&technique, hits)| {
+                let (parent, markers) = self.sub_markers.get(&technique)?;
+                let [hit] = hits.as_slice() else {
+                    return None;
+                };
+                (hit.signal == Signal::Classifier && !markers::has_marker(features, markers))
+                    .then_some((technique, *parent, hit.strength))
+            })
+            .collect();
+        for (technique, parent, strength) in unsupported {
+            signals.remove(&technique);
+            let hits = signals.entry(parent).or_default();
+            match hits.iter_mut().find(|h| h.signal == Signal::Classifier) {
+                Some(hit) => hit.strength = hit.strength.max(strength),
+                None => hits.push(SignalHit {
+                    signal: Signal::Classifier,
+                    strength,
+                }),
+            }
+        }
     }
 
     /// The phrases (lexicon entries and names) found in `text` at word boundaries: (phrase
@@ -921,6 +968,23 @@ impl Mapper<'_> {
     /// prototype a sentence is nearest (see [`prototypes`]) at or above the domain's
     /// threshold, unless already found. A prototype match scores the document threshold at the
     /// domain's similarity threshold, rising linearly to 1 at similarity 1.
+    /// Whether one of the sentences nearest a sub-technique's centroid (`quotes`: similarity
+    /// and sentence index) has one of its markers; true for techniques that need none.
+    fn sub_technique_evident(&self, id: &str, quotes: &[(f32, usize)], texts: &[&str]) -> bool {
+        let Some((_, markers)) = self
+            .technique_index
+            .get(id)
+            .and_then(|i| self.sub_markers.get(i))
+        else {
+            return true;
+        };
+        let (mut scratch, mut features) = (features::Scratch::default(), Vec::new());
+        quotes.iter().any(|&(_, index)| {
+            features::extract(texts[index], &mut scratch, &mut features);
+            markers::has_marker(&features, markers)
+        })
+    }
+
     fn add_prototypes(
         &self,
         texts: &[&str],
@@ -969,7 +1033,9 @@ impl Mapper<'_> {
                 let Some(mut entry) = self.kb.technique(&table.classes[class]) else {
                     continue;
                 };
-                if options.rollup
+                let rolled_up = options.rollup
+                    || !self.sub_technique_evident(&table.classes[class], &quotes, texts);
+                if rolled_up
                     && let Some(parent) = entry.parent.as_deref().and_then(|p| self.kb.technique(p))
                 {
                     entry = parent;

@@ -22,7 +22,7 @@ use crate::prototypes::Prototypes;
 
 const MAGIC: &[u8; 8] = b"CTIFATK\n";
 /// Bumped whenever the encoding or the meaning of a field changes.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// Thresholds and weights chosen by cross-validation (`attack eval --tune`), stored with the
 /// weights they belong to.
@@ -95,6 +95,9 @@ pub struct Model {
     /// Which sentences' wording places them in ICS, Mobile or ATLAS (format 5; the chosen
     /// balance, format 6).
     pub placement: Placement,
+    /// Per sub-technique the classifier can tell from its family, the features that mark it
+    /// (format 7; see [`crate::markers`]).
+    pub sub_markers: Vec<(String, Vec<u64>)>,
 }
 
 impl Model {
@@ -205,6 +208,13 @@ pub struct ClassifierScratch {
     logits: Vec<f32>,
 }
 
+impl ClassifierScratch {
+    /// The features of the text last scored, sorted.
+    pub(crate) fn features(&self) -> &[u64] {
+        &self.features
+    }
+}
+
 impl Classifier {
     /// Indexes a model.
     pub fn new(model: Model) -> Self {
@@ -302,6 +312,7 @@ mod tests {
             },
             prototypes: Vec::new(),
             placement: Placement::default(),
+            sub_markers: Vec::new(),
         }
     }
 

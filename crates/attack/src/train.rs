@@ -162,6 +162,7 @@ pub fn train(
             labels: labels.iter().map(|l| class_index[l.as_str()]).collect(),
         })
         .collect();
+    let sub_markers = crate::markers::mine(&classes, &encoded, &keys, kb);
     progress(&format!(
         "{} examples, {} features, {} techniques",
         encoded.len(),
@@ -268,6 +269,7 @@ pub fn train(
         },
         prototypes: crate::prototypes::train_domains(examples, kb),
         placement: crate::placement::Placement::train(examples, kb),
+        sub_markers,
     }
 }
 

@@ -377,6 +377,61 @@ fn wording_places_a_sentence_in_its_domain_without_cue_words() {
 }
 
 #[test]
+fn a_sub_technique_needs_evidence_of_its_own() {
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    // From the Seroxen write-up among TRAM's reports: a sentence about a C2 server's TLS
+    // certificate says nothing of web protocols. The classifier scores Web Protocols (T1071.001)
+    // from the family's vocabulary; without a word that marks it, the sentence supports the
+    // parent, with the classifier's score.
+    let text = "Since Seroxen is based on QuasarRAT, the C&C server utilizes the same Common Name \
+        in their TLS certificate.";
+    // The technique `id` of `text`, found by the classifier alone.
+    let by_the_classifier_alone = |text: &str, id: &str| -> Mapping {
+        let mapping = map(&mapper, text, &MapOptions::default());
+        let found = mapping
+            .techniques
+            .iter()
+            .find(|t| t.id == id)
+            .unwrap_or_else(|| panic!("{text:?}: no {id} in {:?}", ids(&mapping)));
+        assert!(
+            found.evidence[0]
+                .signals
+                .iter()
+                .all(|s| s.signal == Signal::Classifier),
+            "{:?}",
+            found.evidence
+        );
+        mapping
+    };
+    let mapping = by_the_classifier_alone(text, "T1071");
+    assert!(!ids(&mapping).contains(&"T1071.001"), "{:?}", ids(&mapping));
+    // A weaponized document marks Spearphishing Attachment: the classifier alone keeps it.
+    by_the_classifier_alone(
+        "The actor sent emails with a weaponized document to employees.",
+        "T1566.001",
+    );
+    // The shipped model checks the sub-techniques of TRAM's families and has markers for them.
+    let markers = |id: &str| {
+        mapper
+            .model()
+            .sub_markers
+            .iter()
+            .find(|(t, _)| t == id)
+            .map_or(0, |(_, m)| m.len())
+    };
+    for id in [
+        "T1059.003",
+        "T1071.001",
+        "T1566.001",
+        "T1036.005",
+        "T1074.001",
+    ] {
+        assert!(markers(id) > 0, "{id} has no markers");
+    }
+}
+
+#[test]
 fn text_without_techniques_maps_to_nothing() {
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");

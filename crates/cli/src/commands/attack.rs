@@ -196,6 +196,16 @@ pub fn run(command: &AttackCommand, kb_path: Option<&Path>) -> anyhow::Result<Ou
                     outcome.sentence.micro.f1
                 );
             }
+            let c = &model.calibration;
+            eprintln!(
+                "chosen: sentence threshold {:.2}, document threshold {:.2}, pooling floor {:.2}, \
+                 depth {}, software prior {:+.1}",
+                c.sentence_threshold,
+                c.document_threshold,
+                c.pooling_floor,
+                c.pooling_depth,
+                c.software_prior
+            );
             let thresholds: Vec<String> = model
                 .prototypes
                 .iter()
