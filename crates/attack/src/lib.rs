@@ -786,6 +786,9 @@ impl<'kb> Mapper<'kb> {
                 t.tactics
                     .iter()
                     .any(|tactic| !after_the_weakness(&tactic.name))
+                    && (!t.tactics.iter().all(|tactic| {
+                        after_the_weakness(&tactic.name) || needs_an_attacker(&tactic.name)
+                    }) || t.evidence.iter().any(|e| names_an_attacker(&e.text)))
             });
         }
         for technique in &mut techniques {
@@ -855,6 +858,35 @@ fn after_the_weakness(tactic: &str) -> bool {
             | "Reconnaissance"
             | "Resource Development"
     )
+}
+
+/// Tactics whose techniques an advisory describes only when an attacker is in the sentence.
+/// Without one, the sentence is about the product: "The OpenSSL asn1parse command line
+/// application is also impacted" (not Windows Command Shell), "called by the public API
+/// functions PEM_write_bio_…" (not Native API), "a possible incorrectly saved screenshot" (not
+/// Screen Capture). Of 57 such findings read in CISA's advisories, two were right (a Telnet
+/// command-line interface that grants access, a directory listing left on).
+fn needs_an_attacker(tactic: &str) -> bool {
+    matches!(tactic, "Execution" | "Discovery" | "Collection")
+}
+
+/// Whether a sentence speaks of an attacker or of exploitation.
+fn names_an_attacker(sentence: &str) -> bool {
+    const STEMS: [&str; 9] = [
+        "attack",
+        "adversar",
+        "actor",
+        "exploit",
+        "malicious",
+        "unauthenticated",
+        "unauthori",
+        "victim",
+        "intrud",
+    ];
+    sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_ascii_lowercase)
+        .any(|word| STEMS.iter().any(|stem| word.starts_with(stem)) || word == "threat")
 }
 
 /// Whether an ATLAS technique found in a document that its own words do not place in ATLAS

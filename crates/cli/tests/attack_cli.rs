@@ -198,6 +198,15 @@ fn an_advisory_is_not_placed_in_a_domain_by_its_wording() {
     }
 }
 
+/// `analyze` of one of CISA's 2024 ICS advisories in the shared data, as JSON; `None` (with a
+/// message) when the data is absent.
+fn analyze_advisory(advisory: &str) -> Option<serde_json::Value> {
+    let path = common::shared_data(&format!("advisories/cisa-csaf/ics-2024/{advisory}"))?;
+    let output = run(&["analyze", path.to_str().expect("path")], "");
+    assert!(output.status.success(), "{advisory}: {output:?}");
+    Some(serde_json::from_slice(&output.stdout).expect("JSON"))
+}
+
 /// An advisory says what exploiting a weakness gives an attacker. Its sentences about the
 /// product's own protocols and encodings once gave command-and-control and evasion techniques:
 /// Web Protocols from "The affected web server is allowing HTTP methods like PUT and Delete"
@@ -210,13 +219,9 @@ fn an_advisory_gives_what_the_weakness_gives_not_an_intruders_later_steps() {
         ("icsa-24-228-04.json", "T1110"),
         ("icsa-24-074-08.json", "T1498"),
     ] {
-        let Some(path) = common::shared_data(&format!("advisories/cisa-csaf/ics-2024/{advisory}"))
-        else {
+        let Some(result) = analyze_advisory(advisory) else {
             return;
         };
-        let output = run(&["analyze", path.to_str().expect("path")], "");
-        assert!(output.status.success(), "{advisory}: {output:?}");
-        let result: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
         let techniques = result["techniques"].as_array().expect("techniques");
         let ids: Vec<&str> = techniques.iter().filter_map(|t| t["id"].as_str()).collect();
         assert!(ids.contains(&kept), "{advisory}: {ids:?}");
@@ -234,6 +239,38 @@ fn an_advisory_gives_what_the_weakness_gives_not_an_intruders_later_steps() {
                 "{advisory}: {} {tactics:?}",
                 technique["id"]
             );
+        }
+    }
+}
+
+/// An advisory's sentences about the product itself are not an attacker's execution or
+/// discovery: OpenSSL's "The OpenSSL asn1parse command line application is also impacted by
+/// this issue" gave Windows Command Shell, "called by the public API functions
+/// PEM_write_bio_…" Native API, and CISA's advice "Physically disconnect the PLC from any
+/// external networks" System Network Configuration Discovery. The weakness's denial of service
+/// stays.
+#[test]
+fn an_advisory_describes_execution_and_discovery_only_with_an_attacker() {
+    for (advisory, kept, gone) in [
+        (
+            "icsa-24-165-10.json",
+            "T1498",
+            &["T1059", "T1059.003", "T0807", "T1106", "T0834"][..],
+        ),
+        ("icsa-24-144-01.json", "T1498", &["T1016"][..]),
+    ] {
+        let Some(result) = analyze_advisory(advisory) else {
+            return;
+        };
+        let ids: Vec<&str> = result["techniques"]
+            .as_array()
+            .expect("techniques")
+            .iter()
+            .filter_map(|t| t["id"].as_str())
+            .collect();
+        assert!(ids.contains(&kept), "{advisory}: {ids:?}");
+        for id in gone {
+            assert!(!ids.contains(id), "{advisory}: {id} in {ids:?}");
         }
     }
 }

@@ -486,6 +486,7 @@ fn sentence_role(sentence: &str, section: SentenceRole) -> SentenceRole {
     if section == SentenceRole::Advice
         || IMPERATIVES.contains(&first)
         || imperative_after_clause(bare)
+        || imperative_after_adverb(bare)
         || ADVICE_PHRASES.iter().any(|p| lower.contains(p))
     {
         return SentenceRole::Advice;
@@ -518,6 +519,16 @@ fn imperative_after_clause(bare: &str) -> bool {
         .next()
         .unwrap_or("");
     IMPERATIVES.contains(&next)
+}
+
+/// An imperative after an adverb: "Physically disconnect the PLC from any external networks",
+/// "Periodically inspect…", "Only grant…" in CISA's advisories. `bare` is lower case.
+fn imperative_after_adverb(bare: &str) -> bool {
+    let mut words = bare.split(|c: char| !c.is_alphanumeric() && c != '-');
+    let (Some(first), Some(next)) = (words.next(), words.next()) else {
+        return false;
+    };
+    (first.ends_with("ly") || first == "only") && IMPERATIVES.contains(&next)
 }
 
 /// A statement about how a flaw can be exploited or whether it has been.
@@ -638,6 +649,23 @@ mod tests {
         assert_eq!(role_of(&found, "THE IMPLANT WAS FOUND"), Narrative);
         assert_eq!(role_of(&found, "For more information"), Reference);
         assert_eq!(role_of(&found, "Restrict access"), Advice);
+    }
+
+    #[test]
+    fn an_imperative_after_an_adverb_is_advice() {
+        let found = roles_of(
+            "Physically disconnect the PLC from any external networks.\n\n\
+             Periodically inspect the logs.\n\n\
+             Only use trusted removable media.\n\n\
+             Initially the actor used a VPN.\n\n\
+             Finally, the implant deleted itself.\n",
+        );
+        use SentenceRole::*;
+        assert_eq!(role_of(&found, "Physically disconnect"), Advice);
+        assert_eq!(role_of(&found, "Periodically inspect"), Advice);
+        assert_eq!(role_of(&found, "Only use"), Advice);
+        assert_eq!(role_of(&found, "Initially the actor"), Narrative);
+        assert_eq!(role_of(&found, "Finally, the implant"), Narrative);
     }
 
     #[test]
