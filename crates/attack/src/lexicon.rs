@@ -279,6 +279,8 @@ pub const ENTRIES: &[(&str, &str, f32)] = &[
     ("over http", "T1071.001", 0.75),
     ("over https", "T1071.001", 0.7),
     ("dns tunnel*", "T1071.004", 0.9),
+    // DNS tunnelling is both: the DNS protocol, and a protocol tunnelled through it.
+    ("dns tunnel*", "T1572", 0.8),
     ("dns queries", "T1071.004", 0.5),
     ("raw socket*", "T1095", 0.85),
     ("raw tcp", "T1095", 0.75),

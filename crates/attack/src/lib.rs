@@ -789,6 +789,7 @@ impl<'kb> Mapper<'kb> {
                     && (!t.tactics.iter().all(|tactic| {
                         after_the_weakness(&tactic.name) || needs_an_attacker(&tactic.name)
                     }) || t.evidence.iter().any(|e| names_an_attacker(&e.text)))
+                    && !is_process_injection(t)
             });
         }
         for technique in &mut techniques {
@@ -868,6 +869,17 @@ fn after_the_weakness(tactic: &str) -> bool {
 /// command-line interface that grants access, a directory listing left on).
 fn needs_an_attacker(tactic: &str) -> bool {
     matches!(tactic, "Execution" | "Discovery" | "Collection")
+}
+
+/// Process Injection (Enterprise T1055, Mobile T1631, and their sub-techniques). What an
+/// advisory injects is input into the product (code, SQL, commands, script into a web page,
+/// messages, packets), and "execute code in the context of the current process" is the
+/// weakness's code execution, not code hidden in another process: all 46 Process Injection
+/// findings in the 478 CISA advisories were one of these.
+fn is_process_injection(technique: &TechniqueMatch) -> bool {
+    ["T1055", "T1631"]
+        .iter()
+        .any(|family| technique.id == *family || technique.parent.as_deref() == Some(family))
 }
 
 /// Whether a sentence speaks of an attacker or of exploitation.

@@ -248,7 +248,7 @@ fn an_advisory_gives_what_the_weakness_gives_not_an_intruders_later_steps() {
 /// this issue" gave Windows Command Shell, "called by the public API functions
 /// PEM_write_bio_…" Native API, and CISA's advice "Physically disconnect the PLC from any
 /// external networks" System Network Configuration Discovery. The weakness's denial of service
-/// stays.
+/// stays. Nor is an advisory's injection (of code, SQL, commands) Process Injection.
 #[test]
 fn an_advisory_describes_execution_and_discovery_only_with_an_attacker() {
     for (advisory, kept, gone) in [
@@ -258,6 +258,9 @@ fn an_advisory_describes_execution_and_discovery_only_with_an_attacker() {
             &["T1059", "T1059.003", "T0807", "T1106", "T0834"][..],
         ),
         ("icsa-24-144-01.json", "T1498", &["T1016"][..]),
+        // Siemens: "This could allow an attacker to execute code in the context of the
+        // current process" is the weakness's code execution, not Process Injection.
+        ("icsa-24-137-01.json", "T1498", &["T1055"][..]),
     ] {
         let Some(result) = analyze_advisory(advisory) else {
             return;
