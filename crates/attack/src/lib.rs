@@ -1008,10 +1008,6 @@ impl Mapper<'_> {
         techniques.append(&mut added);
     }
 
-    /// Adds, in each domain the document's own words place it in, the techniques whose
-    /// prototype a sentence is nearest (see [`prototypes`]) at or above the domain's
-    /// threshold, unless already found. A prototype match scores the document threshold at the
-    /// domain's similarity threshold, rising linearly to 1 at similarity 1.
     /// Whether one of the sentences nearest a sub-technique's centroid (`quotes`: similarity
     /// and sentence index) has one of its markers; true for techniques that need none.
     fn sub_technique_evident(&self, id: &str, quotes: &[(f32, usize)], texts: &[&str]) -> bool {
@@ -1029,6 +1025,10 @@ impl Mapper<'_> {
         })
     }
 
+    /// Adds, in each domain the document's own words place it in, the techniques whose
+    /// prototype a sentence is nearest (see [`prototypes`]) at or above the domain's
+    /// threshold, unless already found. A prototype match scores the document threshold at the
+    /// domain's similarity threshold, rising linearly to 1 at similarity 1.
     fn add_prototypes(
         &self,
         texts: &[&str],
