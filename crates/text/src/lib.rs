@@ -33,6 +33,7 @@ use std::fmt;
 
 pub use ctiforge_model::{Document, DocumentSource, SentenceRole, Span};
 pub use roles::roles;
+pub use segment::SentenceFinder;
 use sha2::{Digest, Sha256};
 
 /// What goes in: the bytes and what is known about where they came from.

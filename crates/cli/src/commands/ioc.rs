@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use ctiforge_ioc::{Extractor, Indicator, IocType};
 use ctiforge_model::Span;
-use ctiforge_text::{Format as InputFormat, Input};
+use ctiforge_text::{Format as InputFormat, Input, SentenceFinder};
 use serde::Serialize;
 
 use super::{Outcome, load_kb};
@@ -243,10 +243,17 @@ struct Found<'a> {
 impl<'a> Found<'a> {
     /// `indicator` of `text` with the sentence of `sentences` it starts in; offsets moved by
     /// `base` (where `text` starts in the input).
-    fn new(indicator: &'a Indicator, text: &'a str, sentences: &[Span], base: usize) -> Self {
+    fn new(
+        indicator: &'a Indicator,
+        text: &'a str,
+        sentences: &mut SentenceFinder<'_>,
+        base: usize,
+    ) -> Self {
         // An indicator across a cut of a long sentence (a path with spaces) gets both parts.
-        let span = sentence_of(sentences, indicator.start).map(|first| {
-            let last = sentence_of(sentences, indicator.end.saturating_sub(1)).unwrap_or(first);
+        let span = sentences.sentence_of(indicator.start).map(|first| {
+            let last = sentences
+                .sentence_of(indicator.end.saturating_sub(1))
+                .unwrap_or(first);
             Span {
                 start: first.start,
                 end: first.end.max(last.end),
@@ -263,18 +270,12 @@ impl<'a> Found<'a> {
 
 /// The sentence of `text` around each indicator.
 fn with_sentences<'a>(text: &'a str, found: &'a [Indicator], all: bool) -> Vec<Found<'a>> {
-    let (_, sentences) = ctiforge_text::segment(text);
+    let mut sentences = SentenceFinder::new(text);
     found
         .iter()
         .filter(|i| all || !i.is_false_positive())
-        .map(|indicator| Found::new(indicator, text, &sentences, 0))
+        .map(|indicator| Found::new(indicator, text, &mut sentences, 0))
         .collect()
-}
-
-/// The sentence that holds byte `offset`.
-fn sentence_of(sentences: &[Span], offset: usize) -> Option<Span> {
-    let i = sentences.partition_point(|s| s.end <= offset);
-    sentences.get(i).filter(|s| s.start <= offset).copied()
 }
 
 fn batch(
@@ -345,11 +346,8 @@ fn single(
             Err(_) => String::from_utf8_lossy(chunk),
         };
         let found = extractor.extract(&text);
-        let sentences = if format == Format::Table {
-            Vec::new()
-        } else {
-            ctiforge_text::segment(&text).1
-        };
+        // Only the sentences around indicators are segmented, and only when they are written.
+        let mut sentences = SentenceFinder::new(&text);
         for indicator in &found {
             if indicator.is_false_positive() && !all {
                 continue;
@@ -367,7 +365,7 @@ fn single(
                 first = false;
                 continue;
             }
-            let mut record = Found::new(indicator, &text, &sentences, base);
+            let mut record = Found::new(indicator, &text, &mut sentences, base);
             // The offsets of the input, not of this chunk.
             let moved = moved.get_or_insert_with(|| indicator.clone());
             moved.clone_from(indicator);
