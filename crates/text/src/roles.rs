@@ -115,7 +115,9 @@ const INDICATOR_SECTIONS: &[&str] = &[
 
 /// Verbs that start an instruction (lower case).
 const IMPERATIVES: &[&str] = &[
+    "adopt",
     "apply",
+    "assess",
     "audit",
     "avoid",
     "back",
@@ -181,6 +183,8 @@ const IMPERATIVES: &[&str] = &[
     "update",
     "upgrade",
     "use",
+    "utilise",
+    "utilize",
     "validate",
     "verify",
 ];
@@ -657,6 +661,7 @@ mod tests {
             "Physically disconnect the PLC from any external networks.\n\n\
              Periodically inspect the logs.\n\n\
              Only use trusted removable media.\n\n\
+             Utilize multi-factor authentication to make credential theft more difficult.\n\n\
              Initially the actor used a VPN.\n\n\
              Finally, the implant deleted itself.\n",
         );
@@ -664,6 +669,8 @@ mod tests {
         assert_eq!(role_of(&found, "Physically disconnect"), Advice);
         assert_eq!(role_of(&found, "Periodically inspect"), Advice);
         assert_eq!(role_of(&found, "Only use"), Advice);
+        // From Vice Society's TRAM report, where it gave Multi-Factor Authentication.
+        assert_eq!(role_of(&found, "Utilize multi-factor"), Advice);
         assert_eq!(role_of(&found, "Initially the actor"), Narrative);
         assert_eq!(role_of(&found, "Finally, the implant"), Narrative);
     }
