@@ -382,6 +382,12 @@ pub struct DomainScores {
     pub placed_by_wording: usize,
     /// Held-out texts placed there either way.
     pub placed: usize,
+    /// Techniques of this domain alone (not also of the text's) predicted on held-out texts of
+    /// the other domains: false positives the figures above cannot see, such as a Mobile
+    /// technique read into an Enterprise procedure example.
+    pub foreign_text_fp: usize,
+    /// The same, on the other domains' held-out documents.
+    pub foreign_document_fp: usize,
 }
 
 /// One held-out text and what the mapper said.
@@ -439,6 +445,25 @@ fn in_domain(
         .filter(|p| kb.technique(p).is_some_and(|t| t.domains.contains(&domain)))
         .filter(|p| gold.contains(p) || !implied.contains(p.as_str()))
         .collect()
+}
+
+/// Counts, under each other domain, the techniques of `found` at or above `threshold` that
+/// belong to that domain and not to `domain` (the held-out text's).
+fn count_foreign(
+    found: &[crate::TechniqueMatch],
+    domain: Domain,
+    threshold: f32,
+    scores: &mut BTreeMap<&str, DomainScores>,
+    counter: fn(&mut DomainScores) -> &mut usize,
+) {
+    for technique in found.iter().filter(|t| t.score >= threshold) {
+        if technique.domains.contains(&domain) {
+            continue;
+        }
+        for other in &technique.domains {
+            *counter(scores.entry(other.as_str()).or_default()) += 1;
+        }
+    }
 }
 
 fn tally(predicted: &BTreeSet<String>, gold: &BTreeSet<String>, counts: &mut Counts) {
@@ -524,6 +549,13 @@ pub fn evaluate(
                 .filter(|t| t.domains.contains(&domain))
                 .map(|t| (t.id.clone(), t.score))
                 .collect();
+            count_foreign(
+                &mapping.techniques,
+                domain,
+                calibration.document_threshold,
+                &mut scores,
+                |s| &mut s.foreign_text_fp,
+            );
             let predicted = in_domain(
                 kb,
                 domain,
@@ -556,6 +588,13 @@ pub fn evaluate(
             };
             let (_, sentences) = ctiforge_text::segment(text);
             let mapping = mapper.map_document(text, &sentences, &options);
+            count_foreign(
+                &mapping.techniques,
+                domain,
+                calibration.document_threshold,
+                &mut scores,
+                |s| &mut s.foreign_document_fp,
+            );
             let predicted = in_domain(
                 kb,
                 domain,

@@ -767,9 +767,7 @@ impl<'kb> Mapper<'kb> {
         };
         let counts = placement::counts(&placed);
         let contexts = twins::contexts(text, sentences.len(), &counts);
-        if !contexts.iter().any(|c| c.domain == Domain::Atlas) {
-            techniques.retain(names_its_ai_system);
-        }
+        techniques.retain(|t| stands_in_its_domain(t, &contexts, sentences.len()));
         self.add_twins(&contexts, options.rollup, &mut techniques);
         if !options.advisory {
             self.add_prototypes(
@@ -901,19 +899,51 @@ fn names_an_attacker(sentence: &str) -> bool {
         .any(|word| STEMS.iter().any(|stem| word.starts_with(stem)) || word == "threat")
 }
 
-/// Whether an ATLAS technique found in a document that its own words do not place in ATLAS
-/// stands anyway: written as an id, by a phrase of the lexicon (all about AI systems), or in a
-/// sentence that names the AI system. Many ATLAS techniques share an Enterprise name (`User
-/// Execution`, `Reverse Shell`, `Phishing`): in a report on an intrusion they are the
-/// Enterprise technique's, not an attack on an AI system. Techniques of other domains stand.
-fn names_its_ai_system(technique: &TechniqueMatch) -> bool {
-    !technique.domains.contains(&Domain::Atlas)
-        || technique.evidence.iter().any(|e| {
-            twins::mentions(&e.text, Domain::Atlas)
-                || e.signals
-                    .iter()
-                    .any(|s| matches!(s.signal, Signal::ExplicitId { .. } | Signal::Lexicon { .. }))
-        })
+/// The strength from which a lexicon phrase names its domain's technique by itself (`gps
+/// location`, `data poisoning`); weaker phrases are everyday words there (`gps`, `mislabeled`,
+/// `pickle`).
+const SPECIFIC_PHRASE: f32 = 0.8;
+
+/// Whether a technique of ICS, Mobile or ATLAS alone (not also Enterprise) stands in this
+/// document: the document's own words place it in one of the technique's domains (cues or
+/// wording, [`twins::contexts`]), or the evidence is an id, a specific phrase of the lexicon, or
+/// a sentence that names the device, phone or AI system itself. Otherwise the words behind it
+/// are an intrusion's. ATLAS shares Enterprise's names (`User Execution`, `Phishing`), and so do
+/// Mobile and ICS: read in the 108 TRAM and example reports, 34 such findings, all wrong —
+/// mostly the Mobile or ICS namesakes of an Enterprise report's technique table ("Encrypted
+/// Channel: Symmetric Cryptography", "Input Capture: Keylogging", "Graphical User
+/// Interface"), and ransomware that stops "GPS-related services" (Location Tracking) or a
+/// botnet report's "mislabeled" CVE (Poison Training Data).
+///
+/// A text of at most three sentences says too little about its domain for silence to count
+/// ("It reported the phone's GPS position to the server"): there only ATLAS techniques are
+/// held to this, and any lexicon phrase of theirs suffices, as before the rule covered ICS and
+/// Mobile.
+fn stands_in_its_domain(
+    technique: &TechniqueMatch,
+    contexts: &[twins::Context],
+    sentences: usize,
+) -> bool {
+    let short = sentences <= 3;
+    if technique.domains.contains(&Domain::Enterprise)
+        || contexts
+            .iter()
+            .any(|c| technique.domains.contains(&c.domain))
+        || (short && !technique.domains.contains(&Domain::Atlas))
+    {
+        return true;
+    }
+    technique.evidence.iter().any(|e| {
+        technique
+            .domains
+            .iter()
+            .any(|domain| twins::mentions(&e.text, *domain))
+            || e.signals.iter().any(|s| match s.signal {
+                Signal::ExplicitId { .. } => true,
+                Signal::Lexicon { .. } => short || s.strength >= SPECIFIC_PHRASE,
+                _ => false,
+            })
+    })
 }
 
 impl Mapper<'_> {

@@ -68,6 +68,14 @@ const CUES: [(Domain, &[&str]); 3] = [
             "wincc",
             "substation",
             "substations",
+            // Connected medical devices: ATT&CK for ICS is the matrix hospitals map them to.
+            "medical device",
+            "medical devices",
+            "infusion pump",
+            "infusion pumps",
+            "patient monitor",
+            "patient monitors",
+            "iomt",
         ],
     ),
     (

@@ -640,6 +640,64 @@ fn an_atlas_twin_needs_a_sentence_about_the_ai_system() {
     assert!(!found.iter().any(|t| t == "AML.T0012"), "{found:?}");
 }
 
+/// A TRAM report rebuilt from its annotated sentences, in order (as `bench/compare-outputs.sh`
+/// does), found by a word of its title.
+fn tram_report(data: &Path, title_word: &str) -> String {
+    let file = std::fs::read_to_string(data.join("tram/train.jsonl")).expect("readable");
+    let mut rows: Vec<(u64, String)> = Vec::new();
+    for line in file.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        let report = row["report"].as_str().unwrap_or_default();
+        if row["source"] != "tram2_mjson" || !report.contains(title_word) {
+            continue;
+        }
+        let index = row["id"]
+            .as_str()
+            .and_then(|id| id.rsplit(':').next()?.parse().ok())
+            .unwrap_or(0);
+        rows.push((index, row["text"].as_str().unwrap_or_default().to_owned()));
+    }
+    assert!(
+        !rows.is_empty(),
+        "no TRAM report titled with {title_word:?}"
+    );
+    rows.sort();
+    rows.into_iter().map(|(_, text)| text + "\n").collect()
+}
+
+#[test]
+fn a_technique_of_another_domain_needs_the_report_to_be_about_that_domain() {
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    if let Some(data) = data_dir() {
+        // Enterprise reports of TRAM: the rows of their technique tables ("Encrypted Channel:
+        // Symmetric Cryptography", "Input Capture: Keylogging") gave the Mobile namesakes, a
+        // ransomware's "GPS-related services" Location Tracking, and a botnet's "mislabeled"
+        // CVE Poison Training Data.
+        for (title, foreign, kept) in [
+            ("TrickBot", &["T1521", "T1406", "T1629"][..], "T1573.001"),
+            ("Dolphin", &["T1417", "T1418", "T1422"][..], "T1056.001"),
+            ("Xollam", &["T1430"][..], "T1486"),
+            ("Zerobot", &["AML.T0020"][..], "T1110"),
+        ] {
+            let report = tram_report(&data, title);
+            let mapping = map(&mapper, &report, &MapOptions::default());
+            let found = ids(&mapping);
+            for id in foreign {
+                assert!(!found.contains(id), "{title}: {id} in {found:?}");
+            }
+            assert!(found.contains(&kept), "{title}: no {kept} in {found:?}");
+        }
+    }
+    // The same kind of evidence in a report about phones stands.
+    let mobile = "The Android app hides in the Google Play store. Once installed on the \
+        smartphone, it records the GPS location of the device every minute and sends it over \
+        an encrypted channel. The malicious APK also captures keystrokes.";
+    let mapping = map(&mapper, mobile, &MapOptions::default());
+    let found = ids(&mapping);
+    assert!(found.contains(&"T1430"), "{found:?}");
+}
+
 #[test]
 fn every_domain_is_evaluated_on_sources_it_never_trained_on() {
     use ctiforge_attack::domains;
@@ -704,6 +762,13 @@ fn every_domain_is_evaluated_on_sources_it_never_trained_on() {
             "{domain}: {scores:?}"
         );
     }
+    // Mobile techniques read into other domains' held-out documents: 165 before a Mobile
+    // technique needed a document about phones.
+    let mobile = outcome.domains.iter().find(|d| d.domain == "mobile");
+    assert!(
+        mobile.is_some_and(|m| m.foreign_document_fp < 130),
+        "{mobile:?}"
+    );
 }
 
 #[test]

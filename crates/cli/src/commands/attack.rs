@@ -454,6 +454,17 @@ fn eval_domains(
             share(d.placed)
         )?;
     }
+    writeln!(
+        out,
+        "\ntechniques of one domain alone predicted on other domains' held-out texts / documents:"
+    )?;
+    for d in &outcome.domains {
+        writeln!(
+            out,
+            "{:<11} {} / {}",
+            d.domain, d.foreign_text_fp, d.foreign_document_fp
+        )?;
+    }
     let balance: Vec<String> = outcome
         .placement_balance
         .iter()
