@@ -45,7 +45,8 @@ use ctiforge_entities::EntityIndex;
 use ctiforge_ioc::Extractor;
 use ctiforge_kb::KnowledgeBase;
 use ctiforge_model::analysis::{
-    Analysis, Generator, HistoryEntry, KillChainStep, ReportInfo, SCHEMA, Technique,
+    AffectedProduct, Analysis, Entities, Exploitation, Generator, HistoryEntry, KillChainStep,
+    Recommendation, Remediation, ReportInfo, SCHEMA, Technique,
 };
 use ctiforge_model::{Document, Domain, SentenceRole, Span, Tlp};
 use ctiforge_sigma::convert::Target;
@@ -186,6 +187,17 @@ impl Parts {
     }
 }
 
+/// What [`Analyzer::analyze`] reads from a report beside its techniques.
+struct Read {
+    indicators: Vec<ctiforge_ioc::Indicator>,
+    sorted: extract::Sorted,
+    entities: Entities,
+    exploitation: Exploitation,
+    recommendations: Vec<Recommendation>,
+    affected: Vec<AffectedProduct>,
+    remediation: Remediation,
+}
+
 impl<'a> Analyzer<'a> {
     /// An analyzer with the embedded technique model.
     ///
@@ -277,24 +289,30 @@ impl<'a> Analyzer<'a> {
             .collect();
         // A CSAF advisory describes weaknesses, not what an adversary did.
         let advisory = document.source.media_type == "application/csaf+json";
-        let techniques = self.techniques(text, &narrative, advisory);
+        // Mapping is the longest step; what does not depend on its techniques (indicators,
+        // entities, exploitation, the report's own advice) is read meanwhile on this thread.
+        let (techniques, read) = std::thread::scope(|scope| {
+            let mapping = scope.spawn(|| self.techniques(text, &narrative, advisory));
+            let read = self.read_findings(document, &roles);
+            let techniques = match mapping.join() {
+                Ok(techniques) => techniques,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (techniques, read)
+        });
+        let Read {
+            indicators,
+            sorted,
+            entities,
+            exploitation,
+            recommendations,
+            affected,
+            remediation,
+        } = read;
         let kill_chain = self.kill_chain(&techniques);
-
-        // Extract.
-        let mut indicators = self.extractor.extract(text);
-        extract::flag_in_context(&mut indicators, text);
-        extract::flag_references(&mut indicators, document, &roles);
-        let sorted = extract::sort_indicators(text, sentences, &indicators);
-        let mut entities = self.entities.find(text, sentences);
-        ctiforge_entities::sort_ransomware(&mut entities, text);
-        ctiforge_entities::add_named(&mut entities, text, sentences);
-        entities.vulnerabilities =
-            ctiforge_entities::vulnerabilities(self.kb, text, sentences, &indicators);
 
         // Enrich.
         let mut correlation = self.correlator.correlate(self.kb, &techniques, &entities);
-        let exploitation =
-            ctiforge_enrich::exploitation(text, sentences, &entities.vulnerabilities);
         let risk = ctiforge_enrich::risk(
             &exploitation,
             &entities.vulnerabilities,
@@ -317,9 +335,6 @@ impl<'a> Analyzer<'a> {
             mitigations: &mitigations,
         };
         let response = ctiforge_enrich::response(&findings);
-        let recommendations = ctiforge_enrich::recommendations(self.kb, text, sentences, &roles);
-        let affected = ctiforge_enrich::affected(text, sentences, &roles);
-        let remediation = ctiforge_enrich::remediation(text, sentences, &roles);
         let summary = ctiforge_enrich::summarize(
             text,
             sentences,
@@ -367,6 +382,33 @@ impl<'a> Analyzer<'a> {
         };
         analysis.detection = ctiforge_detect::detection_content(&analysis, &detect);
         analysis
+    }
+
+    /// Extract, and what the report says beside its techniques: indicators, entities and
+    /// vulnerabilities, exploitation, advice, affected products and remediation.
+    fn read_findings(&self, document: &Document, roles: &[SentenceRole]) -> Read {
+        let text = document.text.as_str();
+        let sentences = &document.sentences;
+        let mut indicators = self.extractor.extract(text);
+        extract::flag_in_context(&mut indicators, text);
+        extract::flag_references(&mut indicators, document, roles);
+        let sorted = extract::sort_indicators(text, sentences, &indicators);
+        let mut entities = self.entities.find(text, sentences);
+        ctiforge_entities::sort_ransomware(&mut entities, text);
+        ctiforge_entities::add_named(&mut entities, text, sentences);
+        entities.vulnerabilities =
+            ctiforge_entities::vulnerabilities(self.kb, text, sentences, &indicators);
+        let exploitation =
+            ctiforge_enrich::exploitation(text, sentences, &entities.vulnerabilities);
+        Read {
+            recommendations: ctiforge_enrich::recommendations(self.kb, text, sentences, roles),
+            affected: ctiforge_enrich::affected(text, sentences, roles),
+            remediation: ctiforge_enrich::remediation(text, sentences, roles),
+            indicators,
+            sorted,
+            entities,
+            exploitation,
+        }
     }
 
     /// The time this analyzer writes when a report states no date: the fixed time of its

@@ -111,9 +111,12 @@ pub fn run(args: &AnalyzeArgs, kb_path: Option<&Path>) -> anyhow::Result<Outcome
         None => {
             let _timed = watchdog.watch(&args.inputs[0]);
             analyze_one(&args.inputs[0]).and_then(|analysis| {
-                let mut stdout = std::io::stdout().lock();
+                // Buffered: a locked stdout flushes at every line break, one system call
+                // for each of the thousands of lines of the pretty-printed document.
+                let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
                 serde_json::to_writer_pretty(&mut stdout, &analysis)?;
-                Ok(stdout.write_all(b"\n")?)
+                stdout.write_all(b"\n")?;
+                Ok(stdout.flush()?)
             })
         }
         Some(out) => {

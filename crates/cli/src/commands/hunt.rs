@@ -140,7 +140,8 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<Outcome> {
     let elapsed = started.elapsed();
     let found = timeline.len();
     let detections = timeline.into_iter();
-    let mut out = std::io::stdout().lock();
+    // Buffered: a locked stdout flushes at every line break, a system call per detection.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
         Format::Table => {
             write_timeline(&mut out, detections)?;
@@ -157,10 +158,13 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<Outcome> {
                 serde_json::to_writer(&mut out, &d.context("reading detections back")?)?;
                 out.write_all(b"\n")?;
             }
+            // The detections before the summary, also where both streams share a terminal.
+            out.flush()?;
             eprint_summary(&summary, elapsed);
         }
         Format::Csv => {
             write_csv(&mut out, detections)?;
+            out.flush()?;
             eprint_summary(&summary, elapsed);
         }
     }

@@ -125,7 +125,8 @@ fn check(
         .into_iter()
         .filter(|f| all || f.severity != Severity::Info)
         .collect();
-    let mut out = std::io::stdout().lock();
+    // Buffered: a locked stdout flushes at every line break, a system call per finding.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for f in &findings {
         match format {
             Format::Jsonl => {
@@ -148,6 +149,7 @@ fn check(
             )?,
         }
     }
+    out.flush()?;
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
