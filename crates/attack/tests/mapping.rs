@@ -291,7 +291,9 @@ fn an_injection_weakness_is_not_process_injection() {
 #[test]
 fn plain_words_for_ics_mobile_and_malvertising_behaviour() {
     // Sentences of real reports (FrostyGoop, the Royal advisory, two Android banking trojan
-    // write-ups) and of ATT&CK's definition of Activate Firmware Update Mode.
+    // write-ups), of ATT&CK's definition of Activate Firmware Update Mode, and three in our
+    // words for what real Android write-ups said and the mapper missed (notification access,
+    // a hidden icon, GPS coordinates).
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");
     for (text, id) in [
@@ -317,6 +319,19 @@ fn plain_words_for_ics_mobile_and_malvertising_behaviour() {
             "A new Android trojan has the ability to intercept text messages and bypass \
              SMS-based two-factor authentication.",
             "T1636.004",
+        ),
+        (
+            "Once the victim grants notification access, the trojan reads one-time codes from \
+             banking alerts and dismisses the notifications.",
+            "T1517",
+        ),
+        (
+            "Right after installation the Android app hides its icon from the launcher.",
+            "T1628.001",
+        ),
+        (
+            "Every ten minutes the spyware uploads the phone's GPS coordinates.",
+            "T1430",
         ),
     ] {
         let mapping = map(&mapper, text, &MapOptions::default());
