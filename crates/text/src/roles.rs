@@ -231,6 +231,18 @@ const ADVICE_PHRASES: &[&str] = &[
     " not plan to",
     " end of life",
     " end-of-life",
+    // What a defence does: "Deploying an intrusion detection system can help identify port
+    // scans" (none of TRAM's labelled sentences says it).
+    " can help identify",
+    " can help detect",
+    " can help prevent",
+    " can help protect",
+    " can help mitigate",
+    " can help reduce",
+    " can help organizations",
+    " can help defenders",
+    " can help administrators",
+    " can help security teams",
 ];
 
 /// Phrases that make a sentence a reference or boilerplate.
@@ -463,7 +475,7 @@ fn sentence_role(sentence: &str, section: SentenceRole) -> SentenceRole {
     let lower = format!(" {} ", sentence.to_lowercase());
     let bare = lower
         .trim_start()
-        .trim_start_matches(['-', '*', '•', ' '])
+        .trim_start_matches(['-', '*', '•', '●', '▪', '◦', ' '])
         .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ')')
         .trim_start();
     if METADATA_PHRASES.iter().any(|p| lower.contains(p)) {
@@ -673,6 +685,20 @@ mod tests {
         assert_eq!(role_of(&found, "Utilize multi-factor"), Advice);
         assert_eq!(role_of(&found, "Initially the actor"), Narrative);
         assert_eq!(role_of(&found, "Finally, the implant"), Narrative);
+    }
+
+    #[test]
+    fn what_a_defence_can_help_do_is_advice() {
+        // A list item of a real report (EclecticIQ on a Cobalt Strike variant), which gave
+        // Network Service Discovery from "attempting to scan the network".
+        let found = roles_of(
+            "• Network traffic analysis: Network traffic analysis can help identify traffic \
+             that is not legitimate or is attempting to scan the network.\n\n\
+             The loader scanned the network for open SMB shares.\n",
+        );
+        use SentenceRole::*;
+        assert_eq!(role_of(&found, "• Network traffic"), Advice);
+        assert_eq!(role_of(&found, "The loader scanned"), Narrative);
     }
 
     #[test]

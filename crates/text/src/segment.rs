@@ -211,11 +211,12 @@ fn split_paragraph(text: &str, paragraph: Span, out: &mut Vec<Span>) {
         after = past_citations(bytes, after, end);
         // ASCII terminators need white space after them (the dots of `1.2.3.4` and
         // `update.exe` are not followed by any); full-width ones (。！？) do not, as CJK text
-        // has no spaces between sentences.
+        // has no spaces between sentences. A list bullet glued to the period (`…address.•
+        // Network traffic analysis…`, lists flattened by a web page's text) starts an item.
         let space_follows = text[after..end]
             .chars()
             .next()
-            .is_none_or(char::is_whitespace);
+            .is_none_or(|c| c.is_whitespace() || BULLETS.contains(&c));
         if terminator_len == 1 && !space_follows {
             i += terminator_len;
             continue;
@@ -230,6 +231,9 @@ fn split_paragraph(text: &str, paragraph: Span, out: &mut Vec<Span>) {
     }
     push(start, end, out);
 }
+
+/// List bullets that may follow a sentence's period with no space between.
+const BULLETS: [char; 4] = ['•', '●', '▪', '◦'];
 
 /// Past the citation marks glued to the end of a sentence, which belong to it:
 /// `...was seen.[3] Next`, `...in 2020.(Citation: Vendor Blog)(Citation: CERT) Next`.
@@ -364,6 +368,16 @@ mod tests {
         assert_eq!(
             split("攻撃者は侵入した。次に移動した。"),
             ["攻撃者は侵入した。", "次に移動した。"]
+        );
+        // A list flattened by a web page's text: each bullet glued to the period before it
+        // starts an item.
+        assert_eq!(
+            split("Review the logs.•\u{a0}Block the address.● Reset passwords."),
+            [
+                "Review the logs.",
+                "•\u{a0}Block the address.",
+                "● Reset passwords."
+            ]
         );
     }
 
