@@ -25,6 +25,16 @@ static INTRODUCED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
+/// "a new malware named X", "a backdoor dubbed X", "a group tracked as X": the kind, then a
+/// naming verb, then the name — how news and vendor write-ups introduce a new family or group.
+/// Not `called`: "the loader called Windows APIs" is a program calling functions.
+static CALLED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?-u:\b)(?P<what>ransomware|malware|backdoor|trojan|loader|stealer|infostealer|botnet|wiper|rootkit|implant|RAT|spyware|(?:threat )?actors?|group|gang|crew) (?:named|dubbed|codenamed|code-named|nicknamed|tracked as) {NAME}(?-u:\b)",
+    ))
+    .expect("a valid pattern")
+});
+
 /// "X is a worm", "X, based on Mirai (…), is a worm infecting IoT devices": a name said to be
 /// a kind of malware, with at most one clause between them and three describing words before
 /// the kind.
@@ -47,6 +57,7 @@ static ALIASES: LazyLock<Regex> = LazyLock::new(|| {
 
 pub(crate) fn warm_up() {
     LazyLock::force(&INTRODUCED);
+    LazyLock::force(&CALLED);
     LazyLock::force(&SAID_TO_BE);
     LazyLock::force(&ALIASES);
 }
@@ -248,7 +259,10 @@ const THREAT_WORDS: &[&str] = &[
 /// Adds what the report names itself: unknown actors and malware, and the aliases it lists
 /// for any of them (known or not).
 pub fn add_named(entities: &mut Entities, text: &str, sentences: &[Span]) {
-    for c in INTRODUCED.captures_iter(text) {
+    let introduced = INTRODUCED
+        .captures_iter(text)
+        .chain(CALLED.captures_iter(text));
+    for c in introduced {
         let (Some(name), Some(what)) = (c.name("name"), c.name("what")) else {
             continue;
         };
@@ -656,6 +670,40 @@ mod tests {
         ] {
             let found = named(text);
             assert!(found.malware.is_empty(), "{text}: {:?}", found.malware);
+        }
+    }
+
+    #[test]
+    fn a_kind_named_by_a_verb_is_introduced() {
+        // Real write-ups (IOCONTROL, Zerobot): "a new custom malware named IOCONTROL", "has been
+        // codenamed IOCONTROL"; ours in the same form for the others.
+        let found = named(
+            "Iranian-affiliated threat actors have unveiled a new custom malware named \
+             IOCONTROL, which targets IoT and OT systems. Researchers found a backdoor dubbed \
+             Frostlink. The intrusions are the work of a threat actor tracked as Storm Quill.",
+        );
+        let malware: Vec<&str> = found.malware.iter().map(|e| e.name.as_str()).collect();
+        let actors: Vec<&str> = found
+            .threat_actors
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(malware, ["IOCONTROL", "Frostlink"]);
+        assert_eq!(actors, ["Storm Quill"]);
+        // A lower-case word after the verb is no name; a group without a threat word in its
+        // sentence is no adversary.
+        for text in [
+            "The malware named after a Greek god spread.",
+            "A working group called Blue Ridge met in May.",
+            "The loader called Windows APIs to allocate memory.",
+        ] {
+            let found = named(text);
+            assert!(found.malware.is_empty(), "{text}: {:?}", found.malware);
+            assert!(
+                found.threat_actors.is_empty(),
+                "{text}: {:?}",
+                found.threat_actors
+            );
         }
     }
 
