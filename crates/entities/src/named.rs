@@ -552,6 +552,10 @@ fn add(
 mod tests {
     use super::*;
 
+    fn names(entities: &[Entity]) -> Vec<&str> {
+        entities.iter().map(|e| e.name.as_str()).collect()
+    }
+
     fn named(text: &str) -> Entities {
         let (_, sentences) = ctiforge_text::segment(text);
         let mut entities = Entities::default();
@@ -584,12 +588,7 @@ mod tests {
             known.malware
         );
         let found = named(text);
-        let malware: Vec<&str> = found.malware.iter().map(|e| e.name.as_str()).collect();
-        let actors: Vec<&str> = found
-            .threat_actors
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
+        let (malware, actors) = (names(&found.malware), names(&found.threat_actors));
         assert_eq!(malware, ["Frostbyte"]);
         assert_eq!(actors, ["Frostbyte"]);
         assert_eq!(found.threat_actors[0].source, "report");
@@ -682,12 +681,7 @@ mod tests {
              IOCONTROL, which targets IoT and OT systems. Researchers found a backdoor dubbed \
              Frostlink. The intrusions are the work of a threat actor tracked as Storm Quill.",
         );
-        let malware: Vec<&str> = found.malware.iter().map(|e| e.name.as_str()).collect();
-        let actors: Vec<&str> = found
-            .threat_actors
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
+        let (malware, actors) = (names(&found.malware), names(&found.threat_actors));
         assert_eq!(malware, ["IOCONTROL", "Frostlink"]);
         assert_eq!(actors, ["Storm Quill"]);
         // A lower-case word after the verb is no name; a group without a threat word in its
