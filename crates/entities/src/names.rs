@@ -280,8 +280,12 @@ impl EntityIndex {
                     // The cluster value is lower case (`united arab emirates`); reports spell
                     // country names in title case.
                     let spelt = title_case(&cluster.value);
+                    let everyday = COUNTRY_SPELLINGS
+                        .iter()
+                        .filter(|(value, _)| *value == cluster.value)
+                        .flat_map(|(_, spellings)| spellings.iter().copied());
                     add(
-                        &mut std::iter::once(spelt.as_str()),
+                        &mut std::iter::once(spelt.as_str()).chain(everyday),
                         Name {
                             kind: Kind::Country,
                             canonical: spelt.clone(),
@@ -501,6 +505,17 @@ fn looks_like_a_plain_word(written: &str) -> bool {
     chars.next().is_some_and(char::is_uppercase) && chars.all(|c| c.is_ascii_lowercase())
 }
 
+/// How reports name countries whose MISP cluster value is another spelling: (cluster value,
+/// everyday spellings). Spellings shorter than four characters (`USA`, `UK`) are not matched
+/// at all (see `add`), so they are not listed.
+const COUNTRY_SPELLINGS: &[(&str, &[&str])] = &[
+    ("united states of america", &["United States", "U.S."]),
+    ("czechia", &["Czech Republic"]),
+    ("turkey", &["Türkiye"]),
+    ("myanmar", &["Burma"]),
+    ("palestinian territory", &["Palestine"]),
+];
+
 fn title_case(value: &str) -> String {
     value
         .split(' ')
@@ -552,6 +567,7 @@ mod tests {
             ("tool", &found.tools),
             ("malware", &found.malware),
             ("product", &found.products),
+            ("country", &found.countries),
         ];
         labelled
             .into_iter()
@@ -568,6 +584,22 @@ mod tests {
             [
                 ("malware".to_owned(), "Cobalt Strike".to_owned()),
                 ("product".to_owned(), "Windows".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn countries_are_found_as_reports_name_them() {
+        // IOCONTROL's write-up: "in the United States and Israel" gave only Israel (MISP's
+        // value is `united states of america`).
+        let found =
+            names_in("It targets OT systems in the United States and Israel, the U.S. and Burma.");
+        assert_eq!(
+            found,
+            [
+                ("country".to_owned(), "Israel".to_owned()),
+                ("country".to_owned(), "Myanmar".to_owned()),
+                ("country".to_owned(), "United States of America".to_owned()),
             ]
         );
     }
