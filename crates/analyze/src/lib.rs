@@ -163,11 +163,35 @@ impl std::fmt::Debug for Analyzer<'_> {
     }
 }
 
-/// A scoped thread's result; its panic, if it panicked, goes on in the caller.
-fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+/// Runs `first` on another thread and `second` on this one, and returns both results. Where
+/// no thread can be had (a process at its limit), runs `first` here after `second`: slower,
+/// never a failure. A panic of `first` goes on in the caller.
+fn both<A: Send, B>(first: impl FnOnce() -> A + Send, second: impl FnOnce() -> B) -> (A, B) {
+    // Whoever takes the work out of the slot runs it: the thread, or this one if none started.
+    let slot = std::sync::Mutex::new(Some(first));
+    let take = || {
+        slot.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    };
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .spawn_scoped(scope, || take().map(|work| work()))
+            .ok();
+        let b = second();
+        let from_thread = spawned.and_then(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        // A thread that started took the work and returned its result; one that did not
+        // start left the work in the slot.
+        let a = match from_thread.or_else(|| take().map(|work| work())) {
+            Some(a) => a,
+            None => unreachable!("the work is either run by the thread or still in the slot"),
+        };
+        (a, b)
+    })
 }
 
 /// What an analyzer builds from the knowledge base besides the technique mapper.
@@ -207,27 +231,29 @@ impl<'a> Analyzer<'a> {
     /// relation index: start-up is most of a short report's analysis
     /// (docs/decisions/0013-start-up.md).
     pub fn new(kb: &'a KnowledgeBase, options: Options<'a>) -> Result<Self, Error> {
-        let (mapper, parts) = std::thread::scope(|scope| {
-            let mapper = scope.spawn(|| Mapper::embedded(kb));
-            let extractor = scope.spawn(|| {
-                ctiforge_entities::warm_up();
-                ctiforge_enrich::warm_up();
-                let extractor = Extractor::with_knowledge_base(kb);
-                extractor.warm_up();
-                // By now the catalog is (nearly) decoded; the id index is built on this
-                // thread's neighbours' first lookup, the relation index here.
-                kb.index_relations();
-                extractor
-            });
-            let entities = EntityIndex::new(kb);
-            let correlator = ctiforge_enrich::Correlator::new(kb);
-            let parts = Parts {
-                extractor: join(extractor),
-                entities,
-                correlator,
-            };
-            (join(mapper), parts)
-        });
+        let (mapper, parts) = both(
+            || Mapper::embedded(kb),
+            || {
+                let (extractor, (entities, correlator)) = both(
+                    || {
+                        ctiforge_entities::warm_up();
+                        ctiforge_enrich::warm_up();
+                        let extractor = Extractor::with_knowledge_base(kb);
+                        extractor.warm_up();
+                        // By now the catalog is (nearly) decoded; the id index is built on
+                        // this thread's neighbours' first lookup, the relation index here.
+                        kb.index_relations();
+                        extractor
+                    },
+                    || (EntityIndex::new(kb), ctiforge_enrich::Correlator::new(kb)),
+                );
+                Parts {
+                    extractor,
+                    entities,
+                    correlator,
+                }
+            },
+        );
         Ok(Self::from_parts(kb, mapper?, parts, options))
     }
 
@@ -291,15 +317,10 @@ impl<'a> Analyzer<'a> {
         let advisory = document.source.media_type == "application/csaf+json";
         // Mapping is the longest step; what does not depend on its techniques (indicators,
         // entities, exploitation, the report's own advice) is read meanwhile on this thread.
-        let (techniques, read) = std::thread::scope(|scope| {
-            let mapping = scope.spawn(|| self.techniques(text, &narrative, advisory));
-            let read = self.read_findings(document, &roles);
-            let techniques = match mapping.join() {
-                Ok(techniques) => techniques,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
-            (techniques, read)
-        });
+        let (techniques, read) = both(
+            || self.techniques(text, &narrative, advisory),
+            || self.read_findings(document, &roles),
+        );
         let Read {
             indicators,
             sorted,
@@ -493,5 +514,24 @@ fn report_info(document: &Document, tlp: Tlp) -> ReportInfo {
             .filter(|info| info.is_reliable())
             .map(|info| info.lang().code().to_owned()),
         tlp,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::both;
+
+    #[test]
+    fn both_gives_each_result_in_its_place() {
+        let text = String::from("borrowed by both");
+        let (a, b) = both(|| text.len(), || text.to_uppercase());
+        assert_eq!(a, 16);
+        assert_eq!(b, "BORROWED BY BOTH");
+    }
+
+    #[test]
+    #[should_panic(expected = "the mapping failed")]
+    fn a_panic_on_the_other_thread_reaches_the_caller() {
+        let _ = both(|| -> u8 { panic!("the mapping failed") }, || 1);
     }
 }
