@@ -375,19 +375,10 @@ fn flag_reference_only(text: &str, found: &mut [Indicator]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ctiforge_kb::{Warninglist, WarninglistKind};
+    use crate::warninglist::tests::list;
+    use ctiforge_kb::WarninglistKind;
 
     fn extractor() -> Extractor {
-        let list = |slug: &str, kind, attributes: &[&str], entries: &[&str]| {
-            Warninglist::new(
-                slug.into(),
-                format!("{slug} list"),
-                "1".into(),
-                kind,
-                attributes.iter().map(|a| (*a).to_owned()).collect(),
-                &entries.iter().map(|e| (*e).to_owned()).collect::<Vec<_>>(),
-            )
-        };
         Extractor {
             warninglists: Some(Warninglists::new(&[
                 list(

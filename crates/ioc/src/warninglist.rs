@@ -279,11 +279,12 @@ fn applies(attributes: &[String]) -> Applies {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ctiforge_kb::WarninglistKind;
 
-    fn list(
+    /// A list for tests, named after its slug.
+    pub(crate) fn list(
         slug: &str,
         kind: WarninglistKind,
         attributes: &[&str],
