@@ -216,7 +216,10 @@ fn open(input: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     }
     let file =
         std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
-    Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
+    // Enough for format detection (it reads at most 16 KB). Smaller than a chunk, so that once
+    // the head is consumed, reads of a chunk go from the file straight into the chunk buffer
+    // (`BufReader` passes a read larger than its capacity through) instead of via a copy.
+    Ok(Box::new(std::io::BufReader::with_capacity(64 << 10, file)))
 }
 
 #[derive(Serialize)]
