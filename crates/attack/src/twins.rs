@@ -68,6 +68,38 @@ const CUES: [(Domain, &[&str]); 3] = [
             "wincc",
             "substation",
             "substations",
+            // What a write-up calls the plant's side of the network, in place of the kit's
+            // names ("spread to industrial networks"); not "industrial sector", a customer.
+            "industrial network",
+            "industrial networks",
+            "industrial environment",
+            "industrial environments",
+            "industrial process",
+            "industrial processes",
+            "industrial equipment",
+            "industrial device",
+            "industrial devices",
+            "industrial protocol",
+            "industrial protocols",
+            "ot network",
+            "ot networks",
+            "ot environment",
+            "ot environments",
+            // ATT&CK for ICS's asset names (its `x-mitre-asset` objects) not listed above.
+            "intelligent electronic device",
+            "intelligent electronic devices",
+            "protection relay",
+            "protection relays",
+            "remote terminal unit",
+            "remote terminal units",
+            "programmable automation controller",
+            "programmable automation controllers",
+            "data historian",
+            "operator workstation",
+            "operator workstations",
+            "variable frequency drive",
+            "variable frequency drives",
+            "field i/o",
             // Connected medical devices: ATT&CK for ICS is the matrix hospitals map them to.
             "medical device",
             "medical devices",
@@ -515,6 +547,19 @@ mod tests {
         let phone = "The APK asks for SMS permissions.";
         assert_eq!(contexts(phone, 1, &[])[0].domain, Domain::Mobile);
         assert!(contexts("The company's ios team and the ics file.", 1, &[]).is_empty());
+    }
+
+    #[test]
+    fn the_plant_side_of_the_network_is_ics_but_an_industrial_customer_is_not() {
+        let spread = "The worm spread from the IT network to the industrial network over SMB.";
+        let found = contexts(spread, 1, &[]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].domain, Domain::Ics);
+        assert_eq!(found[0].cues, vec!["industrial network"]);
+        let relay = "It sent trip commands to the protection relays.";
+        assert_eq!(contexts(relay, 1, &[])[0].cues, vec!["protection relays"]);
+        let sector = "The group targets the industrial sector and industrial companies.";
+        assert!(contexts(sector, 1, &[]).is_empty());
     }
 
     #[test]

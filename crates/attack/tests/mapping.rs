@@ -48,6 +48,11 @@ fn lexicon_techniques_exist_and_are_current() {
         );
         assert!((0.0..1.0).contains(&strength), "{pattern:?}: {strength}");
         assert_eq!(pattern, pattern.to_lowercase(), "patterns are lower case");
+        // Only a trailing `*` is a wildcard; one anywhere else would be matched literally.
+        assert!(
+            !pattern.trim_end_matches('*').contains('*'),
+            "{pattern:?}: `*` only at the end"
+        );
     }
 }
 
@@ -293,7 +298,7 @@ fn plain_words_for_ics_mobile_and_malvertising_behaviour() {
     // Sentences of real reports (FrostyGoop, the Royal advisory, two Android banking trojan
     // write-ups), of ATT&CK's definition of Activate Firmware Update Mode, and three in our
     // words for what real Android write-ups said and the mapper missed (notification access,
-    // a hidden icon, GPS coordinates).
+    // a hidden icon, GPS coordinates, ICS impact).
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");
     for (text, id) in [
@@ -332,6 +337,15 @@ fn plain_words_for_ics_mobile_and_malvertising_behaviour() {
         (
             "Every ten minutes the spyware uploads the phone's GPS coordinates.",
             "T1430",
+        ),
+        // ICS impact as ATT&CK's definitions and FrostyGoop's write-ups word it.
+        (
+            "The hackers caused the PLCs to report inaccurate measurements to the operators.",
+            "T0832",
+        ),
+        (
+            "The ransomware reached the plant's HMIs and halted production for three days.",
+            "T0828",
         ),
     ] {
         let mapping = map(&mapper, text, &MapOptions::default());
