@@ -294,11 +294,12 @@ fn an_injection_weakness_is_not_process_injection() {
 }
 
 #[test]
-fn plain_words_for_ics_mobile_and_malvertising_behaviour() {
+fn plain_words_for_behaviour_as_real_reports_put_it() {
     // Sentences of real reports (FrostyGoop, the Royal advisory, two Android banking trojan
-    // write-ups), of ATT&CK's definition of Activate Firmware Update Mode, and three in our
-    // words for what real Android write-ups said and the mapper missed (notification access,
-    // a hidden icon, GPS coordinates, ICS impact).
+    // write-ups), of ATT&CK's definition of Activate Firmware Update Mode, and the rest in our
+    // words for what real write-ups said and the mapper missed (notification access, a hidden
+    // icon, GPS coordinates, ICS impact, ransomware encrypting machines, affiliates posing as
+    // IT staff).
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");
     for (text, id) in [
@@ -346,6 +347,16 @@ fn plain_words_for_ics_mobile_and_malvertising_behaviour() {
         (
             "The ransomware reached the plant's HMIs and halted production for three days.",
             "T0828",
+        ),
+        // Ransomware and its affiliates as a 2024 healthcare advisory's summaries put them.
+        (
+            "The update enabled the ransomware to encrypt Windows and Linux devices.",
+            "T1486",
+        ),
+        ("The affiliates encrypted the victims' ESXi hosts.", "T1486"),
+        (
+            "The affiliates called staff, posing as IT support to obtain network access.",
+            "T1656",
         ),
     ] {
         let mapping = map(&mapper, text, &MapOptions::default());

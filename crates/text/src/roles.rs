@@ -212,7 +212,20 @@ const ADVICE_PHRASES: &[&str] = &[
     " workaround",
     " has released ",
     " have released ",
-    " has provided ",
+    // A vendor's remedy, not "has provided affiliates with better defense evasion" (a 2024
+    // ransomware advisory's summary, whose technique was lost as advice).
+    " has provided a fix",
+    " has provided fixes",
+    " has provided a patch",
+    " has provided patches",
+    " has provided an update",
+    " has provided updates",
+    " has provided firmware",
+    " has provided mitigation",
+    " has provided workaround",
+    " has provided the following",
+    " have provided the following",
+    " has provided some immediate",
     " has issued ",
     " released a fix",
     " released a patch",
@@ -665,6 +678,18 @@ mod tests {
         assert_eq!(role_of(&found, "THE IMPLANT WAS FOUND"), Narrative);
         assert_eq!(role_of(&found, "For more information"), Reference);
         assert_eq!(role_of(&found, "Restrict access"), Advice);
+    }
+
+    #[test]
+    fn a_vendor_providing_a_fix_is_advice_a_ransomware_update_providing_evasion_is_not() {
+        let found = roles_of(
+            "Siemens has provided a fix for the affected firmware.\n\n\
+             This update has enabled the ransomware to encrypt Linux devices and has provided \
+             affiliates with better defense evasion.\n",
+        );
+        use SentenceRole::*;
+        assert_eq!(role_of(&found, "Siemens has provided"), Advice);
+        assert_eq!(role_of(&found, "This update has enabled"), Narrative);
     }
 
     #[test]
