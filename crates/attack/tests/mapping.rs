@@ -299,7 +299,7 @@ fn plain_words_for_behaviour_as_real_reports_put_it() {
     // write-ups), of ATT&CK's definition of Activate Firmware Update Mode, and the rest in our
     // words for what real write-ups said and the mapper missed (notification access, a hidden
     // icon, GPS coordinates, ICS impact, ransomware encrypting machines, affiliates posing as
-    // IT staff).
+    // IT staff, vulnerable drivers and EDR killers).
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");
     for (text, id) in [
@@ -357,6 +357,15 @@ fn plain_words_for_behaviour_as_real_reports_put_it() {
         (
             "The affiliates called staff, posing as IT support to obtain network access.",
             "T1656",
+        ),
+        // Drivers and EDR killers as ransomware write-ups name them.
+        (
+            "The operators loaded a vulnerable signed driver to gain kernel access (BYOVD).",
+            "T1068",
+        ),
+        (
+            "Before encryption an EDR killer terminated the endpoint agents.",
+            "T1562.001",
         ),
     ] {
         let mapping = map(&mapper, text, &MapOptions::default());
