@@ -526,6 +526,16 @@ pub const ENTRIES: &[(&str, &str, f32)] = &[
     ("device restart*", "T0816", 0.85),
     ("device shutdown", "T0816", 0.85),
     ("denial of control", "T0813", 0.95),
+    // Tools against controllers, as the 2022 joint advisory on ICS/SCADA tools lists what they
+    // do: find the PLCs on the network, crash them.
+    ("identifies plcs", "T0846", 0.85),
+    ("identify plcs", "T0846", 0.8),
+    ("scan for plcs", "T0846", 0.85),
+    ("scans for plcs", "T0846", 0.85),
+    ("scanning for plcs", "T0846", 0.85),
+    ("crash the plc*", "T0814", 0.8),
+    ("crashes the plc*", "T0814", 0.8),
+    ("crash plc*", "T0814", 0.8),
     ("manipulation of view", "T0832", 0.95),
     ("alarm suppression", "T0878", 0.95),
     ("suppress alarms", "T0878", 0.9),

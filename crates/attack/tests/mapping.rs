@@ -358,6 +358,15 @@ fn plain_words_for_behaviour_as_real_reports_put_it() {
             "The affiliates called staff, posing as IT support to obtain network access.",
             "T1656",
         ),
+        // Tools against controllers, as a 2022 joint advisory on ICS/SCADA tools lists them.
+        (
+            "One module identifies PLCs on the plant network by multicast.",
+            "T0846",
+        ),
+        (
+            "Another module can crash the PLC with a single malformed packet.",
+            "T0814",
+        ),
         // Drivers and EDR killers as ransomware write-ups name them.
         (
             "The operators loaded a vulnerable signed driver to gain kernel access (BYOVD).",
