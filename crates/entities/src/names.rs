@@ -71,6 +71,14 @@ const SECTORS: &[(&str, &str)] = &[
     ("ministry", "Government, Administration"),
     ("ministries", "Government, Administration"),
     ("federal agencies", "Government, Administration"),
+    ("federal agency", "Government, Administration"),
+    ("federal network", "Government, Administration"),
+    ("federal networks", "Government, Administration"),
+    (
+        "federal civilian executive branch",
+        "Government, Administration",
+    ),
+    ("fceb", "Government, Administration"),
     ("university", "Academia - University"),
     ("universities", "Academia - University"),
     ("schools", "Education"),
@@ -173,6 +181,33 @@ const TARGETING: &[&str] = &[
     "were hit",
     "focus",
 ];
+
+/// Words that, joined to a sector word, make it the actor's sponsor, not a victim
+/// ("Iranian government-sponsored actors", "military-linked hackers").
+const SPONSORSHIP: &[&str] = &[
+    "sponsored",
+    "backed",
+    "linked",
+    "affiliated",
+    "aligned",
+    "directed",
+    "funded",
+    "nexus",
+];
+
+/// Whether the text right after a sector word makes that word a sponsor: a hyphen or one space,
+/// then a word of [`SPONSORSHIP`].
+fn names_a_sponsor(after: &str) -> bool {
+    let Some(rest) = after.strip_prefix(['-', ' ']) else {
+        return false;
+    };
+    let word_end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    SPONSORSHIP
+        .iter()
+        .any(|w| rest[..word_end].eq_ignore_ascii_case(w))
+}
 
 /// Whether one of the sentences naming a sector says it is targeted or affected.
 fn is_targeted(sector: &Entity) -> bool {
@@ -420,7 +455,7 @@ impl EntityIndex {
         let dictionary = self
             .sectors
             .find_iter(text)
-            .filter(|m| boundary(m.start(), m.end()))
+            .filter(|m| boundary(m.start(), m.end()) && !names_a_sponsor(&text[m.end()..]))
             .map(|m| (m.start(), m.end(), SECTORS[m.pattern().as_usize()].1));
         for (start, end, sector) in dictionary.chain(listed_sectors(text)) {
             let entity = sectors.entry(sector).or_insert_with(|| Entity {
@@ -553,6 +588,40 @@ mod tests {
         );
         // Unlabelled prose names no sector by these words alone.
         assert!(listed_sectors("Energy and chemical engineering.").is_empty());
+    }
+
+    fn sectors_in(text: &str) -> Vec<String> {
+        let kb = ctiforge_kb::KnowledgeBase::embedded().expect("the embedded snapshot loads");
+        let sentences = [Span {
+            start: 0,
+            end: text.len(),
+        }];
+        let found = EntityIndex::new(&kb).find(text, &sentences);
+        found.sectors.into_iter().map(|s| s.name).collect()
+    }
+
+    #[test]
+    fn a_sponsor_is_not_a_sector() {
+        // The 2023 write-ups of the Unitronics PLC defacements: the government sponsors the
+        // actors; the victims are water utilities.
+        let text = "The advisory attributed the attacks to Iranian government-sponsored actors \
+            who defaced controllers at a water utility.";
+        assert_eq!(sectors_in(text), ["Water"]);
+        assert!(sectors_in("Military-linked hackers and state backed groups.").is_empty());
+        // The victim of AA22-320A, which names its attackers "government-sponsored" and its
+        // victim only by the federal branch.
+        assert_eq!(
+            sectors_in(
+                "Iranian government-sponsored APT actors compromised the FCEB network of a \
+                 Federal Civilian Executive Branch organization."
+            ),
+            ["Government, Administration"]
+        );
+        // A sector word with a hyphen or space before another word is still the sector.
+        assert_eq!(
+            sectors_in("The actors breached government networks and a government-run hospital."),
+            ["Government, Administration", "Health"]
+        );
     }
 
     fn names_in(text: &str) -> Vec<(String, String)> {
