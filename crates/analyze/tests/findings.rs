@@ -85,6 +85,13 @@ fn exploitation_status_follows_the_text_and_kev() {
             "Customers should patch CVE-2021-44228.",
             ExploitationStatus::InTheWild,
         ),
+        // Advice claims nothing about this threat (the Hive advisory's mitigations).
+        (
+            "Hive actors gained access through RDP.\n\n\
+             Mitigations\n\n\
+             - Prioritize remediating known exploited vulnerabilities.\n",
+            ExploitationStatus::NotStated,
+        ),
     ];
     for (text, expected) in cases {
         let a = analyze(&kb, text);
