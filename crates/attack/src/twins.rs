@@ -81,6 +81,14 @@ const CUES: [(Domain, &[&str]); 3] = [
             "industrial devices",
             "industrial protocol",
             "industrial protocols",
+            // Sensor networks of utilities (Fuxnet's targets, 2024: "industrial sensor and
+            // monitoring infrastructure", "sensor gateways", "the RS485/MBus").
+            "industrial sensor",
+            "industrial sensors",
+            "sensor gateway",
+            "sensor gateways",
+            "rs485",
+            "rs-485",
             "ot network",
             "ot networks",
             "ot environment",

@@ -299,7 +299,8 @@ fn plain_words_for_behaviour_as_real_reports_put_it() {
     // write-ups), of ATT&CK's definition of Activate Firmware Update Mode, and the rest in our
     // words for what real write-ups said and the mapper missed (notification access, a hidden
     // icon, GPS coordinates, ICS impact, ransomware encrypting machines, affiliates posing as
-    // IT staff, vulnerable drivers and EDR killers).
+    // IT staff, vulnerable drivers and EDR killers, internet-connected PLCs, overlays, erased
+    // files and destroyed sensors, deleted backups, Markdown images from an LLM).
     let kb = kb();
     let mapper = Mapper::embedded(&kb).expect("embedded model");
     for (text, id) in [
@@ -375,6 +376,39 @@ fn plain_words_for_behaviour_as_real_reports_put_it() {
         (
             "Before encryption an EDR killer terminated the endpoint agents.",
             "T1562.001",
+        ),
+        // Internet-reachable controllers and overlays, as write-ups of the 2023 Unitronics PLC
+        // defacements and of Android banking trojans word them.
+        (
+            "The group logged in to the water plant's PLC, an internet-connected device that \
+             still had its default password.",
+            "T0883",
+        ),
+        (
+            "On the phone the trojan harvests banking details through fake login forms drawn \
+             over a number of apps.",
+            "T1417.002",
+        ),
+        // Destruction on a utility's sensor network, as Fuxnet's write-ups word it.
+        (
+            "Once on the sensor gateways, the malware began erasing files and directories.",
+            "T1485",
+        ),
+        (
+            "The attack resulted in the physical destruction of about 1,700 sensor gateways \
+             and routers.",
+            "T0879",
+        ),
+        // Backups destroyed, as incident write-ups say it.
+        (
+            "Before leaving, the gang deleted the backups stored on the file server.",
+            "T1490",
+        ),
+        // Data leaving an LLM assistant through what it renders (EchoLeak's write-ups).
+        (
+            "The injected email made the LLM assistant put internal data into a Markdown image \
+             that the chat client fetched.",
+            "AML.T0077",
         ),
     ] {
         let mapping = map(&mapper, text, &MapOptions::default());
