@@ -590,14 +590,22 @@ mod tests {
         assert!(listed_sectors("Energy and chemical engineering.").is_empty());
     }
 
-    fn sectors_in(text: &str) -> Vec<String> {
+    /// The entities of `text`, read as one sentence.
+    fn entities_in(text: &str) -> Entities {
         let kb = ctiforge_kb::KnowledgeBase::embedded().expect("the embedded snapshot loads");
         let sentences = [Span {
             start: 0,
             end: text.len(),
         }];
-        let found = EntityIndex::new(&kb).find(text, &sentences);
-        found.sectors.into_iter().map(|s| s.name).collect()
+        EntityIndex::new(&kb).find(text, &sentences)
+    }
+
+    fn sectors_in(text: &str) -> Vec<String> {
+        entities_in(text)
+            .sectors
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
     }
 
     #[test]
@@ -625,12 +633,7 @@ mod tests {
     }
 
     fn names_in(text: &str) -> Vec<(String, String)> {
-        let kb = ctiforge_kb::KnowledgeBase::embedded().expect("the embedded snapshot loads");
-        let sentences = [Span {
-            start: 0,
-            end: text.len(),
-        }];
-        let found = EntityIndex::new(&kb).find(text, &sentences);
+        let found = entities_in(text);
         let labelled = [
             ("actor", &found.threat_actors),
             ("tool", &found.tools),
