@@ -180,21 +180,25 @@ const CUES: [(Domain, &[&str]); 3] = [
     ),
 ];
 
-/// Namesakes under other names: ATT&CK for ICS describes the same behaviour as these
-/// Enterprise techniques under a name of its own (from the techniques' definitions).
-const RENAMED: [(&str, &str); 12] = [
-    ("T1078.001", "T0812"), // Default Accounts → Default Credentials
-    ("T1059.003", "T0807"), // Windows Command Shell → Command-Line Interface
-    ("T1059.004", "T0807"), // Unix Shell → Command-Line Interface
-    ("T1059.001", "T0853"), // PowerShell → Scripting
-    ("T1059.005", "T0853"), // Visual Basic → Scripting
-    ("T1059.006", "T0853"), // Python → Scripting
-    ("T1071", "T0869"),     // Application Layer Protocol → Standard Application Layer Protocol
-    ("T1090", "T0884"),     // Proxy → Connection Proxy
-    ("T1070", "T0872"),     // Indicator Removal → Indicator Removal on Host
-    ("T1529", "T0816"),     // System Shutdown/Reboot → Device Restart/Shutdown
-    ("T1499", "T0814"),     // Endpoint Denial of Service → Denial of Service
-    ("T1049", "T0840"),     // System Network Connections Discovery → Network Connection Enumeration
+/// Namesakes under other names: ATT&CK for ICS and Mobile describe the same behaviour as these
+/// Enterprise techniques under a name of their own (from the techniques' definitions).
+const RENAMED: [(&str, &str, Domain); 14] = [
+    ("T1078.001", "T0812", Domain::Ics), // Default Accounts → Default Credentials
+    ("T1059.003", "T0807", Domain::Ics), // Windows Command Shell → Command-Line Interface
+    ("T1059.004", "T0807", Domain::Ics), // Unix Shell → Command-Line Interface
+    ("T1059.001", "T0853", Domain::Ics), // PowerShell → Scripting
+    ("T1059.005", "T0853", Domain::Ics), // Visual Basic → Scripting
+    ("T1059.006", "T0853", Domain::Ics), // Python → Scripting
+    ("T1071", "T0869", Domain::Ics), // Application Layer Protocol → Standard Application Layer Protocol
+    ("T1090", "T0884", Domain::Ics), // Proxy → Connection Proxy
+    ("T1070", "T0872", Domain::Ics), // Indicator Removal → Indicator Removal on Host
+    ("T1529", "T0816", Domain::Ics), // System Shutdown/Reboot → Device Restart/Shutdown
+    ("T1499", "T0814", Domain::Ics), // Endpoint Denial of Service → Denial of Service
+    ("T1049", "T0840", Domain::Ics), // System Network Connections Discovery → Network Connection Enumeration
+    // Mobile keeps the old parent name: Indicator Removal on Host (a 2021 Android spyware
+    // write-up's "deleting zip files" gave only the Enterprise techniques).
+    ("T1070", "T1630", Domain::Mobile), // Indicator Removal → Indicator Removal on Host
+    ("T1070.004", "T1630.002", Domain::Mobile), // File Deletion → File Deletion
 ];
 
 /// One pattern per domain, longest cues first.
@@ -456,12 +460,12 @@ impl Twins {
                 by_enterprise.insert(technique.id.clone(), list.clone());
             }
         }
-        for (enterprise, ics) in RENAMED {
+        for (enterprise, namesake, domain) in RENAMED {
             let active = |id: &str| kb.technique(id).is_some_and(|t| t.is_active());
-            if active(enterprise) && active(ics) {
+            if active(enterprise) && active(namesake) {
                 let list = by_enterprise.entry(enterprise.to_owned()).or_default();
-                if !list.iter().any(|(id, _)| id == ics) {
-                    list.push((ics.to_owned(), Domain::Ics));
+                if !list.iter().any(|(id, _)| id == namesake) {
+                    list.push((namesake.to_owned(), domain));
                 }
             }
         }
@@ -504,11 +508,11 @@ mod tests {
     #[test]
     fn namesakes_come_from_the_knowledge_base_and_every_renamed_pair_exists() {
         let kb = ctiforge_kb::KnowledgeBase::embedded().expect("embedded knowledge base");
-        for (enterprise, ics) in RENAMED {
+        for (enterprise, namesake, domain) in RENAMED {
             let e = kb.technique(enterprise).expect(enterprise);
-            let i = kb.technique(ics).expect(ics);
-            assert!(e.is_active() && i.is_active(), "{enterprise} {ics}");
-            assert!(e.domains.contains(&Domain::Enterprise) && i.domains.contains(&Domain::Ics));
+            let n = kb.technique(namesake).expect(namesake);
+            assert!(e.is_active() && n.is_active(), "{enterprise} {namesake}");
+            assert!(e.domains.contains(&Domain::Enterprise) && n.domains.contains(&domain));
         }
         let twins = Twins::new(&kb);
         assert!(twins.len() > 60, "{}", twins.len());
@@ -523,6 +527,10 @@ mod tests {
         assert_eq!(
             twins.of("T1078.001", Domain::Ics).collect::<Vec<_>>(),
             vec!["T0812"]
+        );
+        assert_eq!(
+            twins.of("T1070.004", Domain::Mobile).collect::<Vec<_>>(),
+            vec!["T1630.002"]
         );
         assert!(twins.of("T1486", Domain::Ics).next().is_none());
         assert_eq!(
