@@ -248,7 +248,8 @@ pub fn contexts(text: &str, sentences: usize, placed: &[(Domain, usize)]) -> Vec
     for (domain, pattern) in CUE_PATTERNS.iter() {
         let mut mentions = 0;
         let mut cues: Vec<String> = Vec::new();
-        for cue in cues_in(pattern, text) {
+        for found in cue_matches(pattern, text) {
+            let cue = found.as_str();
             mentions += 1;
             if !cues.iter().any(|c| c.eq_ignore_ascii_case(cue)) {
                 cues.push(cue.to_owned());
@@ -299,13 +300,59 @@ const OTHER_PROMPTS: [&str; 21] = [
 
 /// The cues of one domain's pattern in `text`. `IOS` in a Cisco context and `ICS` as a file
 /// extension are rare in prose that ends up here; the lower-case `ios` and `ics` are words of
-/// other languages, and never count; nor does a `prompt` of a shell, a login or an MFA push.
-fn cues_in<'t>(pattern: &Regex, text: &'t str) -> impl Iterator<Item = &'t str> {
-    pattern
-        .find_iter(text)
-        .filter(|m| !is_other_prompt(text, m.start(), m.as_str()))
-        .map(|m| m.as_str())
-        .filter(|cue| *cue != "ios" && *cue != "ics")
+/// other languages, and never count; nor does a `prompt` of a shell, a login or an MFA push,
+/// nor a cue that is not about the kit (see [`is_not_the_kit`]).
+fn cue_matches<'t>(pattern: &Regex, text: &'t str) -> impl Iterator<Item = regex::Match<'t>> {
+    pattern.find_iter(text).filter(|m| {
+        let cue = m.as_str();
+        cue != "ios"
+            && cue != "ics"
+            && !is_other_prompt(text, m.start(), cue)
+            && !is_not_the_kit(text, m.start(), m.end())
+    })
+}
+
+/// Whether the cue at `start..end` names something other than the domain's kit, as the TRAM
+/// reports showed: a phone in a browser's user agent (`Mozilla/5.0 (Linux; Android 8.0.0; …`,
+/// a Cobalt Strike profile's), a phone platform in a list of the platforms a product runs on
+/// ("available for Windows, macOS, Linux, Android, IOS and Chrome"), `DCs` (domain
+/// controllers; the control system is `DCS`), a "software engineering workstation", "mobile
+/// device management" (the IT server that manages phones).
+fn is_not_the_kit(text: &str, start: usize, end: usize) -> bool {
+    let cue = &text[start..end];
+    let is = |word: &str| cue.eq_ignore_ascii_case(word);
+    if is("dcs") {
+        return cue != "DCS";
+    }
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let before = &text[text.ceil_char_boundary(start.saturating_sub(120).max(line_start))..start];
+    if before.contains("Mozilla/") {
+        return true;
+    }
+    if ["android", "ios", "iphone", "ipad"].iter().any(|p| is(p)) {
+        let from = text.ceil_char_boundary(start.saturating_sub(60).max(line_start));
+        let to = text.floor_char_boundary((end + 60).min(line_end));
+        let around = &text[from..to];
+        let desktop = around.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+            ["windows", "macos", "linux"]
+                .iter()
+                .any(|d| w.eq_ignore_ascii_case(d))
+        });
+        if desktop && around.contains(", ") {
+            return true;
+        }
+    }
+    let word_before = before.trim_end().rsplit(' ').next().unwrap_or("");
+    let after = text[end..].trim_start_matches(' ');
+    let word_after = after
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    (is("engineering workstation") || is("engineering workstations"))
+        && word_before.eq_ignore_ascii_case("software")
+        || (is("mobile device") || is("mobile devices"))
+            && word_after.to_ascii_lowercase().starts_with("manage")
 }
 
 /// Words near a `prompt` that make it a device's or a service's login prompt (`it checks the
@@ -389,7 +436,7 @@ fn is_other_prompt(text: &str, start: usize, cue: &str) -> bool {
 pub fn mentions(sentence: &str, domain: Domain) -> bool {
     CUE_PATTERNS
         .iter()
-        .any(|(d, pattern)| *d == domain && cues_in(pattern, sentence).next().is_some())
+        .any(|(d, pattern)| *d == domain && cue_matches(pattern, sentence).next().is_some())
 }
 
 /// Enterprise technique id → its ICS and Mobile namesakes.
@@ -563,6 +610,36 @@ mod tests {
         let phone = "The APK asks for SMS permissions.";
         assert_eq!(contexts(phone, 1, &[])[0].domain, Domain::Mobile);
         assert!(contexts("The company's ios team and the ics file.", 1, &[]).is_empty());
+    }
+
+    #[test]
+    fn cues_that_are_not_about_the_kit_do_not_place_a_report() {
+        // A Cobalt Strike profile's user agent (Bumblebee's write-up), twice.
+        let agent = "useragent 'Mozilla/5.0 (Linux; Android 8.0.0; SM-G960F Build/R16NW)'\n\
+                     user_agent: Mozilla/5.0 (Linux; Android 8.0.0; SM-G960F Build/R16NW)\n\
+                     Mozilla/5.0 (iPhone; CPU iPhone OS 12_0_1 like Mac OS X)";
+        assert!(contexts(agent, 3, &[]).is_empty());
+        // Domain controllers, a developer's workstation and MDM (CISA's red-team report).
+        let it = "Only DCs were able to cross that boundary. The team moved through DCs. \
+                  They reached a software engineering workstation. They abused mobile device \
+                  management (MDM). The organization's mobile device management server.";
+        assert!(contexts(it, 5, &[]).is_empty());
+        // The platforms a product runs on, in one sentence (3CX's write-up).
+        let platforms = "The software is available for Windows, macOS, Linux, Android, IOS and \
+                         Chrome. Attacks on Windows and macOS were reported. It beaconed. It slept.";
+        assert!(contexts(platforms, 4, &[]).is_empty());
+        // A phone platform beside a desktop one, not in a list, is a cue.
+        let both =
+            "The backdoor has builds for Windows and Android. The Android app hides its icon.";
+        assert_eq!(contexts(both, 4, &[])[0].cues, vec!["Android"]);
+        // The kit itself, named in two sentences, still places the report.
+        let plant = "The actors reached the DCS. Then they changed the engineering \
+                     workstation's project files. They wiped servers. They left.";
+        let found = contexts(plant, 4, &[]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].cues, vec!["DCS", "engineering workstation"]);
+        let phones = "The app steals SMS. It hides on Android devices. It asks for contacts.";
+        assert_eq!(contexts(phones, 3, &[])[0].domain, Domain::Mobile);
     }
 
     #[test]
