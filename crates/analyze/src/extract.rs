@@ -201,8 +201,8 @@ pub(crate) fn flag_references(
             )
         {
             indicator.false_positive = Some(format!(
-                "named in a {} sentence (a product's own file or setting), not as the attacker's",
-                role.label()
+                "named in {} sentence (a product's own file or setting), not as the attacker's",
+                with_article(&role.label())
             ));
             continue;
         }
@@ -219,8 +219,8 @@ pub(crate) fn flag_references(
         }
         if role != SentenceRole::Narrative && role != SentenceRole::Indicators {
             indicator.false_positive = Some(format!(
-                "a reference: cited in a {} sentence, not described as attacker infrastructure",
-                role.label()
+                "a reference: cited in {} sentence, not described as attacker infrastructure",
+                with_article(&role.label())
             ));
             cited_hosts.insert(host);
         }
@@ -243,6 +243,16 @@ const SOURCE_EXTENSIONS: &[&str] = &[
     "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "java", "go", "rs", "kt", "swift", "cs", "m", "mm",
     "scala", "erl", "ex", "exs",
 ];
+
+/// `word` after its indefinite article ("an advice", "a reference").
+fn with_article(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {word}")
+}
 
 /// Why a file named in a vulnerability's description is not an indicator.
 const FLAW_FILE: &str = "names where a vulnerability is (a product's file), not an attacker's file";

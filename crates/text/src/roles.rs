@@ -53,6 +53,29 @@ const ADVICE_SECTIONS: &[&str] = &[
     "mitigation recommendations",
 ];
 
+/// Section headings that open detection guidance: what defenders look for is advice, not what
+/// the adversary did. Matched whole, unlike [`ADVICE_SECTIONS`], so that "Detection evasion"
+/// or "Detection of the loader" stays narrative.
+const DETECTION_SECTIONS: &[&str] = &[
+    "detection",
+    "detections",
+    "detection opportunities",
+    "detection guidance",
+    "detection methods",
+    "detection and hunting",
+    "detection and response",
+    "detection and mitigation",
+    "detection and mitigations",
+    "hunting",
+    "hunting queries",
+    "hunting guidance",
+    "threat hunting",
+    "advanced hunting",
+    "advanced hunting queries",
+    "hunting and detection",
+    "how to detect",
+];
+
 /// Section headings that open references and boilerplate.
 const REFERENCE_SECTIONS: &[&str] = &[
     "references",
@@ -256,6 +279,18 @@ const ADVICE_PHRASES: &[&str] = &[
     " can help defenders",
     " can help administrators",
     " can help security teams",
+    // Detection write-ups: "This EventCode can be helpful to monitor suspicious processes
+    // accessing … browser databases for credential dumping" (Splunk's RedLine analysis);
+    // "EDR tools are particularly useful for detecting lateral connections" (a CISA advisory).
+    " helpful to monitor",
+    " helpful to detect",
+    " helpful for detecting",
+    " helpful in detecting",
+    " useful for detecting",
+    " useful to detect",
+    " useful for monitoring",
+    " help security analysts",
+    " help analysts",
 ];
 
 /// Phrases that make a sentence a reference or boilerplate.
@@ -440,7 +475,7 @@ fn section_role(heading: &str) -> SentenceRole {
         .any(|h| name == *h || name.contains(&format!("{h} ")) || name.ends_with(h))
     {
         SentenceRole::Indicators
-    } else if in_list(ADVICE_SECTIONS) {
+    } else if in_list(ADVICE_SECTIONS) || DETECTION_SECTIONS.contains(&name.as_str()) {
         SentenceRole::Advice
     } else if in_list(REFERENCE_SECTIONS) {
         SentenceRole::Reference
@@ -494,6 +529,10 @@ fn sentence_role(sentence: &str, section: SentenceRole) -> SentenceRole {
     if METADATA_PHRASES.iter().any(|p| lower.contains(p)) {
         return SentenceRole::Metadata;
     }
+    // A rule's strings and file names are the malware's artefacts: indicators, not narrative.
+    if is_detection_code(bare) {
+        return SentenceRole::Indicators;
+    }
     if is_reference(&lower) {
         return SentenceRole::Reference;
     }
@@ -513,6 +552,7 @@ fn sentence_role(sentence: &str, section: SentenceRole) -> SentenceRole {
         return SentenceRole::Narrative;
     }
     if section == SentenceRole::Advice
+        || advice_label(bare)
         || IMPERATIVES.contains(&first)
         || imperative_after_clause(bare)
         || imperative_after_adverb(bare)
@@ -521,6 +561,51 @@ fn sentence_role(sentence: &str, section: SentenceRole) -> SentenceRole {
         return SentenceRole::Advice;
     }
     SentenceRole::Narrative
+}
+
+/// A sentence under a label of advice: "Detection: Monitor for newly constructed network
+/// connections…", "Mitigation: Perform regular vulnerability scanning…" (CISA quotes ATT&CK's
+/// detections and mitigations after each technique). `bare` is lower case.
+fn advice_label(bare: &str) -> bool {
+    const LABELS: [&str; 12] = [
+        "detection",
+        "detections",
+        "detection opportunity",
+        "detection opportunities",
+        "mitigation",
+        "mitigations",
+        "recommendation",
+        "recommendations",
+        "remediation",
+        "prevention",
+        "hunting",
+        "hunting query",
+    ];
+    bare.split_once(':')
+        .is_some_and(|(label, _)| LABELS.contains(&label.trim()))
+}
+
+/// A line of a detection rule or query rather than prose: KQL (`ProcessCommandLine has_any
+/// (…)`, `| where …`), a YARA rule, a Sigma rule's keys. The commands inside name techniques
+/// the rule looks for, not ones the report saw. `bare` is lower case.
+fn is_detection_code(bare: &str) -> bool {
+    const KQL: [&str; 10] = [
+        " has_any (",
+        " has_any(",
+        " has_all (",
+        " has_all(",
+        "| where ",
+        "| summarize ",
+        "| project ",
+        "| extend ",
+        "deviceprocessevents",
+        "devicenetworkevents",
+    ];
+    let yara = bare.starts_with("rule ") && bare.contains('{')
+        || bare.contains("condition:") && (bare.contains("strings:") || bare.contains("meta:"));
+    let sigma =
+        bare.contains("logsource:") || bare.contains("detection:") && bare.contains("selection");
+    yara || sigma || KQL.iter().any(|k| bare.contains(k))
 }
 
 /// An imperative after an opening clause: "When internet access is required, use a virtual
@@ -634,6 +719,40 @@ mod tests {
             .find(|(s, _)| s.starts_with(start))
             .unwrap_or_else(|| panic!("no sentence {start:?} in {found:?}"))
             .1
+    }
+
+    #[test]
+    fn detection_guidance_and_detection_rules_are_not_what_happened() {
+        let found = roles_of(
+            "# Intrusion\n\n\
+             The actors disabled Windows event logging to evade detection.\n\n\
+             Detection: Monitor for newly constructed network connections from pings.\n\n\
+             This EventCode can be helpful to monitor processes reading browser databases.\n\n\
+             EDR tools are particularly useful for detecting lateral connections.\n\n\
+             ## Detection evasion\n\n\
+             The loader checks for a debugger.\n\n\
+             ## Hunting queries\n\n\
+             Look for rundll32 launched by Office.\n\n\
+             ## Sample query\n\n\
+             DeviceProcessEvents | where ProcessCommandLine has_any (\"whoami\", \"net group\")\n\n\
+             import \"pe\" rule Loader { meta: description = \"the loader of the campaign\" \
+             strings: $a = \"x\" condition: $a }\n",
+        );
+        assert_eq!(
+            role_of(&found, "The actors disabled"),
+            SentenceRole::Narrative
+        );
+        assert_eq!(role_of(&found, "Detection: Monitor"), SentenceRole::Advice);
+        assert_eq!(role_of(&found, "This EventCode"), SentenceRole::Advice);
+        assert_eq!(role_of(&found, "EDR tools"), SentenceRole::Advice);
+        // A section named for evading detection is still the adversary's.
+        assert_eq!(role_of(&found, "The loader"), SentenceRole::Narrative);
+        assert_eq!(role_of(&found, "Look for rundll32"), SentenceRole::Advice);
+        assert_eq!(
+            role_of(&found, "DeviceProcessEvents"),
+            SentenceRole::Indicators
+        );
+        assert_eq!(role_of(&found, "import"), SentenceRole::Indicators);
     }
 
     #[test]
