@@ -229,18 +229,58 @@ struct BatchOutput<'a> {
 }
 
 /// An indicator with the sentence it stands in: its text, and its byte offsets in the input.
-#[derive(Serialize)]
+/// Serialized as the indicator's fields followed by the sentence's, written out by hand
+/// rather than with `#[serde(flatten)]` (which goes through a map and buffers) and with the
+/// chunk's offset added on the way out, so that a record costs no copy of the indicator.
 struct Found<'a> {
-    #[serde(flatten)]
     indicator: &'a Indicator,
+    /// Where the text the indicator's offsets count from starts in the input.
+    base: usize,
     /// Left out, in `--format jsonl`, when the record before had the same sentence: the
     /// offsets tell which one it is.
-    #[serde(skip_serializing_if = "Option::is_none")]
     sentence: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     sentence_start: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     sentence_end: Option<usize>,
+}
+
+impl Serialize for Found<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let i = self.indicator;
+        let mut record = serializer.serialize_struct("Found", 14)?;
+        record.serialize_field("type", &i.kind)?;
+        record.serialize_field("value", &i.value)?;
+        record.serialize_field("raw", &i.raw)?;
+        record.serialize_field("start", &(i.start + self.base))?;
+        record.serialize_field("end", &(i.end + self.base))?;
+        record.serialize_field("defanged", &i.defanged)?;
+        // The indicator's own rules for what is left out (`ctiforge_ioc::Indicator`).
+        if let Some(host) = &i.host {
+            record.serialize_field("host", host)?;
+        }
+        if let Some(port) = &i.port {
+            record.serialize_field("port", port)?;
+        }
+        if let Some(reason) = &i.false_positive {
+            record.serialize_field("false_positive", reason)?;
+        }
+        if !i.context.is_empty() {
+            record.serialize_field("context", &i.context)?;
+        }
+        if let Some(kind) = &i.derived_from {
+            record.serialize_field("derived_from", kind)?;
+        }
+        if let Some(sentence) = self.sentence {
+            record.serialize_field("sentence", sentence)?;
+        }
+        if let Some(start) = self.sentence_start {
+            record.serialize_field("sentence_start", &start)?;
+        }
+        if let Some(end) = self.sentence_end {
+            record.serialize_field("sentence_end", &end)?;
+        }
+        record.end()
+    }
 }
 
 impl<'a> Found<'a> {
@@ -264,6 +304,7 @@ impl<'a> Found<'a> {
         });
         Found {
             indicator,
+            base,
             sentence: span.and_then(|s| text.get(s.start..s.end)),
             sentence_start: span.map(|s| s.start + base),
             sentence_end: span.map(|s| s.end + base),
@@ -373,13 +414,8 @@ fn single(
                 first = false;
                 continue;
             }
+            // The offsets of the input, not of this chunk (added as the record is written).
             let mut record = Found::new(indicator, &text, &mut sentences, base);
-            // The offsets of the input, not of this chunk.
-            let moved = moved.get_or_insert_with(|| indicator.clone());
-            moved.clone_from(indicator);
-            moved.start += base;
-            moved.end += base;
-            record.indicator = moved;
             if format == Format::Jsonl {
                 let span = record.sentence_start.zip(record.sentence_end);
                 if span.is_some() && span == last_sentence {
@@ -401,7 +437,13 @@ fn single(
                     serde_json::to_writer(&mut *out, &record)?;
                     out.write_all(b"\n")?;
                 }
-                Format::Csv => write_csv(&mut *out, moved)?,
+                Format::Csv => {
+                    let moved = moved.get_or_insert_with(|| indicator.clone());
+                    moved.clone_from(indicator);
+                    moved.start += base;
+                    moved.end += base;
+                    write_csv(&mut *out, moved)?
+                }
             }
             first = false;
         }
