@@ -233,6 +233,43 @@ const NOT_NAMES: &[&str] = &[
     "Operators",
     "Admins",
     "Support",
+    // Words of headings and sentence openings that the TRAM reports put before "malware" or
+    // "APT" ("Top ransomware families", "Every NUPAKAGE malware", "How do You Combat SYS01
+    // stealer?", "Asian APT groups").
+    "Every",
+    "Example",
+    "Top",
+    "Main",
+    "Current",
+    "Modern",
+    "Classic",
+    "First",
+    "Second",
+    "Another",
+    "Verify",
+    "Extracts",
+    "You",
+    "We",
+    "It",
+    "They",
+    "How",
+    "Why",
+    "What",
+    "Which",
+    "Here",
+    "There",
+    "Asian",
+    "Brazilian",
+    "Vietnamese",
+    "Ukrainian",
+    "Turkish",
+    "Indian",
+    "Pakistani",
+    "Israeli",
+    "European",
+    "American",
+    "African",
+    "Latin",
 ];
 
 /// Words one of which a sentence naming an adversary has (lower case); without one, "X group"
@@ -266,7 +303,7 @@ pub fn add_named(entities: &mut Entities, text: &str, sentences: &[Span]) {
         let (Some(name), Some(what)) = (c.name("name"), c.name("what")) else {
             continue;
         };
-        let Some((start, name)) = trimmed(name.start(), name.as_str()) else {
+        let Some((start, name)) = trimmed(text, name.start(), name.as_str()) else {
             continue;
         };
         let what = what.as_str().to_lowercase();
@@ -306,7 +343,7 @@ pub fn add_named(entities: &mut Entities, text: &str, sentences: &[Span]) {
         let Some(name) = c.name("name") else {
             continue;
         };
-        let Some((start, name)) = trimmed(name.start(), name.as_str()) else {
+        let Some((start, name)) = trimmed(text, name.start(), name.as_str()) else {
             continue;
         };
         if !known(entities, name) {
@@ -438,19 +475,124 @@ pub fn sort_ransomware(entities: &mut Entities, text: &str) {
     }
 }
 
-/// The name without leading describing words ("The Frostbyte" → "Frostbyte"); none when
-/// nothing of a name is left.
-fn trimmed(start: usize, name: &str) -> Option<(usize, &str)> {
+/// The name without leading describing words ("The Frostbyte" → "Frostbyte", "Loading REvil"
+/// → "REvil") or trailing platform words ("SimplexTea Linux" → "SimplexTea"); none when
+/// nothing of a name is left or the name is two cells of a table glued together
+/// ([`is_glued`]). `start` is where `name` stands in `text`.
+fn trimmed<'n>(text: &str, start: usize, name: &'n str) -> Option<(usize, &'n str)> {
+    if name.split(' ').any(is_glued) {
+        return None;
+    }
     let mut offset = 0;
-    for word in name.split(' ') {
-        if NOT_NAMES.contains(&word) {
+    let opens = starts_sentence(text, start);
+    let several = name.contains(' ');
+    for (i, word) in name.split(' ').enumerate() {
+        // Only the first word can be a sentence's capitalised word.
+        let first = i == 0;
+        let ordinary = first && opens && written_as_a_word(text, word);
+        let verb = first && (opens || several) && is_gerund(word);
+        if NOT_NAMES.contains(&word)
+            || PLATFORM_WORDS.contains(&word)
+            || is_describing(word)
+            || verb
+            || ordinary
+        {
             offset += word.len() + 1;
         } else {
             break;
         }
     }
-    let rest = name.get(offset..)?.trim();
-    is_name(rest).then_some((start + offset, rest))
+    let mut rest = name.get(offset..)?.trim();
+    while let Some((head, last)) = rest.rsplit_once(' ')
+        && PLATFORM_WORDS.contains(&last)
+    {
+        rest = head;
+    }
+    (is_name(rest) && !PLATFORM_WORDS.contains(&rest)).then_some((start + offset, rest))
+}
+
+/// Languages, platforms and file formats that reports put before or after "malware",
+/// "loader" or "backdoor" ("a .NET loader", "the UEFI implant", "PoS malware"): what the
+/// malware is written in or runs on, not its name.
+const PLATFORM_WORDS: &[&str] = &[
+    "NET",
+    "Net",
+    "PowerShell",
+    "JavaScript",
+    "VBScript",
+    "VBA",
+    "Python",
+    "Golang",
+    "Go-Lang",
+    "Delphi",
+    "AutoIt",
+    "Java",
+    "PHP",
+    "UEFI",
+    "BIOS",
+    "MBR",
+    "OEM",
+    "ATM",
+    "PoS",
+    "POS",
+    "OneNote",
+    "Excel",
+    "Office",
+    "Outlook",
+    "Linux",
+    "Windows",
+    "macOS",
+    "Android",
+    "WinHTTP",
+    "HTTP",
+    "DNS",
+    "SMB",
+    "Mailto",
+    "Botnet",
+    "Phishing",
+    "Fileless",
+    "RaaS",
+];
+
+/// Two cells of a table or a heading and its sentence run together, as text taken from web
+/// pages often has them: a detection name glued to the family (`Win32/Rozena.CPMetasploit`,
+/// `Agent.TZGQuasarRAT`), a technique id glued to words (`ImpactT1485Data`), a heading glued
+/// to the next sentence's first word (`Command ShellThe`). A family name has no `.` in it.
+fn is_glued(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    let technique_id = bytes.windows(6).any(|w| {
+        w[0].is_ascii_alphabetic() && w[1] == b'T' && w[2..].iter().all(u8::is_ascii_digit)
+    });
+    let glued_article = ["The", "This", "These"].iter().any(|a| {
+        word.strip_suffix(a)
+            .is_some_and(|head| head.ends_with(|c: char| c.is_ascii_lowercase()))
+    });
+    word.contains('.') || technique_id || glued_article
+}
+
+/// A capitalised "-ing" word ("Loading REvil ransomware", "Decompressing malware",
+/// "Installing malware, such as…"): a sentence's verb, not a name, when it opens the sentence
+/// or another word follows it.
+fn is_gerund(word: &str) -> bool {
+    word.len() >= 6 && word.ends_with("ing") && word[1..].chars().all(|c| c.is_ascii_lowercase())
+}
+
+/// Whether `start` opens a sentence, a line or a list item, where any word is capitalised.
+fn starts_sentence(text: &str, start: usize) -> bool {
+    let before = text[..start].trim_end_matches([' ', '\t', '-', '*', '•', '"', '“', '(']);
+    before.is_empty() || before.ends_with(['.', '!', '?', ':', '\n'])
+}
+
+/// Whether the report also writes `word` in lower case as a word of prose ("modern malware",
+/// "packed samples"): then its capital at the start of a sentence does not make it a name.
+fn written_as_a_word(text: &str, word: &str) -> bool {
+    if !word[1..].chars().all(|c| c.is_ascii_lowercase()) {
+        return false;
+    }
+    let lower = word.to_ascii_lowercase();
+    text.match_indices(&lower).any(|(at, _)| {
+        text[..at].ends_with(' ') && text[at + lower.len()..].starts_with([' ', ',', '.', ';', ':'])
+    })
 }
 
 /// Last parts of a hyphenated word that describe rather than name ("ICS-specific malware",
@@ -479,17 +621,29 @@ const DESCRIBING_SUFFIXES: &[&str] = &[
     "compiled",
     "powered",
     "driven",
+    // "a VMProtect-ed loader", "DES-encrypted malware configuration", "Russian-speaking
+    // ransomware gangs", "First-stage malware", "Open-Source Gh0st RAT", "Nation-state actors".
+    "ed",
+    "encrypted",
+    "packed",
+    "speaking",
+    "stage",
+    "source",
+    "state",
 ];
+
+/// A hyphenated word that describes rather than names ("Go-based", "VMProtect-ed").
+fn is_describing(word: &str) -> bool {
+    word.rsplit_once('-').is_some_and(|(_, last)| {
+        DESCRIBING_SUFFIXES
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(last))
+    })
+}
 
 /// A name: starts with a capital, has a letter, is not a describing word, at most 40 bytes.
 fn is_name(candidate: &str) -> bool {
-    let describing = |word: &str| {
-        word.rsplit_once('-').is_some_and(|(_, last)| {
-            DESCRIBING_SUFFIXES
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(last))
-        })
-    };
+    let describing = is_describing;
     !candidate.is_empty()
         && candidate.len() <= 40
         && candidate.starts_with(|c: char| c.is_uppercase())
@@ -561,6 +715,30 @@ mod tests {
         let mut entities = Entities::default();
         add_named(&mut entities, text, &sentences);
         entities
+    }
+
+    #[test]
+    fn words_of_sentences_tables_and_platforms_are_not_malware_names() {
+        // Shapes from the TRAM reports' text, with our own names.
+        let text = "Packed malware samples are compressed. Analysts found packed samples too.\n\
+                    We observed a .NET loader that extracts the Frostbyte stealer.\n\
+                    Example 1—Loading Icefang ransomware\n\
+                    Decompressing malware with the installed WinRAR binary\n\
+                    The UEFI implant was found in firmware. PoS malware is sold, and so is \
+                    Rimeclaw PoS malware.\n\
+                    The second stage is a DES-encrypted malware configuration.\n\
+                    ExecutionT1059Command and Scripting Interpreter: PythonThe Glimmer loader \
+                    runs a script.\n\
+                    5B70453AB58824A65ED0B6175C903AA022A87D6AN/AWin32/Spy.Agent.QETGlimmer \
+                    backdoor version 2.0\n\
+                    Every Glimmer backdoor needs a passcode. The Shardline backdoor beacons.";
+        let found = named(text);
+        let mut malware = names(&found.malware);
+        malware.sort_unstable();
+        assert_eq!(
+            malware,
+            vec!["Frostbyte", "Glimmer", "Icefang", "Rimeclaw", "Shardline"]
+        );
     }
 
     #[test]
