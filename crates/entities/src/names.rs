@@ -420,6 +420,11 @@ impl EntityIndex {
             let Some(written) = text.get(start..end) else {
                 continue;
             };
+            let named_thing = !matches!(name.kind, Kind::Country | Kind::Product);
+            if named_thing && looks_like_a_plain_word(written) && starts_a_longer_name(&text[end..])
+            {
+                continue;
+            }
             let quote = quote_at(text, sentences, start);
             // A one-word name spelt like an ordinary word (`Silence`, `Platinum`, `Ping`)
             // needs context: a word for its kind in the same sentence, or a second mention.
@@ -534,6 +539,47 @@ fn has_cue(kind: Kind, sentence: &str) -> bool {
             .any(|cue| cue.contains(' ') && lower.contains(cue))
 }
 
+/// Capitalised words that may follow a name in a heading or title without making a longer
+/// name of it ("Royal Ransomware", "Conti Team One", "the Conti Leaks").
+const KIND_WORDS: &[&str] = &[
+    "Ransomware",
+    "Malware",
+    "RAT",
+    "Backdoor",
+    "Loader",
+    "Stealer",
+    "Infostealer",
+    "Trojan",
+    "Botnet",
+    "Wiper",
+    "Implant",
+    "Beacon",
+    "Team",
+    "Group",
+    "Gang",
+    "Actors",
+    "Affiliates",
+    "Operators",
+    "Leaks",
+    "APT",
+];
+
+/// Whether the text after a one-word name goes on with another capitalised word, so that
+/// the name is the first word of a longer one: "the Royal Road malicious document builder",
+/// "VMware's Carbon Black", "thank Kevin Henry" (ATT&CK's Royal, Carbon and Kevin).
+fn starts_a_longer_name(after: &str) -> bool {
+    let Some(rest) = after.strip_prefix(' ') else {
+        return false;
+    };
+    let next: &str = rest
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("");
+    next.starts_with(|c: char| c.is_uppercase())
+        && next.chars().any(|c| c.is_lowercase())
+        && !KIND_WORDS.contains(&next)
+}
+
 /// `Ping`, `Expand`: one capitalised word that any sentence could start with.
 fn looks_like_a_plain_word(written: &str) -> bool {
     let mut chars = written.chars();
@@ -645,6 +691,24 @@ mod tests {
             .into_iter()
             .flat_map(|(kind, list)| list.iter().map(move |e| (kind.to_owned(), e.name.clone())))
             .collect()
+    }
+
+    #[test]
+    fn a_name_that_is_the_first_word_of_a_longer_one_is_not_that_name() {
+        // ATT&CK's Royal, Carbon and Equation, inside other names (TRAM reports).
+        let text = "The group uses the Royal Road document builder. VMware's Carbon Black team \
+                    saw it. The payload carries an Equation Editor exploit.";
+        let found = names_in(text);
+        for name in ["Royal", "Carbon", "Equation"] {
+            assert!(!found.iter().any(|(_, n)| n == name), "{name} in {found:?}");
+        }
+        // A heading's kind word keeps the name; so does a vendor before its product.
+        let found = names_in("Royal Ransomware Targets Schools. Microsoft Exchange was hit.");
+        assert!(
+            found.contains(&("malware".to_owned(), "Royal".to_owned())),
+            "{found:?}"
+        );
+        assert!(found.iter().any(|(kind, _)| kind == "product"), "{found:?}");
     }
 
     #[test]
