@@ -222,6 +222,9 @@ pub struct EntityIndex {
     /// Each spelling of a name → the name in `info`.
     names: Dictionary<usize>,
     info: Vec<Name>,
+    /// KEV products named by an ordinary word ([`GENERIC_PRODUCTS`]) → their vendors, one of
+    /// which must be written just before the product.
+    vendors_of: BTreeMap<String, Vec<String>>,
     sectors: AhoCorasick,
 }
 
@@ -375,10 +378,18 @@ impl EntityIndex {
             );
         }
         let mut products: BTreeMap<&str, ()> = BTreeMap::new();
+        let mut vendors_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for entry in &catalog.kev {
             // KEV writes a few names with a trailing space (`Windows `).
-            products.insert(entry.vendor.trim(), ());
-            products.insert(entry.product.trim(), ());
+            let (vendor, product) = (entry.vendor.trim(), entry.product.trim());
+            products.insert(vendor, ());
+            products.insert(product, ());
+            if GENERIC_PRODUCTS.contains(&product) {
+                let vendors = vendors_of.entry(product.to_owned()).or_default();
+                if !vendors.iter().any(|v| v == vendor) {
+                    vendors.push(vendor.to_owned());
+                }
+            }
         }
         for product in products.keys() {
             add(
@@ -401,6 +412,7 @@ impl EntityIndex {
         Self {
             names,
             info,
+            vendors_of,
             sectors,
         }
     }
@@ -420,6 +432,14 @@ impl EntityIndex {
             let Some(written) = text.get(start..end) else {
                 continue;
             };
+            if let Some(vendors) = self.vendors_of.get(&name.canonical)
+                && name.kind == Kind::Product
+                && !vendors
+                    .iter()
+                    .any(|v| text[..start].trim_end_matches(' ').ends_with(v.as_str()))
+            {
+                continue;
+            }
             let named_thing = !matches!(name.kind, Kind::Country | Kind::Product);
             if named_thing && looks_like_a_plain_word(written) && starts_a_longer_name(&text[end..])
             {
@@ -538,6 +558,33 @@ fn has_cue(kind: Kind, sentence: &str) -> bool {
             .iter()
             .any(|cue| cue.contains(' ') && lower.contains(cue))
 }
+
+/// KEV products named by an ordinary word: a product only after its vendor ("Adobe Reader",
+/// "VMware Tools", "Linux Kernel", "Microsoft Project"), not in "Remote Desktop", "Disable or
+/// Modify Tools", "the ATT&CK Framework" or "The LaZagne Project".
+const GENERIC_PRODUCTS: &[&str] = &[
+    "Auditor",
+    "Compact",
+    "Controllers",
+    "Core",
+    "Desktop",
+    "Director",
+    "Firewall",
+    "Framework",
+    "Frontend",
+    "Helpdesk",
+    "Ignition",
+    "Kernel",
+    "Pixel",
+    "Project",
+    "Publisher",
+    "Reader",
+    "Routers",
+    "Sense",
+    "Tools",
+    "Viewer",
+    "Webmail",
+];
 
 /// Capitalised words that may follow a name in a heading or title without making a longer
 /// name of it ("Royal Ransomware", "Conti Team One", "the Conti Leaks").
@@ -702,6 +749,17 @@ mod tests {
         for name in ["Royal", "Carbon", "Equation"] {
             assert!(!found.iter().any(|(_, n)| n == name), "{name} in {found:?}");
         }
+        // A product named by an ordinary word only after its vendor.
+        let found = names_in("They used Remote Desktop and Disable or Modify Tools.");
+        assert!(
+            !found.iter().any(|(kind, _)| kind == "product"),
+            "{found:?}"
+        );
+        let found = names_in("The flaw is in VMware Tools.");
+        assert!(
+            found.contains(&("product".to_owned(), "Tools".to_owned())),
+            "{found:?}"
+        );
         // A heading's kind word keeps the name; so does a vendor before its product.
         let found = names_in("Royal Ransomware Targets Schools. Microsoft Exchange was hit.");
         assert!(
