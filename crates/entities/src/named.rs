@@ -270,6 +270,8 @@ const NOT_NAMES: &[&str] = &[
     "American",
     "African",
     "Latin",
+    // Microsoft's "DEV-0569" is a whole name; "a DEV group" is none.
+    "DEV",
 ];
 
 /// Words one of which a sentence naming an adversary has (lower case); without one, "X group"
@@ -480,7 +482,11 @@ pub fn sort_ransomware(entities: &mut Entities, text: &str) {
 /// nothing of a name is left or the name is two cells of a table glued together
 /// ([`is_glued`]). `start` is where `name` stands in `text`.
 fn trimmed<'n>(text: &str, start: usize, name: &'n str) -> Option<(usize, &'n str)> {
-    if name.split(' ').any(is_glued) {
+    if name
+        .split(' ')
+        .any(|w| is_glued(w) || glues_two_words(text, w))
+        || follows_a_name(text, start)
+    {
         return None;
     }
     let mut offset = 0;
@@ -570,6 +576,41 @@ fn is_glued(word: &str) -> bool {
     word.contains('.') || technique_id || glued_article
 }
 
+/// A word of two capitalised words run together whose parts the report also writes apart
+/// ("Admin SharesAgrius operators", a heading glued to the next sentence: "Shares" and
+/// "Agrius" both stand alone elsewhere), unlike a family's own compound (MoonBounce,
+/// ShellFang), whose parts a report rarely writes alone.
+fn glues_two_words(text: &str, word: &str) -> bool {
+    let bytes = word.as_bytes();
+    (1..bytes.len()).any(|i| {
+        bytes[i - 1].is_ascii_lowercase()
+            && bytes[i].is_ascii_uppercase()
+            && [&word[..i], &word[i..]].iter().all(|part| {
+                part.len() >= 3
+                    && text.match_indices(part).any(|(at, _)| {
+                        let before = text[..at].chars().next_back();
+                        let after = text[at + part.len()..].chars().next();
+                        !before.is_some_and(char::is_alphanumeric)
+                            && !after.is_some_and(char::is_alphanumeric)
+                    })
+            })
+    })
+}
+
+/// Whether a capitalised word stands just before `start`: the capitalised run is longer than
+/// the three words a name is read as, so the match is its tail ("Cobalt Strike C2 IP group",
+/// a rule's title, read as "Strike C2 IP").
+fn follows_a_name(text: &str, start: usize) -> bool {
+    let Some(before) = text[..start].strip_suffix(' ') else {
+        return false;
+    };
+    let word = before
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("");
+    word.starts_with(|c: char| c.is_uppercase()) && !NOT_NAMES.contains(&word)
+}
+
 /// A capitalised "-ing" word ("Loading REvil ransomware", "Decompressing malware",
 /// "Installing malware, such as…"): a sentence's verb, not a name, when it opens the sentence
 /// or another word follows it.
@@ -630,6 +671,7 @@ const DESCRIBING_SUFFIXES: &[&str] = &[
     "stage",
     "source",
     "state",
+    "service",
 ];
 
 /// A hyphenated word that describes rather than names ("Go-based", "VMProtect-ed").
@@ -731,7 +773,8 @@ mod tests {
                     runs a script.\n\
                     5B70453AB58824A65ED0B6175C903AA022A87D6AN/AWin32/Spy.Agent.QETGlimmer \
                     backdoor version 2.0\n\
-                    Every Glimmer backdoor needs a passcode. The Shardline backdoor beacons.";
+                    Every Glimmer backdoor needs a passcode. The Shardline backdoor beacons.\n\
+                    Affiliates look for a Ransomware-as-a-Service group.";
         let found = named(text);
         let mut malware = names(&found.malware);
         malware.sort_unstable();
@@ -739,6 +782,25 @@ mod tests {
             malware,
             vec!["Frostbyte", "Glimmer", "Icefang", "Rimeclaw", "Shardline"]
         );
+        assert!(
+            found.threat_actors.is_empty(),
+            "{:?}",
+            names(&found.threat_actors)
+        );
+    }
+
+    #[test]
+    fn a_heading_glued_to_a_name_or_the_tail_of_a_long_title_is_not_an_actor() {
+        // Shapes of ESET's ATT&CK tables and of a Suricata rule's title (TRAM reports).
+        let text = "Lateral Movement: SMB/Windows Admin SharesFrostbyte operators used SMB to \
+                    reach the victim. It hit Admin Shares. The Frostbyte group attacks banks.\n\n\
+                    The malicious ET Threatview.io High Confidence Cobalt Strike C2 IP group 2 \
+                    was seen in the attack.\n";
+        let found = named(text);
+        assert_eq!(names(&found.threat_actors), vec!["Frostbyte"]);
+        // A family's own compound stays a name.
+        let found = named("The ShellFang loader was used in the attack.");
+        assert_eq!(names(&found.malware), vec!["ShellFang"]);
     }
 
     #[test]
