@@ -324,9 +324,13 @@ fn is_not_the_kit(text: &str, start: usize, end: usize) -> bool {
     if is("dcs") {
         return cue != "DCS";
     }
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
-    let before = &text[text.ceil_char_boundary(start.saturating_sub(120).max(line_start))..start];
+    // The 120 bytes around the cue on its line (bounded: a cue on a line of megabytes costs
+    // no more than one on a short line).
+    let from = text.ceil_char_boundary(start.saturating_sub(120));
+    let to = text.floor_char_boundary(end + 120);
+    let line_start = text[from..start].rfind('\n').map_or(from, |i| from + i + 1);
+    let line_end = text[end..to].find('\n').map_or(to, |i| end + i);
+    let before = &text[line_start..start];
     if before.contains("Mozilla/") {
         return true;
     }

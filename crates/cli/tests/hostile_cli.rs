@@ -130,13 +130,22 @@ fn one_long_line_of_indicators_stays_within_its_memory_ceiling() {
     }
     // One 4 MB line of sentences with indicators: every indicator used to scan its whole line
     // again (quadratic: minutes for 10 MB; BENCHMARKS.md has the times).
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("line.txt");
-    let sentence = "The actors exploited CVE-2023-4966 on 203.0.113.9 and ran vssadmin delete shadows /all /quiet. ";
-    std::fs::write(&input, sentence.repeat(4 * 1024 * 1024 / sentence.len())).expect("write");
-    let (output, peak) = analyze(&input, &dir.path().join("out"), &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(peak < 512, "peak {peak} MiB for 4 MB");
+    // The second shape is of domain cues and introduced names, each looked at in its context
+    // (a name once scanned the whole text for its lower-case form: 60 s on this line).
+    let sentences = [
+        "The actors exploited CVE-2023-4966 on 203.0.113.9 and ran vssadmin delete shadows /all /quiet. ",
+        "The Android app of Frostbyte malware runs on Windows, macOS, Android and iOS with a \
+         Mozilla/5.0 (Linux; Android 8) agent on the DCs. Packed Loading Admin SharesFrostbyte \
+         operators attacked. ",
+    ];
+    for (n, sentence) in sentences.iter().enumerate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("line.txt");
+        std::fs::write(&input, sentence.repeat(4 * 1024 * 1024 / sentence.len())).expect("write");
+        let (output, peak) = analyze(&input, &dir.path().join("out"), &[]);
+        assert!(output.status.success(), "shape {n}: {}", stderr(&output));
+        assert!(peak < 512, "shape {n}: peak {peak} MiB for 4 MB");
+    }
 }
 
 /// Runs `ctiforge hunt --rules RULE EXTRA… LOG` on a rule and a log written here.

@@ -298,6 +298,7 @@ const THREAT_WORDS: &[&str] = &[
 /// Adds what the report names itself: unknown actors and malware, and the aliases it lists
 /// for any of them (known or not).
 pub fn add_named(entities: &mut Entities, text: &str, sentences: &[Span]) {
+    let words = Words::new(text);
     let introduced = INTRODUCED
         .captures_iter(text)
         .chain(CALLED.captures_iter(text));
@@ -305,7 +306,7 @@ pub fn add_named(entities: &mut Entities, text: &str, sentences: &[Span]) {
         let (Some(name), Some(what)) = (c.name("name"), c.name("what")) else {
             continue;
         };
-        let Some((start, name)) = trimmed(text, name.start(), name.as_str()) else {
+        let Some((start, name)) = trimmed(text, &words, name.start(), name.as_str()) else {
             continue;
         };
         let what = what.as_str().to_lowercase();
@@ -345,7 +346,7 @@ pub fn add_named(entities: &mut Entities, text: &str, sentences: &[Span]) {
         let Some(name) = c.name("name") else {
             continue;
         };
-        let Some((start, name)) = trimmed(text, name.start(), name.as_str()) else {
+        let Some((start, name)) = trimmed(text, &words, name.start(), name.as_str()) else {
             continue;
         };
         if !known(entities, name) {
@@ -481,12 +482,13 @@ pub fn sort_ransomware(entities: &mut Entities, text: &str) {
 /// → "REvil") or trailing platform words ("SimplexTea Linux" → "SimplexTea"); none when
 /// nothing of a name is left or the name is two cells of a table glued together
 /// ([`is_glued`]). `start` is where `name` stands in `text`.
-fn trimmed<'n>(text: &str, start: usize, name: &'n str) -> Option<(usize, &'n str)> {
-    if name
-        .split(' ')
-        .any(|w| is_glued(w) || glues_two_words(text, w))
-        || follows_a_name(text, start)
-    {
+fn trimmed<'n>(
+    text: &str,
+    words: &Words<'_>,
+    start: usize,
+    name: &'n str,
+) -> Option<(usize, &'n str)> {
+    if name.split(' ').any(|w| is_glued(w) || words.glues_two(w)) || follows_a_name(text, start) {
         return None;
     }
     let mut offset = 0;
@@ -495,13 +497,11 @@ fn trimmed<'n>(text: &str, start: usize, name: &'n str) -> Option<(usize, &'n st
     for (i, word) in name.split(' ').enumerate() {
         // Only the first word can be a sentence's capitalised word.
         let first = i == 0;
-        let ordinary = first && opens && written_as_a_word(text, word);
-        let verb = first && (opens || several) && is_gerund(word);
         if NOT_NAMES.contains(&word)
             || PLATFORM_WORDS.contains(&word)
             || is_describing(word)
-            || verb
-            || ordinary
+            || first && (opens || several) && is_gerund(word)
+            || first && opens && words.in_prose(word)
         {
             offset += word.len() + 1;
         } else {
@@ -576,25 +576,82 @@ fn is_glued(word: &str) -> bool {
     word.contains('.') || technique_id || glued_article
 }
 
-/// A word of two capitalised words run together whose parts the report also writes apart
-/// ("Admin SharesAgrius operators", a heading glued to the next sentence: "Shares" and
-/// "Agrius" both stand alone elsewhere), unlike a family's own compound (MoonBounce,
-/// ShellFang), whose parts a report rarely writes alone.
-fn glues_two_words(text: &str, word: &str) -> bool {
-    let bytes = word.as_bytes();
-    (1..bytes.len()).any(|i| {
-        bytes[i - 1].is_ascii_lowercase()
-            && bytes[i].is_ascii_uppercase()
-            && [&word[..i], &word[i..]].iter().all(|part| {
-                part.len() >= 3
-                    && text.match_indices(part).any(|(at, _)| {
-                        let before = text[..at].chars().next_back();
-                        let after = text[at + part.len()..].chars().next();
-                        !before.is_some_and(char::is_alphanumeric)
-                            && !after.is_some_and(char::is_alphanumeric)
-                    })
-            })
-    })
+/// The words of one document, indexed once on first use (each candidate name used to scan
+/// the whole text again: quadratic on a long line of sentences).
+struct Words<'t> {
+    text: &'t str,
+    index: std::cell::OnceCell<WordIndex<'t>>,
+}
+
+struct WordIndex<'t> {
+    /// Every run of letters and digits.
+    standing: std::collections::HashSet<&'t str>,
+    /// Lower-case words written as prose: after a space, before a space or `, . ; :`.
+    prose: std::collections::HashSet<&'t str>,
+}
+
+impl<'t> Words<'t> {
+    fn new(text: &'t str) -> Self {
+        Words {
+            text,
+            index: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn index(&self) -> &WordIndex<'t> {
+        self.index.get_or_init(|| {
+            let text = self.text;
+            let mut index = WordIndex {
+                standing: std::collections::HashSet::new(),
+                prose: std::collections::HashSet::new(),
+            };
+            let mut at = 0;
+            for run in text.split(|c: char| !c.is_alphanumeric()) {
+                let end = at + run.len();
+                if !run.is_empty() {
+                    index.standing.insert(run);
+                    let spaced = text[..at].ends_with(' ')
+                        && text[end..].starts_with([' ', ',', '.', ';', ':']);
+                    if spaced && run.bytes().all(|b| b.is_ascii_lowercase()) {
+                        index.prose.insert(run);
+                    }
+                }
+                // The separator is one character.
+                at = end + text[end..].chars().next().map_or(0, char::len_utf8);
+            }
+            index
+        })
+    }
+
+    /// A word of two capitalised words run together whose parts the report also writes
+    /// apart ("Admin SharesAgrius operators", a heading glued to the next sentence: "Shares"
+    /// and "Agrius" both stand alone elsewhere), unlike a family's own compound (MoonBounce,
+    /// ShellFang), whose parts a report rarely writes alone.
+    fn glues_two(&self, word: &str) -> bool {
+        let bytes = word.as_bytes();
+        (1..bytes.len()).any(|i| {
+            bytes[i - 1].is_ascii_lowercase()
+                && bytes[i].is_ascii_uppercase()
+                && [&word[..i], &word[i..]]
+                    .iter()
+                    .all(|part| part.len() >= 3 && self.index().standing.contains(part))
+        })
+    }
+
+    /// Whether the report also writes `word` in lower case as a word of prose ("modern
+    /// malware", "packed samples"): then its capital at the start of a sentence does not make
+    /// it a name.
+    fn in_prose(&self, word: &str) -> bool {
+        if !word
+            .get(1..)
+            .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_lowercase()))
+        {
+            return false;
+        }
+        self.index()
+            .prose
+            .contains(word.to_ascii_lowercase().as_str())
+    }
 }
 
 /// Whether a capitalised word stands just before `start`: the capitalised run is longer than
@@ -622,18 +679,6 @@ fn is_gerund(word: &str) -> bool {
 fn starts_sentence(text: &str, start: usize) -> bool {
     let before = text[..start].trim_end_matches([' ', '\t', '-', '*', '•', '"', '“', '(']);
     before.is_empty() || before.ends_with(['.', '!', '?', ':', '\n'])
-}
-
-/// Whether the report also writes `word` in lower case as a word of prose ("modern malware",
-/// "packed samples"): then its capital at the start of a sentence does not make it a name.
-fn written_as_a_word(text: &str, word: &str) -> bool {
-    if !word[1..].chars().all(|c| c.is_ascii_lowercase()) {
-        return false;
-    }
-    let lower = word.to_ascii_lowercase();
-    text.match_indices(&lower).any(|(at, _)| {
-        text[..at].ends_with(' ') && text[at + lower.len()..].starts_with([' ', ',', '.', ';', ':'])
-    })
 }
 
 /// Last parts of a hyphenated word that describe rather than name ("ICS-specific malware",
