@@ -730,13 +730,12 @@ fn is_describing(word: &str) -> bool {
 
 /// A name: starts with a capital, has a letter, is not a describing word, at most 40 bytes.
 fn is_name(candidate: &str) -> bool {
-    let describing = is_describing;
     !candidate.is_empty()
         && candidate.len() <= 40
         && candidate.starts_with(|c: char| c.is_uppercase())
         && candidate.split(' ').count() <= 3
         && !candidate.split(' ').all(|w| NOT_NAMES.contains(&w))
-        && !candidate.split(' ').next_back().is_some_and(describing)
+        && !candidate.split(' ').next_back().is_some_and(is_describing)
         && candidate.chars().filter(|c| c.is_alphabetic()).count() >= 3
 }
 
