@@ -471,6 +471,26 @@ pub const ENTRIES: &[(&str, &str, f32)] = &[
     ("impersonating the help desk", "T1656", 0.85),
     ("impersonating help desk", "T1656", 0.85),
     ("pretending to be it support", "T1656", 0.8),
+    // Posing as the employee whose account is wanted, and the help-desk call that does it
+    // (ATT&CK's LAPSUS$ and Scattered Spider procedure examples; MGM write-ups, read
+    // 2026-12-08: "called MGM's IT help desk, impersonated an employee").
+    ("impersonated an employee", "T1656", 0.8),
+    ("impersonating an employee", "T1656", 0.8),
+    ("impersonate an employee", "T1656", 0.8),
+    ("impersonated employees", "T1656", 0.8),
+    ("impersonating employees", "T1656", 0.8),
+    ("impersonate employees", "T1656", 0.8),
+    ("impersonated legitimate users", "T1656", 0.75),
+    ("impersonating legitimate users", "T1656", 0.75),
+    ("posing as an employee", "T1656", 0.8),
+    ("posing as employees", "T1656", 0.8),
+    ("called the help desk", "T1598.004", 0.75),
+    ("called the it help desk", "T1598.004", 0.75),
+    ("calling the help desk", "T1598.004", 0.75),
+    ("calls the help desk", "T1598.004", 0.75),
+    ("help desk call*", "T1598.004", 0.7),
+    ("vishing", "T1566.004", 0.75),
+    ("voice phishing", "T1566.004", 0.8),
     // Impact.
     ("ransom note*", "T1486", 0.75),
     ("encrypts files", "T1486", 0.85),
@@ -492,6 +512,18 @@ pub const ENTRIES: &[(&str, &str, f32)] = &[
     ("esxi encryptor*", "T1486", 0.85),
     ("linux encryptor*", "T1486", 0.8),
     ("ransomware encryptor*", "T1486", 0.85),
+    // Ransomware put on the network and whole systems encrypted, as incident write-ups put it
+    // (the Change Healthcare testimony's coverage, read 2026-12-08: "nine days later,
+    // ransomware was deployed", "threat actors encrypting systems").
+    ("encrypting systems", "T1486", 0.75),
+    ("encrypted systems", "T1486", 0.7),
+    ("encrypting servers", "T1486", 0.75),
+    ("encrypted servers", "T1486", 0.7),
+    ("deployed ransomware", "T1486", 0.7),
+    ("deploying ransomware", "T1486", 0.7),
+    ("deploy ransomware", "T1486", 0.65),
+    ("deploys ransomware", "T1486", 0.7),
+    ("ransomware was deployed", "T1486", 0.7),
     ("wiper", "T1485", 0.7),
     // Data destroyed in plain words, as write-ups of destructive attacks put it (Fuxnet, 2024:
     // "After erasing files and directories", "wiped 30TB of critical data"; read 2026-12-07).

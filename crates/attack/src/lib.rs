@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod corpus;
+pub mod denial;
 pub mod domains;
 pub mod eval;
 pub mod features;
@@ -414,8 +415,13 @@ impl<'kb> Mapper<'kb> {
         self.technique_index.get(id).copied()
     }
 
-    /// Scores one sentence.
+    /// Scores one sentence. A sentence that denies what it describes (see [`denial`]) scores
+    /// nothing.
     pub fn score_sentence(&self, text: &str, scratch: &mut MapScratch) -> SentenceScores {
+        // "The group is not exploiting vulnerabilities" is evidence of nothing.
+        if denial::denies(text) {
+            return SentenceScores::default();
+        }
         let mut signals: BTreeMap<usize, Vec<SignalHit>> = BTreeMap::new();
         let mut scores = SentenceScores::default();
         let mut add = |technique: usize, signal: Signal, strength: f32| {

@@ -314,6 +314,11 @@ fn plain_words_for_behaviour_as_real_reports_put_it() {
             "T0800",
         ),
         (
+            "A member called the IT help desk, impersonated an employee and convinced the \
+             agent to reset the employee's multi-factor authentication.",
+            "T1656",
+        ),
+        (
             "Victims installed the loader after clicking malvertising on search results.",
             "T1583.008",
         ),
@@ -531,6 +536,11 @@ fn text_without_techniques_maps_to_nothing() {
         "",
         "The weather in Lisbon was mild all week.",
         "We thank the response team for their help.",
+        // Behaviour named only to be denied (an MGM write-up, the CISA red-team report):
+        // each mapped to a technique before (Exploit Public-Facing Application, Data
+        // Encrypted for Impact).
+        "Scattered Spider is not exploiting software vulnerabilities.",
+        "Note: This technique does NOT encrypt files on the target system.",
     ] {
         let mapping = map(&mapper, text, &MapOptions::default());
         assert!(
