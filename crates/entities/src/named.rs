@@ -752,7 +752,15 @@ fn known(entities: &Entities, name: &str) -> bool {
         .filter(|e| e.source != "report")
         .any(|e| {
             let wanted = squeezed(name);
-            squeezed(&e.name) == wanted || e.mentions.iter().any(|m| squeezed(m) == wanted)
+            // "Lazarus" in a report that also names the Lazarus Group is that group.
+            let known_as = |spelt: &str| {
+                let spelt = squeezed(spelt);
+                spelt == wanted
+                    || ["group", "team", "gang"]
+                        .iter()
+                        .any(|kind| spelt.strip_suffix(kind) == Some(wanted.as_str()))
+            };
+            known_as(&e.name) || e.mentions.iter().any(|m| known_as(m))
         })
 }
 
@@ -847,18 +855,25 @@ mod tests {
         assert_eq!(names(&found.malware), vec!["ShellFang"]);
     }
 
+    /// An entity the knowledge base gave, with one mention.
+    fn from_attack(name: &str, id: &str, mention: &str) -> Entity {
+        Entity {
+            name: name.to_owned(),
+            id: Some(id.to_owned()),
+            stix_id: None,
+            source: "attack".to_owned(),
+            mentions: vec![mention.to_owned()],
+            evidence: Vec::new(),
+        }
+    }
+
     #[test]
     fn a_report_introduces_names_and_their_aliases() {
         let text = "The Frostbyte ransomware encrypted the servers. Frostbyte actors, also known as Icefang and Rimeclaw, sold access. The ransomware spread.";
         let mut known = Entities::default();
-        known.malware.push(Entity {
-            name: "BlackCat".to_owned(),
-            id: Some("S1068".to_owned()),
-            stix_id: None,
-            source: "attack".to_owned(),
-            mentions: vec!["ALPHV".to_owned()],
-            evidence: Vec::new(),
-        });
+        known
+            .malware
+            .push(from_attack("BlackCat", "S1068", "ALPHV"));
         let (_, sentences) = ctiforge_text::segment("Both used the Black Cat ransomware.");
         add_named(
             &mut known,
@@ -871,6 +886,15 @@ mod tests {
             "Black Cat is BlackCat: {:?}",
             known.malware
         );
+        // The knowledge base's Lazarus Group, written "the Lazarus group" (a TRAM report).
+        known
+            .threat_actors
+            .push(from_attack("Lazarus Group", "G0032", "Lazarus group"));
+        let attributed = "We attribute the supply-chain attack to the Lazarus group with a high \
+                          level of confidence.";
+        let (_, sentences) = ctiforge_text::segment(attributed);
+        add_named(&mut known, attributed, &sentences);
+        assert_eq!(names(&known.threat_actors), ["Lazarus Group"]);
         let found = named(text);
         let (malware, actors) = (names(&found.malware), names(&found.threat_actors));
         assert_eq!(malware, ["Frostbyte"]);

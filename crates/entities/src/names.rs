@@ -94,6 +94,39 @@ const SECTORS: &[(&str, &str)] = &[
     ("military", "Military"),
     ("retail", "Retail"),
     ("retailers", "Retail"),
+    // The victims of help-desk intrusions and their like (MGM, Caesars, UK retailers,
+    // US insurers; write-ups read 2026-12-08), and other MISP sectors that reports name in
+    // so many words. Not "insurance" or "shipping" alone ("insurance claims", "shipping a
+    // payload"), nor "insurance companies" (ransom notes name the victim's), "journalists"
+    // or "media outlets" (a leak site's page for the press, the outlets that reported it:
+    // read on the TRAM reports).
+    ("insurance sector", "Insurance"),
+    ("insurance industry", "Insurance"),
+    ("insurance providers", "Insurance"),
+    ("insurers", "Insurance"),
+    ("casino", "Casino"),
+    ("casinos", "Casino"),
+    ("hotels", "Hotels"),
+    ("hospitality", "Hospitality"),
+    ("law firm", "Lawyers"),
+    ("law firms", "Lawyers"),
+    ("managed service provider", "Managed Services Provider"),
+    ("managed service providers", "Managed Services Provider"),
+    ("managed services provider", "Managed Services Provider"),
+    ("managed services providers", "Managed Services Provider"),
+    ("aerospace", "Aerospace"),
+    ("automotive", "Automotive"),
+    ("semiconductor", "Semi-conductors"),
+    ("semiconductors", "Semi-conductors"),
+    ("think tanks", "Think Tanks"),
+    ("think tank", "Think Tanks"),
+    ("non-governmental organizations", "NGO"),
+    ("ngos", "NGO"),
+    ("school districts", "Education"),
+    ("k-12", "Education"),
+    ("defense industrial base", "Defense"),
+    ("chemical plants", "Chemical"),
+    ("airports", "Civil Aviation"),
 ];
 
 /// The names of CISA's critical-infrastructure sectors (lower case) → sector, read where a
@@ -237,6 +270,15 @@ impl std::fmt::Debug for EntityIndex {
     }
 }
 
+/// An actor's name ending in its kind word ("Lazarus Group", "Sandworm Team") with that word in
+/// lower case; `None` for other names.
+fn kind_in_lower_case(name: &str) -> Option<String> {
+    let (head, kind) = name.rsplit_once(' ')?;
+    ["Group", "Team", "Gang"]
+        .contains(&kind)
+        .then(|| format!("{head} {}", kind.to_lowercase()))
+}
+
 impl EntityIndex {
     /// Indexes the names and aliases of `kb`.
     pub fn new(kb: &KnowledgeBase) -> Self {
@@ -244,12 +286,16 @@ impl EntityIndex {
         let mut info: Vec<Name> = Vec::new();
         let mut spellings: Vec<(String, usize)> = Vec::new();
         let mut add = |spelt: &mut dyn Iterator<Item = &str>, name: Name| {
+            let actor = name.kind == Kind::Actor;
             info.push(name);
-            spellings.extend(
-                spelt
-                    .filter(|s| s.chars().count() >= 4)
-                    .map(|s| (s.to_owned(), info.len() - 1)),
-            );
+            for spelling in spelt.filter(|s| s.chars().count() >= 4) {
+                spellings.push((spelling.to_owned(), info.len() - 1));
+                // Reports write an actor's kind word in lower case: "the Lazarus group",
+                // "Sandworm team".
+                if let Some(lowered) = actor.then(|| kind_in_lower_case(spelling)).flatten() {
+                    spellings.push((lowered, info.len() - 1));
+                }
+            }
         };
         let catalog = kb.catalog();
         let mut group_names: std::collections::HashMap<String, &ctiforge_kb::Group> =
@@ -725,6 +771,19 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_sectors_of_help_desk_intrusions_are_named() {
+        // An MGM write-up (2023–2025 intrusions by the same group).
+        let text = "The group breached casinos in Las Vegas, then UK retailers, then shifted \
+                    its targeting to the insurance sector.";
+        assert_eq!(sectors_in(text), ["Casino", "Insurance", "Retail"]);
+        // Insurance as a word of something else: a claim, a ransom note's threat.
+        assert!(
+            sectors_in("The outage stopped insurance claims. Your insurance company will not pay.")
+                .is_empty()
+        );
+    }
+
     fn names_in(text: &str) -> Vec<(String, String)> {
         let found = entities_in(text);
         let labelled = [
@@ -767,6 +826,20 @@ mod tests {
             "{found:?}"
         );
         assert!(found.iter().any(|(kind, _)| kind == "product"), "{found:?}");
+    }
+
+    #[test]
+    fn an_actor_whose_kind_word_is_written_in_lower_case_is_the_known_actor() {
+        // ATT&CK's Lazarus Group and Sandworm Team, as write-ups spell them.
+        let found = names_in("The Lazarus group and the Sandworm team both used wipers.");
+        for name in ["Lazarus Group", "Sandworm Team"] {
+            assert!(
+                found.contains(&("actor".to_owned(), name.to_owned())),
+                "{name} in {found:?}"
+            );
+        }
+        // Only the kind word; the rest of the name keeps its case.
+        assert!(names_in("the lazarus group").is_empty());
     }
 
     #[test]
