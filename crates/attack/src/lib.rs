@@ -286,9 +286,24 @@ impl<'kb> Mapper<'kb> {
                 .entry(technique.name.to_lowercase())
                 .or_default() += 1;
         }
+        // A technique named like a mitigation ("Multi-Factor Authentication", "Code Signing",
+        // "Vulnerability Scanning") is named in most reports as the defence, or as its
+        // absence ("a portal that had no multi-factor authentication"): the name alone is no
+        // evidence of the technique.
+        let defences: std::collections::HashSet<String> = kb
+            .catalog()
+            .mitigations
+            .iter()
+            .filter(|m| !m.deprecated)
+            .map(|m| m.name.to_lowercase())
+            .collect();
         for technique in active() {
             let name = technique.name.to_lowercase();
-            if name.contains(' ') && name.len() >= 10 && name_counts[&name] == 1 {
+            if name.contains(' ')
+                && name.len() >= 10
+                && name_counts[&name] == 1
+                && !defences.contains(&name)
+            {
                 patterns.push(name.clone());
                 phrase_info.push(Phrase {
                     pattern: name,

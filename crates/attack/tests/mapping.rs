@@ -541,6 +541,9 @@ fn text_without_techniques_maps_to_nothing() {
         // Encrypted for Impact).
         "Scattered Spider is not exploiting software vulnerabilities.",
         "Note: This technique does NOT encrypt files on the target system.",
+        // A technique named like a mitigation, named as the defence (the NotPetya analysis's
+        // certificate issuer): Code Signing at 0.92 before.
+        "Issuer: Microsoft Code Signing PCA",
     ] {
         let mapping = map(&mapper, text, &MapOptions::default());
         assert!(
