@@ -12,7 +12,8 @@
 //! - the negation is an auxiliary with "not" ("did not", "is not", "hasn't"...), "no
 //!   evidence/indication/sign(s)", or a sentence that opens with "No" or "None";
 //! - nothing before it opens a subordinate, relative or second clause ("after", "if", "that",
-//!   "which", "and", "but"...), and it is not inside brackets;
+//!   "which", "and", "but"..., or a check: "checks to ensure it is not..."), and it is not
+//!   inside brackets;
 //! - nothing after it brings a positive part back ("but", "instead", "only", "and", "then",
 //!   "which", a semicolon...);
 //! - it does not deny a requirement ("does not require", "need", "rely", "have to"), which
@@ -20,7 +21,7 @@
 //!
 //! Of TRAM's 31,335 sentences, 3 with a technique label are denials by this rule ("we don't
 //! see many instances of domain fronting", "No pdb/debug strings are present", "Many people
-//! don't protect their router…") and 61 without one.
+//! don't protect their router…") and 59 without one.
 
 /// Auxiliaries that "not" negates.
 const AUXILIARIES: [&str; 10] = [
@@ -33,11 +34,49 @@ const CONTRACTED: [&str; 10] = [
 ];
 /// Nouns that "no" turns into a denial anywhere in the sentence.
 const NO_NOUNS: [&str; 4] = ["evidence", "indication", "sign", "signs"];
-/// Words that, before the negation, put it in a clause other than the main one.
-const CLAUSE_BEFORE: [&str; 24] = [
-    "after", "before", "when", "once", "since", "because", "although", "though", "while", "if",
-    "unless", "until", "whether", "which", "who", "whom", "whose", "where", "as", "so", "that",
-    "and", "or", "but",
+/// Words that, before the negation, put it in a clause other than the main one: conjunctions
+/// and relatives, and the verbs of a check whose object is the negated clause ("checks to
+/// ensure it is not running in a virtual machine" describes the check, which happened).
+const CLAUSE_BEFORE: [&str; 39] = [
+    "after",
+    "before",
+    "when",
+    "once",
+    "since",
+    "because",
+    "although",
+    "though",
+    "while",
+    "if",
+    "unless",
+    "until",
+    "whether",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "where",
+    "as",
+    "so",
+    "that",
+    "and",
+    "or",
+    "but",
+    "ensure",
+    "ensures",
+    "ensuring",
+    "check",
+    "checks",
+    "checking",
+    "verify",
+    "verifies",
+    "verifying",
+    "confirm",
+    "confirms",
+    "confirming",
+    "determine",
+    "determines",
+    "determining",
 ];
 /// Words that, after the negation, bring back a positive part.
 const POSITIVE_AFTER: [&str; 25] = [
@@ -249,6 +288,7 @@ mod tests {
             "The actor connected via a VPN endpoint that did not have MFA enabled.",
             "After confirming the FTP accounts did not provide shell access, the actor used the VPN.",
             "The malware checks the locale and does not run if the device is in Russia.",
+            "Some versions check to ensure it is not being executed inside a virtual machine.",
             // A positive part before or after.
             "The actors staged a ransomware binary on the backup server but did not execute it.",
             "The sample does not communicate over SSH but uses HTTPS.",
