@@ -204,3 +204,20 @@ fn files_named_in_a_vulnerability_are_not_indicators_but_an_intruders_files_are(
             .contains("vulnerability")
     );
 }
+
+#[test]
+fn key_points_count_in_the_singular_when_there_is_one() {
+    // A Change Healthcare write-up gave "1 techniques across 1 tactics".
+    let kb = KnowledgeBase::embedded().expect("embedded knowledge base");
+    let analysis = analyze(
+        &kb,
+        "Nine days later the threat actors deployed ransomware across the network.",
+    );
+    let points = &analysis.summary.key_points;
+    assert!(
+        points
+            .iter()
+            .any(|p| p.starts_with("1 technique across 1 tactic;")),
+        "{points:?}"
+    );
+}

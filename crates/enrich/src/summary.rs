@@ -172,9 +172,9 @@ pub fn summarize(
     if !techniques.is_empty() {
         let tactics: BTreeSet<&str> = kill_chain.iter().map(|k| k.name.as_str()).collect();
         points.push(format!(
-            "{} techniques across {} tactics; strongest: {}.",
-            techniques.len(),
-            tactics.len(),
+            "{} across {}; strongest: {}.",
+            counted(techniques.len(), "technique", "techniques"),
+            counted(tactics.len(), "tactic", "tactics"),
             techniques
                 .iter()
                 .take(3)
@@ -219,4 +219,9 @@ fn key_risks(text: &str, sentences: &[Span], roles: &[SentenceRole]) -> Vec<Quot
         })
         .take(MAX_RISKS)
         .collect()
+}
+
+/// "1 technique", "3 techniques".
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
