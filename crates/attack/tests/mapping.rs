@@ -415,6 +415,43 @@ fn plain_words_for_behaviour_as_real_reports_put_it() {
              that the chat client fetched.",
             "AML.T0077",
         ),
+        // Identity intrusions as write-ups of Change Healthcare, of CISA's Scattered Spider
+        // advisory and of HC3's help-desk warning word them (read 2026-12-08).
+        (
+            "The gang used stolen credentials to reach the company's Citrix remote access \
+             service.",
+            "T1078",
+        ),
+        (
+            "The attackers first accessed the Citrix portal on February 12.",
+            "T1133",
+        ),
+        (
+            "The caller asked the help desk to reset the password and enroll a new device for \
+             MFA codes.",
+            "T1098.005",
+        ),
+        (
+            "With the mailbox they changed payment instructions, resulting in fraudulent \
+             payments.",
+            "T1657",
+        ),
+        (
+            "They moved laterally with PsExec and PowerShell remoting.",
+            "T1021.006",
+        ),
+        (
+            "For persistence they created new local user accounts on the hosts.",
+            "T1136.001",
+        ),
+        (
+            "They overwhelmed users with push bombing until one accepted.",
+            "T1621",
+        ),
+        (
+            "SIM swapping gave them the executives' one-time codes.",
+            "T1451",
+        ),
     ] {
         let mapping = map(&mapper, text, &MapOptions::default());
         assert!(
@@ -423,6 +460,21 @@ fn plain_words_for_behaviour_as_real_reports_put_it() {
             ids(&mapping)
         );
     }
+}
+
+#[test]
+fn sms_as_the_lure_s_channel_is_not_sms_collected_from_a_phone() {
+    // CISA's Scattered Spider advisory (2025): the text messages are the social engineering.
+    let kb = kb();
+    let mapper = Mapper::embedded(&kb).expect("embedded model");
+    let lure = "Posing as company IT staff using phone calls or SMS messages to obtain \
+                credentials from employees.";
+    let mapping = map(&mapper, lure, &MapOptions::default());
+    assert!(!ids(&mapping).contains(&"T1636.004"), "{:?}", ids(&mapping));
+    let stolen = "Once installed on the Android phone, the trojan can collect SMS messages and \
+                  upload them.";
+    let mapping = map(&mapper, stolen, &MapOptions::default());
+    assert!(ids(&mapping).contains(&"T1636.004"), "{:?}", ids(&mapping));
 }
 
 #[test]
