@@ -248,9 +248,15 @@ pub fn contexts(text: &str, sentences: usize, placed: &[(Domain, usize)]) -> Vec
     for (domain, pattern) in CUE_PATTERNS.iter() {
         let mut mentions = 0;
         let mut cues: Vec<String> = Vec::new();
+        let mut last_end = 0;
         for found in cue_matches(pattern, text) {
             let cue = found.as_str();
-            mentions += 1;
+            // "Industrial Control Systems (ICS)": a name and its abbreviation are one mention.
+            let abbreviation = last_end > 0 && text[last_end..found.start()].trim() == "(";
+            last_end = found.end();
+            if !abbreviation {
+                mentions += 1;
+            }
             if !cues.iter().any(|c| c.eq_ignore_ascii_case(cue)) {
                 cues.push(cue.to_owned());
             }
@@ -353,8 +359,14 @@ fn is_not_the_kit(text: &str, start: usize, end: usize) -> bool {
         .split(|c: char| !c.is_ascii_alphabetic())
         .next()
         .unwrap_or("");
-    (is("engineering workstation") || is("engineering workstations"))
-        && word_before.eq_ignore_ascii_case("software")
+    // Ivanti's Connect Secure VPN is "Ivanti ICS" in most write-ups of its exploitation.
+    cue == "ICS"
+        && (word_before.eq_ignore_ascii_case("ivanti")
+            || ["vpn", "vpns", "appliance", "appliances"]
+                .iter()
+                .any(|w| word_after.eq_ignore_ascii_case(w)))
+        || (is("engineering workstation") || is("engineering workstations"))
+            && word_before.eq_ignore_ascii_case("software")
         || (is("mobile device") || is("mobile devices"))
             && word_after.to_ascii_lowercase().starts_with("manage")
 }
@@ -644,6 +656,22 @@ mod tests {
         assert_eq!(found[0].cues, vec!["DCS", "engineering workstation"]);
         let phones = "The app steals SMS. It hides on Android devices. It asks for contacts.";
         assert_eq!(contexts(phones, 3, &[])[0].domain, Domain::Mobile);
+    }
+
+    #[test]
+    fn ivanti_connect_secure_is_not_ics_and_an_abbreviation_is_no_second_mention() {
+        // A write-up of CISA's Ivanti directive (read 2026-12-08): Ivanti Connect Secure is
+        // "Ivanti ICS", and one sentence names industrial control systems with its acronym.
+        let ivanti = "Agencies must secure Industrial Control Systems (ICS) against two flaws. \
+                      Over 22,000 Ivanti ICS VPNs are exposed online. Threat actors exploited \
+                      CVE-2023-46805. Ivanti released patches. Agencies must disconnect them.";
+        assert!(contexts(ivanti, 5, &[]).is_empty());
+        let appliance = "The ICS appliances were reset. The ICS VPN was patched. It was wiped.";
+        assert!(contexts(appliance, 4, &[]).is_empty());
+        // The name and the acronym in two places are two mentions.
+        let plant = "The actors reached the industrial control systems. Later the ICS network \
+                     went down. They wiped servers. They left.";
+        assert_eq!(contexts(plant, 4, &[])[0].domain, Domain::Ics);
     }
 
     #[test]
