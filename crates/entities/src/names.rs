@@ -190,6 +190,165 @@ fn listed_sectors(text: &str) -> Vec<(usize, usize, &'static str)> {
     found
 }
 
+/// Sector names as a list of a report's targets writes them ("attacks on various sectors,
+/// including retail, insurance, and aviation"), read only after such an opening
+/// ([`LIST_OPENINGS`]): alone, "insurance" or "technology" is a claim or a product.
+const LISTED_NAMES: &[(&str, &str)] = &[
+    ("insurance", "Insurance"),
+    ("aviation", "Civil Aviation"),
+    ("airlines", "Civil Aviation"),
+    ("finance", "Finance"),
+    ("financial", "Finance"),
+    ("banking", "Finance"),
+    ("education", "Education"),
+    ("higher education", "Higher education"),
+    ("legal", "Legal"),
+    ("hospitality", "Hospitality"),
+    ("retail", "Retail"),
+    ("healthcare", "Health"),
+    ("health care", "Health"),
+    ("manufacturing", "Manufacturing"),
+    ("technology", "Technology"),
+    ("telecommunications", "Telecoms"),
+    ("telecom", "Telecoms"),
+    ("shipping", "Shipping"),
+    ("maritime", "Maritime"),
+    ("logistics", "Logistic"),
+    ("construction", "Construction"),
+    ("agriculture", "Agriculture"),
+    ("mining", "Mining"),
+    ("media", "News - Media"),
+    ("entertainment", "Entertainment"),
+    ("gaming", "Game"),
+    ("pharmaceutical", "Pharmacy"),
+    ("pharmaceuticals", "Pharmacy"),
+    ("utilities", "Energy"),
+    ("oil and gas", "Oil"),
+    ("defense", "Defense"),
+    ("government", "Government, Administration"),
+];
+
+/// What opens a list of sectors in a sentence; the list runs to the end of the sentence.
+const LIST_OPENINGS: &[&str] = &[
+    "sectors, including",
+    "sectors including",
+    "sectors such as",
+    "sectors like",
+    "sectors, such as",
+    "industries, including",
+    "industries including",
+    "industries such as",
+    "industries, such as",
+    "industries like",
+    "verticals, including",
+    "verticals including",
+    "verticals such as",
+    "verticals like",
+];
+
+/// Words an item of a sector list may have beside its sector names ("and especially
+/// Healthcare and Public Health", "but not limited to").
+const LIST_FILLERS: &[&str] = &[
+    "and",
+    "or",
+    "the",
+    "especially",
+    "including",
+    "but",
+    "not",
+    "limited",
+    "to",
+    "other",
+    "others",
+    "various",
+    "sector",
+    "sectors",
+    "industry",
+    "industries",
+    "organizations",
+    "companies",
+    "firms",
+    "providers",
+    "also",
+];
+
+/// The sectors listed after an opening of [`LIST_OPENINGS`], with where each name starts.
+/// The list is the rest of the sentence, item by item (between commas), and ends at the first
+/// item with more than two words beside its sector names and [`LIST_FILLERS`]: "sectors, such
+/// as International Atomic Energy Agency (IAEA)" lists themes, not sectors.
+fn sectors_in_lists(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let mut names: Vec<(&str, &'static str)> =
+        LISTED_NAMES.iter().chain(CISA_SECTORS).copied().collect();
+    // Longest first, so that "information technology" is one name, not "technology" too.
+    names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
+    let mut found: Vec<(usize, usize, &'static str)> = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let lower = line.to_lowercase();
+        // Offsets of the lower-cased line are the line's own only when lower-casing kept
+        // every length (as for the labelled lines above).
+        if lower.len() == line.len() {
+            for opening in LIST_OPENINGS {
+                for (at, _) in lower.match_indices(opening) {
+                    let list_start = at + opening.len();
+                    let rest = &lower[list_start..];
+                    let list_end = [". ", ".\n", ";"]
+                        .iter()
+                        .filter_map(|e| rest.find(e))
+                        .min()
+                        .unwrap_or(rest.len())
+                        .min(rest.floor_char_boundary(300));
+                    let mut item_start = 0;
+                    for item in rest[..list_end].split(',') {
+                        let item_at = list_start + item_start;
+                        item_start += item.len() + 1;
+                        let mut taken: Vec<(usize, usize, &'static str)> = Vec::new();
+                        for (name, sector) in &names {
+                            for (pos, _) in item.match_indices(name) {
+                                let end = pos + name.len();
+                                let before = item[..pos].chars().next_back();
+                                let after = item[end..].chars().next();
+                                if before.is_none_or(|c| !c.is_alphanumeric())
+                                    && after.is_none_or(|c| !c.is_alphanumeric())
+                                    && !taken.iter().any(|(s, e, _)| pos < *e && *s < end)
+                                {
+                                    taken.push((pos, end, sector));
+                                }
+                            }
+                        }
+                        let mut rest_words = 0;
+                        let mut last = 0;
+                        taken.sort();
+                        let mut gaps: Vec<&str> = Vec::new();
+                        for (s, e, _) in &taken {
+                            gaps.push(&item[last..*s]);
+                            last = *e;
+                        }
+                        gaps.push(&item[last..]);
+                        for gap in gaps {
+                            rest_words += gap
+                                .split(|c: char| !c.is_alphanumeric())
+                                .filter(|w| !w.is_empty() && !LIST_FILLERS.contains(w))
+                                .count();
+                        }
+                        if rest_words > 2 {
+                            break;
+                        }
+                        for (s, e, sector) in taken {
+                            let start = line_start + item_at + s;
+                            found.push((start, line_start + item_at + e, sector));
+                        }
+                    }
+                }
+            }
+        }
+        line_start += line.len();
+    }
+    found.sort();
+    found.dedup_by_key(|f| f.0);
+    found
+}
+
 /// Words of a sentence that says a sector is attacked or affected, not just named (lower case).
 const TARGETING: &[&str] = &[
     "target",
@@ -245,10 +404,33 @@ fn names_a_sponsor(after: &str) -> bool {
 /// Whether one of the sentences naming a sector says it is targeted or affected.
 fn is_targeted(sector: &Entity) -> bool {
     sector.evidence.iter().any(|q| {
-        let lower = q.text.to_lowercase();
+        let mut lower = q.text.to_lowercase();
+        // What actors are said to spare is not targeted ("affiliates avoid targeting K-12
+        // educational institutions", a TRAM report on a ransomware crew's rules).
+        for spared in SPARED {
+            lower = lower.replace(spared, " ");
+        }
         TARGETING.iter().any(|w| lower.contains(w))
     })
 }
+
+/// Phrases that say a sector is spared, removed before [`TARGETING`] is looked for.
+const SPARED: &[&str] = &[
+    "avoid targeting",
+    "avoids targeting",
+    "avoided targeting",
+    "refrain from targeting",
+    "refrains from targeting",
+    "not to target",
+    "do not target",
+    "does not target",
+    "did not target",
+    "never target",
+    "prohibit attacks on",
+    "prohibits attacks on",
+    "forbid attacks on",
+    "forbids attacks on",
+];
 
 /// The entity dictionaries, built once per knowledge base.
 pub struct EntityIndex {
@@ -528,7 +710,10 @@ impl EntityIndex {
             .find_iter(text)
             .filter(|m| boundary(m.start(), m.end()) && !names_a_sponsor(&text[m.end()..]))
             .map(|m| (m.start(), m.end(), SECTORS[m.pattern().as_usize()].1));
-        for (start, end, sector) in dictionary.chain(listed_sectors(text)) {
+        let listed = listed_sectors(text)
+            .into_iter()
+            .chain(sectors_in_lists(text));
+        for (start, end, sector) in dictionary.chain(listed) {
             let entity = sectors.entry(sector).or_insert_with(|| Entity {
                 name: sector.to_owned(),
                 id: None,
@@ -782,6 +967,51 @@ mod tests {
             sectors_in("The outage stopped insurance claims. Your insurance company will not pay.")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_list_of_sectors_names_each_and_what_actors_spare_is_not_targeted() {
+        // A Scattered Spider write-up (read 2026-12-08).
+        let text = "The collective has intensified its attacks on various sectors, including \
+                    retail, insurance, and aviation, across multiple countries. Insurance \
+                    claims rose.";
+        let found = entities_in(text);
+        let names = |list: &[Entity]| list.iter().map(|e| e.name.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&found.sectors),
+            ["Civil Aviation", "Insurance", "Retail"]
+        );
+        assert_eq!(names(&found.targeted_sectors), names(&found.sectors));
+        // Outside such a list the bare words name nothing.
+        assert!(sectors_in("The technology helps insurance and aviation customers.").is_empty());
+        // A list cut short by the sentence's end, and one without an end on a long line.
+        assert_eq!(
+            sectors_in("It hit industries such as shipping. Construction firms were spared."),
+            ["Shipping"]
+        );
+        let long = format!("Industries like mining{}é", " and mining".repeat(60));
+        assert_eq!(sectors_in(&long), ["Mining"]);
+        // A name inside a longer one is one sector; themes after "such as" are no list.
+        assert_eq!(
+            sectors_in(
+                "They target critical infrastructure sectors, including Information \
+                 Technology, and especially Healthcare and Public Health (HPH)."
+            ),
+            ["Health", "IT"]
+        );
+        assert!(
+            sectors_in(
+                "The lure suits governmental and energy sectors, such as International Atomic \
+                 Energy Agency (IAEA) and nuclear doctrines."
+            )
+            .iter()
+            .all(|s| s != "Nuclear")
+        );
+        // A ransomware crew's rules (a TRAM report): sectors it avoids are named, not targeted.
+        let spared =
+            entities_in("Affiliates avoid targeting hospitals and K-12 educational institutions.");
+        assert_eq!(names(&spared.sectors), ["Education", "Health"]);
+        assert!(spared.targeted_sectors.is_empty());
     }
 
     fn names_in(text: &str) -> Vec<(String, String)> {
