@@ -573,7 +573,6 @@ pub const ENTRIES: &[(&str, &str, f32)] = &[
     // e-mail compromise; HC3's warning on help-desk calls to hospitals, read 2026-12-08:
     // "to divert legitimate payments", "resulting in fraudulent payments").
     ("fraudulent payment*", "T1657", 0.75),
-    ("fraudulent wire transfer*", "T1657", 0.8),
     ("divert legitimate payments", "T1657", 0.8),
     ("divert payments", "T1657", 0.75),
     ("redirect payments", "T1657", 0.75),

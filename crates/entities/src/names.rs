@@ -404,17 +404,15 @@ fn names_a_sponsor(after: &str) -> bool {
 /// Whether one of the sentences naming a sector says it is targeted or affected.
 fn is_targeted(sector: &Entity) -> bool {
     sector.evidence.iter().any(|q| {
-        let mut lower = q.text.to_lowercase();
-        // What actors are said to spare is not targeted ("affiliates avoid targeting K-12
-        // educational institutions", a TRAM report on a ransomware crew's rules).
-        for spared in SPARED {
-            lower = lower.replace(spared, " ");
-        }
-        TARGETING.iter().any(|w| lower.contains(w))
+        let lower = q.text.to_lowercase();
+        // A sentence on what actors spare targets none of its sectors ("ransomware affiliates
+        // avoid targeting healthcare facilities, K-12 educational institutions", a TRAM
+        // report on a crew's rules).
+        !SPARED.iter().any(|w| lower.contains(w)) && TARGETING.iter().any(|w| lower.contains(w))
     })
 }
 
-/// Phrases that say a sector is spared, removed before [`TARGETING`] is looked for.
+/// Phrases that say the sectors of a sentence are spared.
 const SPARED: &[&str] = &[
     "avoid targeting",
     "avoids targeting",
@@ -1008,8 +1006,10 @@ mod tests {
             .all(|s| s != "Nuclear")
         );
         // A ransomware crew's rules (a TRAM report): sectors it avoids are named, not targeted.
-        let spared =
-            entities_in("Affiliates avoid targeting hospitals and K-12 educational institutions.");
+        let spared = entities_in(
+            "Generally, ransomware affiliates avoid targeting hospitals and K-12 educational \
+             institutions.",
+        );
         assert_eq!(names(&spared.sectors), ["Education", "Health"]);
         assert!(spared.targeted_sectors.is_empty());
     }
