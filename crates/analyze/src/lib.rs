@@ -341,6 +341,7 @@ impl<'a> Analyzer<'a> {
             &entities,
             correlation.stated_attributions.len(),
             sorted.iocs.len(),
+            advisory,
         );
         let mitigations =
             ctiforge_enrich::mitigations(self.kb, &techniques, text, sentences, &indicators);

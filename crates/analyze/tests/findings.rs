@@ -181,6 +181,41 @@ fn risk_lists_every_factor_and_sums_them() {
 }
 
 #[test]
+fn an_intrusion_without_an_exploit_is_as_real_as_one_with() {
+    let kb = KnowledgeBase::embedded().expect("kb");
+    // Change Healthcare as its write-ups tell it: no CVE, stolen credentials.
+    let intrusion = analyze(
+        &kb,
+        "The attackers used stolen credentials to access the company's Citrix remote access \
+         portal on February 12. Nine days later they deployed ransomware.",
+    );
+    let exploitation = intrusion
+        .risk
+        .factors
+        .iter()
+        .find(|f| f.factor == "exploitation")
+        .expect("exploitation");
+    assert_eq!(exploitation.points, 15, "{exploitation:?}");
+    assert!(
+        exploitation.reason.contains("Valid Accounts"),
+        "{exploitation:?}"
+    );
+    // An advisory's weakness that "could be exploited" is no intrusion.
+    let advisory = analyze(
+        &kb,
+        "Successful exploitation of this vulnerability could allow an attacker to execute code \
+         on the public-facing web server.",
+    );
+    let exploitation = advisory
+        .risk
+        .factors
+        .iter()
+        .find(|f| f.factor == "exploitation")
+        .expect("exploitation");
+    assert_eq!(exploitation.points, 0, "{exploitation:?}");
+}
+
+#[test]
 fn files_named_in_a_vulnerability_are_not_indicators_but_an_intruders_files_are() {
     let kb = KnowledgeBase::embedded().expect("kb");
     let advisory = analyze(

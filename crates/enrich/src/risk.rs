@@ -8,6 +8,8 @@ use ctiforge_model::analysis::{
 };
 use ctiforge_model::{ExploitationStatus, RiskLevel};
 
+use crate::exploitation::HEDGES;
+
 /// Impact tactics: Enterprise/Mobile Impact, ICS Impact and Inhibit Response Function.
 const IMPACT_TACTICS: &[&str] = &["TA0040", "TA0105", "TA0107", "TA0111"];
 /// Sectors where an attack can harm people directly.
@@ -35,8 +37,38 @@ const CRITICAL: &[&str] = &[
     "Manufacturing",
 ];
 
+/// Initial access tactics: Enterprise, Mobile and ICS.
+const INITIAL_ACCESS: &[&str] = &["TA0001", "TA0027", "TA0108"];
+/// Initial access by exploiting a weakness: the `exploitation` status speaks for these (an
+/// advisory's "could be exploited remotely" maps to them without any intrusion).
+const BY_EXPLOIT: &[&str] = &["T1190", "T0819", "T0866", "T1210", "T1203", "T0862"];
+/// The points of an intrusion described without an exploit, below an exploited CVE's 25
+/// and as much as an impact technique.
+const INTRUSION: u32 = 15;
+
+/// The names of the initial access techniques that are not exploits, in the order found,
+/// each with a sentence that reports it rather than says it could happen.
+fn intrusion_entries(techniques: &[Technique]) -> Vec<&str> {
+    techniques
+        .iter()
+        .filter(|t| {
+            let id = t.id.split('.').next().unwrap_or(&t.id);
+            !BY_EXPLOIT.contains(&id)
+                && t.tactics
+                    .iter()
+                    .any(|(tactic, _)| INITIAL_ACCESS.contains(&tactic.as_str()))
+                && t.evidence.iter().any(|e| {
+                    let lower = e.text.to_lowercase();
+                    !HEDGES.iter().any(|h| lower.contains(h))
+                })
+        })
+        .map(|t| t.name.as_str())
+        .collect()
+}
+
 /// The risk score. Every factor is listed, with 0 points when absent; docs/risk-model.md
-/// explains each weight.
+/// explains each weight. `advisory`: the report is a CSAF advisory, which describes weaknesses,
+/// not intrusions.
 pub fn risk(
     exploitation: &Exploitation,
     vulnerabilities: &[Vulnerability],
@@ -44,6 +76,7 @@ pub fn risk(
     entities: &Entities,
     attributions: usize,
     indicators: usize,
+    advisory: bool,
 ) -> Risk {
     let mut factors = Vec::new();
     let mut factor = |name: &str, weight: u32, points: u32, reason: String| {
@@ -54,7 +87,7 @@ pub fn risk(
             reason,
         });
     };
-    let (points, reason) = match exploitation.status {
+    let (mut points, mut reason) = match exploitation.status {
         ExploitationStatus::InTheWild => (25, "exploited in the wild".to_owned()),
         ExploitationStatus::PocPublic => (
             12,
@@ -63,6 +96,22 @@ pub fn risk(
         ExploitationStatus::NoneKnown => (0, "no exploitation is known".to_owned()),
         ExploitationStatus::NotStated => (0, "the report does not say".to_owned()),
     };
+    // An intrusion that needed no exploit (stolen credentials, a help-desk call, phishing) is
+    // as real as one that did: the report says how the intruders got in.
+    // Not in a CSAF advisory, nor when the report says no exploitation is known: a product's
+    // weakness ("uses a default password") is no intrusion.
+    let entries = intrusion_entries(techniques);
+    if points < INTRUSION
+        && !advisory
+        && exploitation.status != ExploitationStatus::NoneKnown
+        && !entries.is_empty()
+    {
+        reason = format!(
+            "{reason}; it describes how intruders got in without an exploit: {}",
+            entries.join(", ")
+        );
+        points = INTRUSION;
+    }
     factor("exploitation", 25, points, reason);
 
     let kev: Vec<&str> = vulnerabilities
