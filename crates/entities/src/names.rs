@@ -270,12 +270,27 @@ const LIST_FILLERS: &[&str] = &[
     "firms",
     "providers",
     "also",
+    "in",
+    "of",
 ];
 
-/// The sectors listed after an opening of [`LIST_OPENINGS`], with where each name starts.
-/// The list is the rest of the sentence, item by item (between commas), and ends at the first
-/// item with more than two words beside its sector names and [`LIST_FILLERS`]: "sectors, such
-/// as International Atomic Energy Agency (IAEA)" lists themes, not sectors.
+/// What closes a list of sectors written before it ("in the communications, manufacturing,
+/// and education sectors"); the list runs back to the start of the sentence.
+const LIST_CLOSINGS: &[&str] = &[" sectors", " industries"];
+
+/// The most bytes of a sentence read as one list.
+const LIST_SPAN: usize = 300;
+
+/// The most lists read in one text: a report has a few; a text made of "sectors" repeated
+/// must not cost a list each.
+const MAX_LISTS: usize = 200;
+
+/// The sectors of a list in a sentence, with where each name starts: after an opening of
+/// [`LIST_OPENINGS`] up to the sentence's end, or before a closing of [`LIST_CLOSINGS`] back
+/// to its start. The list is read item by item (between commas) from its opening or its
+/// closing, and ends at the first item with more than two words beside its sector names and
+/// [`LIST_FILLERS`]: "sectors, such as International Atomic Energy Agency (IAEA) and nuclear
+/// doctrines" lists themes, not sectors.
 fn sectors_in_lists(text: &str) -> Vec<(usize, usize, &'static str)> {
     let mut names: Vec<(&str, &'static str)> =
         LISTED_NAMES.iter().chain(CISA_SECTORS).copied().collect();
@@ -283,13 +298,18 @@ fn sectors_in_lists(text: &str) -> Vec<(usize, usize, &'static str)> {
     names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
     let mut found: Vec<(usize, usize, &'static str)> = Vec::new();
     let mut line_start = 0;
+    let mut lists = 0;
     for line in text.split_inclusive('\n') {
+        if lists >= MAX_LISTS {
+            break;
+        }
         let lower = line.to_lowercase();
         // Offsets of the lower-cased line are the line's own only when lower-casing kept
         // every length (as for the labelled lines above).
         if lower.len() == line.len() {
             for opening in LIST_OPENINGS {
-                for (at, _) in lower.match_indices(opening) {
+                for (at, _) in lower.match_indices(opening).take(MAX_LISTS - lists) {
+                    lists += 1;
                     let list_start = at + opening.len();
                     let rest = &lower[list_start..];
                     let list_end = [". ", ".\n", ";"]
@@ -297,48 +317,24 @@ fn sectors_in_lists(text: &str) -> Vec<(usize, usize, &'static str)> {
                         .filter_map(|e| rest.find(e))
                         .min()
                         .unwrap_or(rest.len())
-                        .min(rest.floor_char_boundary(300));
-                    let mut item_start = 0;
-                    for item in rest[..list_end].split(',') {
-                        let item_at = list_start + item_start;
-                        item_start += item.len() + 1;
-                        let mut taken: Vec<(usize, usize, &'static str)> = Vec::new();
-                        for (name, sector) in &names {
-                            for (pos, _) in item.match_indices(name) {
-                                let end = pos + name.len();
-                                let before = item[..pos].chars().next_back();
-                                let after = item[end..].chars().next();
-                                if before.is_none_or(|c| !c.is_alphanumeric())
-                                    && after.is_none_or(|c| !c.is_alphanumeric())
-                                    && !taken.iter().any(|(s, e, _)| pos < *e && *s < end)
-                                {
-                                    taken.push((pos, end, sector));
-                                }
-                            }
-                        }
-                        let mut rest_words = 0;
-                        let mut last = 0;
-                        taken.sort();
-                        let mut gaps: Vec<&str> = Vec::new();
-                        for (s, e, _) in &taken {
-                            gaps.push(&item[last..*s]);
-                            last = *e;
-                        }
-                        gaps.push(&item[last..]);
-                        for gap in gaps {
-                            rest_words += gap
-                                .split(|c: char| !c.is_alphanumeric())
-                                .filter(|w| !w.is_empty() && !LIST_FILLERS.contains(w))
-                                .count();
-                        }
-                        if rest_words > 2 {
-                            break;
-                        }
-                        for (s, e, sector) in taken {
-                            let start = line_start + item_at + s;
-                            found.push((start, line_start + item_at + e, sector));
-                        }
-                    }
+                        .min(rest.floor_char_boundary(LIST_SPAN));
+                    let items = list_items(&rest[..list_end], list_start);
+                    read_list(&names, items, false, line_start, &mut found);
+                }
+            }
+            for closing in LIST_CLOSINGS {
+                for (at, _) in lower.match_indices(closing).take(MAX_LISTS - lists) {
+                    lists += 1;
+                    let before = &lower[..at];
+                    let from = before.ceil_char_boundary(at.saturating_sub(LIST_SPAN));
+                    let sentence_start = [". ", ";", ":"]
+                        .iter()
+                        .filter_map(|e| before[from..].rfind(e).map(|p| from + p + e.len()))
+                        .max()
+                        .unwrap_or(from);
+                    let mut items = list_items(&before[sentence_start..], sentence_start);
+                    items.reverse();
+                    read_list(&names, items, true, line_start, &mut found);
                 }
             }
         }
@@ -347,6 +343,75 @@ fn sectors_in_lists(text: &str) -> Vec<(usize, usize, &'static str)> {
     found.sort();
     found.dedup_by_key(|f| f.0);
     found
+}
+
+/// The comma-separated items of `list`, with their offsets (`list` starts at `offset`).
+fn list_items(list: &str, offset: usize) -> Vec<(usize, &str)> {
+    let mut at = offset;
+    list.split(',')
+        .map(|item| {
+            let start = at;
+            at += item.len() + 1;
+            (start, item)
+        })
+        .collect()
+}
+
+/// Reads `items` in order, adding the sectors each names to `found` (offsets from
+/// `line_start`), up to the first item that is more than sector names and fillers. Read
+/// `backward` (from a closing word), the words before an item's first name are the sentence's
+/// own ("the campaign targeted organizations in the communications"): they end the list after
+/// that item instead of before it.
+fn read_list(
+    names: &[(&str, &'static str)],
+    items: Vec<(usize, &str)>,
+    backward: bool,
+    line_start: usize,
+    found: &mut Vec<(usize, usize, &'static str)>,
+) {
+    for (item_at, item) in items {
+        let mut taken: Vec<(usize, usize, &'static str)> = Vec::new();
+        for (name, sector) in names {
+            for (pos, _) in item.match_indices(name) {
+                let end = pos + name.len();
+                let before = item[..pos].chars().next_back();
+                let after = item[end..].chars().next();
+                if before.is_none_or(|c| !c.is_alphanumeric())
+                    && after.is_none_or(|c| !c.is_alphanumeric())
+                    && !taken.iter().any(|(s, e, _)| pos < *e && *s < end)
+                {
+                    taken.push((pos, end, sector));
+                }
+            }
+        }
+        taken.sort();
+        let words = |gap: &str| {
+            gap.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty() && !LIST_FILLERS.contains(w))
+                .count()
+        };
+        let mut gaps = Vec::new();
+        let mut last = 0;
+        for (s, e, _) in &taken {
+            gaps.push(&item[last..*s]);
+            last = *e;
+        }
+        gaps.push(&item[last..]);
+        let preamble = if backward && !taken.is_empty() {
+            words(gaps.remove(0))
+        } else {
+            0
+        };
+        if gaps.into_iter().map(words).sum::<usize>() > 2 {
+            break;
+        }
+        for (s, e, sector) in taken {
+            found.push((line_start + item_at + s, line_start + item_at + e, sector));
+        }
+        if preamble > 2 {
+            break;
+        }
+    }
 }
 
 /// Words of a sentence that says a sector is attacked or affected, not just named (lower case).
@@ -666,6 +731,9 @@ impl EntityIndex {
             {
                 continue;
             }
+            if is_a_word_not_the_command(written, &text[..start], &text[end..]) {
+                continue;
+            }
             let named_thing = !matches!(name.kind, Kind::Country | Kind::Product);
             if named_thing && looks_like_a_plain_word(written) && starts_a_longer_name(&text[end..])
             {
@@ -857,6 +925,31 @@ fn starts_a_longer_name(after: &str) -> bool {
 }
 
 /// `Ping`, `Expand`: one capitalised word that any sentence could start with.
+/// ATT&CK software named by a lower-case English word: in prose the word ("the actors route
+/// traffic through routers", "along the BRI route", a file `route-null.exe`), so only a
+/// command line or the program's file names it.
+const WORD_COMMANDS: &[(&str, &[&str])] = &[("route", &["print", "add", "delete", "change"])];
+
+/// Whether `written` is one of [`WORD_COMMANDS`] used as a word: not followed by `.exe`, an
+/// option or one of its subcommands, nor written as code (in backticks).
+fn is_a_word_not_the_command(written: &str, before: &str, after: &str) -> bool {
+    let Some((_, subcommands)) = WORD_COMMANDS.iter().find(|(w, _)| *w == written) else {
+        return false;
+    };
+    if after.starts_with(".exe") || before.ends_with('`') {
+        return false;
+    }
+    let Some(rest) = after.strip_prefix(' ') else {
+        return true;
+    };
+    let option = rest.starts_with(['-', '/']) && rest.len() > 1 && !rest[1..].starts_with(' ');
+    let next = rest
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    !option && !subcommands.iter().any(|s| next.eq_ignore_ascii_case(s))
+}
+
 fn looks_like_a_plain_word(written: &str) -> bool {
     let mut chars = written.chars();
     chars.next().is_some_and(char::is_uppercase) && chars.all(|c| c.is_ascii_lowercase())
@@ -987,6 +1080,25 @@ mod tests {
             sectors_in("It hit industries such as shipping. Construction firms were spared."),
             ["Shipping"]
         );
+        // A list before its closing word (a Volt Typhoon write-up, read 2026-12-08).
+        assert_eq!(
+            sectors_in(
+                "The campaign targeted organizations in the communications, manufacturing, \
+                 maritime, government, information technology, and education sectors."
+            ),
+            [
+                "Education",
+                "Government, Administration",
+                "IT",
+                "Manufacturing",
+                "Maritime",
+                "Telecoms"
+            ]
+        );
+        assert!(
+            sectors_in("Some said the attack on the victim's network hit other sectors.")
+                .is_empty()
+        );
         let long = format!("Industries like mining{}é", " and mining".repeat(60));
         assert_eq!(sectors_in(&long), ["Mining"]);
         // A name inside a longer one is one sector; themes after "such as" are no list.
@@ -1012,6 +1124,28 @@ mod tests {
         );
         assert_eq!(names(&spared.sectors), ["Education", "Health"]);
         assert!(spared.targeted_sectors.is_empty());
+    }
+
+    #[test]
+    fn route_the_word_is_not_route_the_command() {
+        for prose in [
+            "Second, the actors route command and control traffic through SOHO routers.",
+            "China has conducted numerous intrusion campaigns along the BRI route.",
+            "The files were sysconfig.bin and route-null.exe.",
+        ] {
+            assert!(entities_in(prose).tools.is_empty(), "{prose}");
+        }
+        for command in [
+            "The actor ran route print to list the routes.",
+            "They executed route.exe and ipconfig.",
+            "It then runs route -n on the host.",
+        ] {
+            let tools = entities_in(command).tools;
+            assert!(
+                tools.iter().any(|t| t.name == "route"),
+                "{command}: {tools:?}"
+            );
+        }
     }
 
     fn names_in(text: &str) -> Vec<(String, String)> {
