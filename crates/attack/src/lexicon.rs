@@ -413,6 +413,10 @@ pub const ENTRIES: &[(&str, &str, f32)] = &[
     ("using compromised credentials", "T1078", 0.85),
     ("with compromised credentials", "T1078", 0.8),
     ("using stolen employee credentials", "T1078", 0.85),
+    ("through stolen credentials", "T1078", 0.8),
+    ("via stolen credentials", "T1078", 0.8),
+    ("through compromised credentials", "T1078", 0.8),
+    ("via compromised credentials", "T1078", 0.8),
     ("stolen vpn credentials", "T1078", 0.8),
     // The remote access a stolen password opens (ATT&CK's definition of External Remote
     // Services names VPNs and Citrix; the same write-ups: "a Change Healthcare Citrix portal").

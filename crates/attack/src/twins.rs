@@ -359,8 +359,12 @@ fn is_not_the_kit(text: &str, start: usize, end: usize) -> bool {
         .split(|c: char| !c.is_ascii_alphabetic())
         .next()
         .unwrap_or("");
-    // Ivanti's Connect Secure VPN is "Ivanti ICS" in most write-ups of its exploitation.
-    cue == "ICS"
+    // Cisco's router software is "IOS" ("Cisco IOS and IOS XE"); Apple's is written "iOS".
+    cue == "IOS"
+        && (word_before.eq_ignore_ascii_case("cisco")
+            || ["xe", "xr"].iter().any(|w| word_after.eq_ignore_ascii_case(w)))
+        // Ivanti's Connect Secure VPN is "Ivanti ICS" in most write-ups of its exploitation.
+        || cue == "ICS"
         && (word_before.eq_ignore_ascii_case("ivanti")
             || ["vpn", "vpns", "appliance", "appliances"]
                 .iter()
@@ -659,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn ivanti_connect_secure_is_not_ics_and_an_abbreviation_is_no_second_mention() {
+    fn ivanti_ics_and_cisco_ios_are_not_the_kit_and_an_abbreviation_is_one_mention() {
         // A write-up of CISA's Ivanti directive (read 2026-12-08): Ivanti Connect Secure is
         // "Ivanti ICS", and one sentence names industrial control systems with its acronym.
         let ivanti = "Agencies must secure Industrial Control Systems (ICS) against two flaws. \
@@ -668,6 +672,10 @@ mod tests {
         assert!(contexts(ivanti, 5, &[]).is_empty());
         let appliance = "The ICS appliances were reset. The ICS VPN was patched. It was wiped.";
         assert!(contexts(appliance, 4, &[]).is_empty());
+        // Nor is Cisco's IOS a phone's (a Salt Typhoon write-up, read 2026-12-08).
+        let cisco = "Smart Install in Cisco IOS and IOS XE allowed code execution. They moved \
+                     on. They left. They came back.";
+        assert!(contexts(cisco, 4, &[]).is_empty());
         // The name and the acronym in two places are two mentions.
         let plant = "The actors reached the industrial control systems. Later the ICS network \
                      went down. They wiped servers. They left.";
