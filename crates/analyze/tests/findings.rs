@@ -189,12 +189,7 @@ fn an_intrusion_without_an_exploit_is_as_real_as_one_with() {
         "The attackers used stolen credentials to access the company's Citrix remote access \
          portal on February 12. Nine days later they deployed ransomware.",
     );
-    let exploitation = intrusion
-        .risk
-        .factors
-        .iter()
-        .find(|f| f.factor == "exploitation")
-        .expect("exploitation");
+    let exploitation = risk_factor(&intrusion, "exploitation");
     assert_eq!(exploitation.points, 15, "{exploitation:?}");
     assert!(
         exploitation.reason.contains("Valid Accounts"),
@@ -206,13 +201,17 @@ fn an_intrusion_without_an_exploit_is_as_real_as_one_with() {
         "Successful exploitation of this vulnerability could allow an attacker to execute code \
          on the public-facing web server.",
     );
-    let exploitation = advisory
+    let exploitation = risk_factor(&advisory, "exploitation");
+    assert_eq!(exploitation.points, 0, "{exploitation:?}");
+}
+
+fn risk_factor<'a>(analysis: &'a Analysis, name: &str) -> &'a ctiforge_model::analysis::RiskFactor {
+    analysis
         .risk
         .factors
         .iter()
-        .find(|f| f.factor == "exploitation")
-        .expect("exploitation");
-    assert_eq!(exploitation.points, 0, "{exploitation:?}");
+        .find(|f| f.factor == name)
+        .expect("every factor is listed")
 }
 
 #[test]
