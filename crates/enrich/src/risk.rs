@@ -47,9 +47,10 @@ const BY_EXPLOIT: &[&str] = &["T1190", "T0819", "T0866", "T1210", "T1203", "T086
 const INTRUSION: u32 = 15;
 
 /// The names of the initial access techniques that are not exploits, in the order found,
-/// each with a sentence that reports it rather than says it could happen.
+/// each with a sentence that reports it rather than says it could happen; a name shared by
+/// matrices (External Remote Services, T1133 and T0822) once.
 fn intrusion_entries(techniques: &[Technique]) -> Vec<&str> {
-    techniques
+    let mut names: Vec<&str> = techniques
         .iter()
         .filter(|t| {
             let id = t.id.split('.').next().unwrap_or(&t.id);
@@ -63,7 +64,10 @@ fn intrusion_entries(techniques: &[Technique]) -> Vec<&str> {
                 })
         })
         .map(|t| t.name.as_str())
-        .collect()
+        .collect();
+    let mut seen = BTreeSet::new();
+    names.retain(|n| seen.insert(*n));
+    names
 }
 
 /// The risk score. Every factor is listed, with 0 points when absent; docs/risk-model.md
@@ -268,5 +272,64 @@ pub fn risk(
         level: RiskLevel::of_score(score),
         factors,
         model: "docs/risk-model.md".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ctiforge_model::{Domain, Evidence};
+
+    fn technique(id: &str, tactic: &str, sentence: &str) -> Technique {
+        Technique {
+            id: id.to_owned(),
+            name: "External Remote Services".to_owned(),
+            domains: vec![Domain::Enterprise],
+            tactics: vec![(tactic.to_owned(), "Initial Access".to_owned())],
+            score: 0.8,
+            evidence: vec![Evidence {
+                start: 0,
+                end: sentence.len(),
+                text: sentence.to_owned(),
+                score: 0.8,
+                signals: Vec::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn an_intrusion_names_each_way_in_once_and_a_possibility_is_none() {
+        let not_stated = Exploitation {
+            status: ExploitationStatus::NotStated,
+            reasons: Vec::new(),
+            evidence: Vec::new(),
+        };
+        let used = "The actors logged in to the plant's VPN portal.";
+        let both = [
+            technique("T1133", "TA0001", used),
+            technique("T0822", "TA0108", used),
+        ];
+        let risk = risk(&not_stated, &[], &both, &Entities::default(), 0, 0, false);
+        let exploitation = &risk.factors[0];
+        assert_eq!(exploitation.points, INTRUSION);
+        assert_eq!(
+            exploitation
+                .reason
+                .matches("External Remote Services")
+                .count(),
+            1,
+            "{}",
+            exploitation.reason
+        );
+        // The same technique from "could", or in a CSAF advisory, is no intrusion.
+        let could = [technique(
+            "T1133",
+            "TA0001",
+            "An attacker could log in to the VPN portal.",
+        )];
+        let hedged = super::risk(&not_stated, &[], &could, &Entities::default(), 0, 0, false);
+        assert_eq!(hedged.factors[0].points, 0);
+        let advisory = super::risk(&not_stated, &[], &both, &Entities::default(), 0, 0, true);
+        assert_eq!(advisory.factors[0].points, 0);
     }
 }
